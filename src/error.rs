@@ -1,0 +1,129 @@
+//! Errors of a conversion, each with the documented exit code it maps to.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit codes of the `convert-guide` binary. Documented in the README; never renumber.
+pub mod exit {
+    /// Success: files written, or shown with `--dry-run`.
+    pub const OK: i32 = 0;
+    /// Bad command line: unknown flag, harness, profile or parameter, malformed variation.
+    pub const USAGE: i32 = 2;
+    /// The input does not exist or holds nothing to convert.
+    pub const NOT_FOUND: i32 = 3;
+    /// The input exists but cannot be read as a guide (invalid YAML, unreadable env.sh, ...).
+    pub const INVALID_INPUT: i32 = 4;
+    /// Nothing was written because nobody confirmed (declined, no terminal, file exists).
+    pub const NOT_CONFIRMED: i32 = 5;
+    /// Writing the output failed.
+    pub const WRITE_FAILED: i32 = 6;
+}
+
+/// A position in a source file, 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: no such file or folder\n  hint: check the path; a guide is a folder holding ms-*/values.yaml or a values file", path.display())]
+    NotFound { path: PathBuf },
+
+    #[error("{}: no guide values found\n  looked for: {looked_for}\n  hint: point at a guide folder (such as guides/inference-scheduling) or at a values file", path.display())]
+    NoValues { path: PathBuf, looked_for: String },
+
+    #[error("{location}: {message}\n{snippet}")]
+    Syntax {
+        location: Location,
+        message: String,
+        /// The offending lines with a marker under the column, ready to print.
+        snippet: String,
+    },
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{0}")]
+    NotConfirmed(String),
+}
+
+impl Error {
+    /// The process exit code for this error (see [`exit`]).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::NotFound { .. } | Error::NoValues { .. } => exit::NOT_FOUND,
+            Error::Syntax { .. } | Error::Read { .. } => exit::INVALID_INPUT,
+            Error::Usage(_) => exit::USAGE,
+            Error::Write { .. } => exit::WRITE_FAILED,
+            Error::NotConfirmed(_) => exit::NOT_CONFIRMED,
+        }
+    }
+
+    /// A syntax error at `line`/`column` (1-based) of `text`, with the offending line quoted.
+    pub fn syntax(file: &str, text: &str, line: usize, column: usize, message: impl Into<String>) -> Error {
+        Error::Syntax {
+            location: Location { file: file.to_string(), line, column },
+            message: message.into(),
+            snippet: snippet(text, line, column),
+        }
+    }
+}
+
+/// Render the line before, the offending line and a caret under `column`, rustc style.
+/// Control characters are shown escaped so hostile input cannot drive the terminal.
+pub fn snippet(text: &str, line: usize, column: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if line == 0 || line > lines.len() {
+        return String::new();
+    }
+    let width = line.to_string().len();
+    let mut out = String::new();
+    let first = line.saturating_sub(1).max(1);
+    for n in first..=line {
+        let shown = printable(lines[n - 1]);
+        out.push_str(&format!("{n:>width$} | {shown}\n"));
+    }
+    let pad: String = lines[line - 1]
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    out.push_str(&format!("{:>width$} | {pad}^", ""));
+    out
+}
+
+/// Replace control characters (other than tab) by visible escapes.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,13 @@
+//! convert-guide: turn an llm-d guide into an llm-d-benchmark scenario and experiment.
+//!
+//! The pipeline, one module per stage:
+//! source (find and read the guide) -> yaml (tree with spans) -> mapping (rules as data)
+//! -> scenario / experiment (models) -> render (bash, YAML) -> writer (atomic files).
+//! [`convert`] runs the stages in that order.
+
+pub mod catalog;
+pub mod defaults;
+pub mod error;
+pub mod experiment;
+
+pub use error::{Error, Result};
