@@ -81,9 +81,19 @@ impl Error {
     }
 
     /// A syntax error at `line`/`column` (1-based) of `text`, with the offending line quoted.
-    pub fn syntax(file: &str, text: &str, line: usize, column: usize, message: impl Into<String>) -> Error {
+    pub fn syntax(
+        file: &str,
+        text: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Error {
         Error::Syntax {
-            location: Location { file: file.to_string(), line, column },
+            location: Location {
+                file: file.to_string(),
+                line,
+                column,
+            },
             message: message.into(),
             snippet: snippet(text, line, column),
         }
@@ -94,19 +104,36 @@ impl Error {
 /// Control characters are shown escaped so hostile input cannot drive the terminal.
 pub fn snippet(text: &str, line: usize, column: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    if line == 0 || line > lines.len() {
+    if lines.is_empty() || line == 0 {
         return String::new();
     }
+    // Errors at end of input point past the last line: show the last line instead.
+    let (line, column) = if line > lines.len() {
+        (lines.len(), lines[lines.len() - 1].chars().count() + 1)
+    } else {
+        (line, column)
+    };
     let width = line.to_string().len();
+    // Long lines are shown as a window around the column.
+    let skip = column.saturating_sub(60);
+    let window = |s: &str| -> String {
+        let mut shown: String = s.chars().skip(skip).take(120).collect();
+        if skip > 0 {
+            shown.insert(0, '…');
+        }
+        if s.chars().count() > skip + 120 {
+            shown.push('…');
+        }
+        printable(&shown)
+    };
     let mut out = String::new();
-    let first = line.saturating_sub(1).max(1);
-    for n in first..=line {
-        let shown = printable(lines[n - 1]);
-        out.push_str(&format!("{n:>width$} | {shown}\n"));
+    for n in line.saturating_sub(1).max(1)..=line {
+        out.push_str(&format!("{n:>width$} | {}\n", window(lines[n - 1])));
     }
-    let pad: String = lines[line - 1]
+    let marker_col = column.saturating_sub(1) - skip + usize::from(skip > 0);
+    let pad: String = window(lines[line - 1])
         .chars()
-        .take(column.saturating_sub(1))
+        .take(marker_col)
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
     out.push_str(&format!("{:>width$} | {pad}^", ""));
@@ -117,7 +144,11 @@ pub fn snippet(text: &str, line: usize, column: usize) -> String {
 pub fn printable(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() && c != '\t' {
+            // Bidirectional overrides can reorder what the terminal shows: escape them too.
+            if (c.is_control() && c != '\t')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+            {
                 c.escape_default().to_string()
             } else {
                 c.to_string()

@@ -6,8 +6,17 @@
 //! [`convert`] runs the stages in that order.
 
 pub mod catalog;
+pub mod convert;
 pub mod defaults;
 pub mod error;
 pub mod experiment;
+pub mod grammar;
+pub mod helmfile;
+pub mod mapping;
+pub mod render;
+pub mod scenario;
+pub mod source;
+pub mod writer;
+pub mod yaml;
 
 pub use error::{Error, Result};

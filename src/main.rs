@@ -1,1 +1,263 @@
-fn main() {}
+//! The `convert-guide` command: parse arguments, run the library, show, confirm, write.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use convert_guide::convert::{self, Conversion, Request};
+use convert_guide::error::Error;
+use convert_guide::experiment::Variation;
+use convert_guide::writer::{self, Change};
+use convert_guide::{grammar, render};
+
+const EXAMPLES: &str = "\
+Examples:
+  convert-guide guides/inference-scheduling
+  convert-guide guides/pd-disaggregation with inference-perf shared_prefix_synthetic
+  convert-guide guides/inference-scheduling varying decode_replicas from 1 to 4
+  convert-guide guides/x varying gpu_memory_utilization from 0.80 to 0.95 by 0.05
+  convert-guide guides/x --harness guidellm --profile chatbot_synthetic --vary max_model_len=8192,16384 --yes
+
+Words after the source (combine freely):
+  with <harness> [<profile>]                      load generator and workload profile
+  varying <param> from <start> to <end> [by <s>]  a swept factor (integers step 1 by default)
+  varying <param> over <v1,v2,...>                a swept factor with listed levels
+
+Parameters: friendly names (decode_replicas, prefill_replicas, decode_tensor_parallelism,
+max_model_len, block_size, gpu_memory_utilization, gaie_plugins, ...) and LLMDBENCH_* variables
+are setup factors; keys of the workload profile (question_len, output_len, num_groups,
+max-concurrency, num-prompts, rate, ...) are run factors.
+
+Exit codes:
+  0  files written, or shown with --dry-run
+  2  bad command line (unknown flag, harness, profile or parameter)
+  3  the source does not exist or holds no guide values
+  4  the source cannot be read as a guide (invalid YAML, unreadable file)
+  5  nothing written: not confirmed, no terminal to ask on, or a file exists (use --force)
+  6  writing failed";
+
+/// Turn an llm-d guide into an llm-d-benchmark scenario (and, with variations, an experiment).
+#[derive(Parser, Debug)]
+#[command(name = "convert-guide", version, after_help = EXAMPLES)]
+struct Cli {
+    /// Guide folder (holding ms-*/values.yaml, gaie-*/values.yaml, helmfile.yaml.gotmpl) or a values file.
+    source: PathBuf,
+
+    /// `with <harness> <profile>`, `varying <param> from <a> to <b> [by <s>]`, `varying <param> over <list>`.
+    #[arg(value_name = "WORDS", allow_negative_numbers = true)]
+    words: Vec<String>,
+
+    /// Harness (load generator): inference-perf, guidellm, vllm-benchmark, nop, ...
+    #[arg(long)]
+    harness: Option<String>,
+
+    /// Workload profile of the harness (`.yaml` optional). Default: sanity_random.
+    #[arg(long)]
+    profile: Option<String>,
+
+    /// A swept factor: PARAM=V1,V2,... or PARAM=START..END or PARAM=START..END/STEP. Repeatable.
+    #[arg(long, value_name = "PARAM=VALUES")]
+    vary: Vec<String>,
+
+    /// llm-d-benchmark checkout (default: search upward from the current folder for setup/env.sh).
+    #[arg(long, value_name = "DIR")]
+    bench_dir: Option<PathBuf>,
+
+    /// Write under DIR/scenarios/guides and DIR/experiments instead of the checkout.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+
+    /// Name of the output files (default: derived from the source).
+    #[arg(long)]
+    name: Option<String>,
+
+    /// Write without asking.
+    #[arg(short = 'y', long)]
+    yes: bool,
+
+    /// Show the files and write nothing.
+    #[arg(short = 'n', long)]
+    dry_run: bool,
+
+    /// Overwrite existing files that differ.
+    #[arg(long)]
+    force: bool,
+
+    /// Print only errors and the paths written.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Pipe) => ExitCode::SUCCESS,
+        Err(Failure::Error(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}
+
+enum Failure {
+    Error(Error),
+    /// stdout closed (`| head`): stop quietly.
+    Pipe,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::Pipe
+        } else {
+            Failure::Error(Error::Write {
+                path: PathBuf::from("<stdout>"),
+                source: e,
+            })
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), Failure> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Read {
+        path: PathBuf::from("."),
+        source,
+    })?;
+    let request = request(cli, cwd.clone())?;
+    let conversion = convert::convert(&request)?;
+    let bench = convert::Bench::locate(cli.bench_dir.as_deref(), &cwd)?;
+    let base = cli.out.clone().or(bench.dir).unwrap_or(cwd);
+    let (scenario_path, experiment_path) = writer::targets(&base, &conversion.name);
+    let mut planned = vec![(scenario_path, conversion.scenario_text.clone())];
+    if let Some(text) = &conversion.experiment_text {
+        planned.push((experiment_path, text.clone()));
+    }
+    report(cli, &conversion)?;
+    let changes: Vec<Change> = planned.iter().map(|(p, t)| writer::change(p, t)).collect();
+    if !cli.quiet {
+        show(&conversion, &planned, &changes)?;
+    }
+    if cli.dry_run {
+        if !cli.quiet {
+            eprintln!("dry run: nothing written");
+        }
+        return Ok(());
+    }
+    if changes.iter().all(|c| *c == Change::Unchanged) {
+        eprintln!("files are up to date: nothing to write");
+        return Ok(());
+    }
+    let overwrites: Vec<&Path> = planned
+        .iter()
+        .zip(&changes)
+        .filter(|(_, c)| matches!(c, Change::Modified(_)))
+        .map(|((p, _), _)| p.as_path())
+        .collect();
+    if !cli.yes {
+        confirm()?;
+    } else if !overwrites.is_empty() && !cli.force {
+        let list: Vec<String> = overwrites.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::NotConfirmed(format!(
+            "{} already exists with other content: nothing written\n  hint: pass --force to overwrite (the diff is shown above)",
+            list.join(" and ")
+        ))
+        .into());
+    }
+    for ((path, text), change) in planned.iter().zip(&changes) {
+        if *change != Change::Unchanged {
+            writer::write_atomic(path, text)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
+    let clauses = grammar::parse(&cli.words)?;
+    if clauses.harness.is_some() && (cli.harness.is_some() || cli.profile.is_some()) {
+        return Err(Error::Usage("give the harness either as `with <harness> <profile>` or with --harness/--profile, not both".into()));
+    }
+    let mut variations = clauses.variations;
+    for spec in &cli.vary {
+        variations.push(Variation::parse_flag(spec)?);
+    }
+    Ok(Request {
+        input: cli.source.clone(),
+        bench_dir: cli.bench_dir.clone(),
+        cwd,
+        harness: clauses.harness.or(cli.harness.clone()),
+        profile: clauses.profile.or(cli.profile.clone()),
+        variations,
+        name: cli.name.clone(),
+    })
+}
+
+/// The one-line summary and the warnings, on stderr.
+fn report(cli: &Cli, c: &Conversion) -> Result<(), Failure> {
+    let mut err = std::io::stderr().lock();
+    for w in &c.warnings {
+        writeln!(
+            err,
+            "warning: {}",
+            render::comment(w).trim_start_matches("# ")
+        )?;
+    }
+    if !cli.quiet {
+        writeln!(err, "{}: {}", c.name, c.scenario.counts)?;
+        if c.experiment_text.is_none() {
+            writeln!(err, "no variations given: no experiment file")?;
+        } else {
+            writeln!(
+                err,
+                "experiment: {} treatments",
+                c.experiment.treatment_count()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn show(c: &Conversion, planned: &[(PathBuf, String)], changes: &[Change]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    let titles = ["Scenario", "Experiment"];
+    for (((path, text), change), title) in planned.iter().zip(changes).zip(titles) {
+        writeln!(out, "=== Generated {title} File ===")?;
+        writeln!(out, "File: {}", path.display())?;
+        match change {
+            Change::New => writeln!(out, "\n{text}")?,
+            Change::Unchanged => writeln!(out, "(unchanged)\n")?,
+            Change::Modified(diff) => writeln!(out, "(exists; changes below)\n\n{diff}")?,
+        }
+    }
+    if c.experiment_text.is_none() {
+        writeln!(out, "=== No Experiment File (no variations given) ===\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Ask on the terminal; without one, refuse (scripts pass --yes).
+fn confirm() -> Result<(), Failure> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::NotConfirmed(
+            "standard input is not a terminal, so nobody can confirm: nothing written\n  hint: pass --yes to write, or --dry-run to only show".into(),
+        )
+        .into());
+    }
+    eprint!("Would you like me to write these files? (yes/no) ");
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Error::NotConfirmed("not confirmed: nothing written".into()).into()),
+    }
+}

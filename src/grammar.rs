@@ -1,0 +1,126 @@
+//! The seed's command words after the source: `with <harness> <profile>` and
+//! `varying <parameter> from <start> to <end> [by <step>]` or `varying <parameter> over <list>`,
+//! in any order and number, optionally joined by `and`.
+
+use crate::error::{Error, Result};
+use crate::experiment::Variation;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Clauses {
+    pub harness: Option<String>,
+    pub profile: Option<String>,
+    pub variations: Vec<Variation>,
+}
+
+const USAGE: &str = "expected `with <harness> <profile>` or `varying <parameter> from <start> to <end> [by <step>]` or `varying <parameter> over <v1,v2,...>`";
+
+pub fn parse(words: &[String]) -> Result<Clauses> {
+    let mut c = Clauses::default();
+    let mut w = words.iter().map(String::as_str).peekable();
+    while let Some(word) = w.next() {
+        match word {
+            "and" | "," => {}
+            "with" => {
+                let harness = w.next().ok_or_else(|| missing("with", "a harness"))?;
+                if c.harness.is_some() {
+                    return Err(Error::Usage(
+                        "`with` given twice; name one harness and profile".into(),
+                    ));
+                }
+                c.harness = Some(harness.to_string());
+                // The profile is optional: `with guidellm` keeps the default profile.
+                if let Some(profile) = w.next_if(|p| !matches!(*p, "and" | "varying" | "with")) {
+                    c.profile = Some(profile.to_string());
+                }
+            }
+            "varying" => {
+                let param = w.next().ok_or_else(|| missing("varying", "a parameter"))?;
+                match w.next() {
+                    Some("from") => {
+                        let from = w.next().ok_or_else(|| missing("from", "a start value"))?;
+                        if w.next() != Some("to") {
+                            return Err(Error::Usage(format!(
+                                "`varying {param} from {from}` needs `to <end>`"
+                            )));
+                        }
+                        let to = w.next().ok_or_else(|| missing("to", "an end value"))?;
+                        let step = if w.next_if_eq(&"by").is_some() {
+                            Some(w.next().ok_or_else(|| missing("by", "a step"))?)
+                        } else {
+                            None
+                        };
+                        c.variations.push(Variation::range(param, from, to, step)?);
+                    }
+                    Some("over" | "in") => {
+                        let list = w
+                            .next()
+                            .ok_or_else(|| missing("over", "a comma-separated list"))?;
+                        c.variations.push(Variation::list(param, list)?);
+                    }
+                    other => {
+                        return Err(Error::Usage(format!(
+                            "`varying {param}` then {}: {USAGE}",
+                            other.map_or("nothing".to_string(), |o| format!("{o:?}"))
+                        )));
+                    }
+                }
+            }
+            other => {
+                return Err(Error::Usage(format!(
+                    "unexpected word {other:?} after the source: {USAGE}"
+                )));
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn missing(after: &str, what: &str) -> Error {
+    Error::Usage(format!("`{after}` needs {what}: {USAGE}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_seed_forms_combine() {
+        let c = parse(&words(
+            "with inference-perf shared_prefix_synthetic varying decode_replicas from 1 to 4",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.harness.as_deref(), Some("inference-perf"));
+        assert_eq!(c.profile.as_deref(), Some("shared_prefix_synthetic"));
+        assert_eq!(c.variations.len(), 1);
+        assert_eq!(c.variations[0].levels, vec!["1", "2", "3", "4"]);
+        let c = parse(&words(
+            "varying a from 1 to 2 and varying b over x,y varying c from 0.80 to 0.90 by 0.05",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.variations.len(), 3);
+        assert_eq!(c.variations[2].levels, vec!["0.80", "0.85", "0.90"]);
+    }
+
+    #[test]
+    fn mistakes_are_usage_errors() {
+        for bad in [
+            "with",
+            "varying",
+            "varying a",
+            "varying a from 1",
+            "varying a from 1 til 3",
+            "please",
+            "with a b with c d",
+        ] {
+            let err = parse(&words(bad))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(!err.is_empty(), "{bad:?} should fail");
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! The rule handlers: values that need a transformation on their way to a variable.
+
+use super::rules::{ACCELERATORS, CONTAINER_FIELDS};
+use super::{Fate, Handler, Item, Mapper, stage_var};
+use crate::scenario::Value;
+
+const CPU_PITFALL: &str = "not expressible: with LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE=cpu llm-d-benchmark writes `cpu:` twice into the resources and the CPU request ends up 1; left at its default";
+
+impl<'a> Mapper<'a> {
+    pub(super) fn handle(
+        &mut self,
+        handler: Handler,
+        path: &str,
+        stage: Option<&'static str>,
+        item: Item<'a>,
+    ) {
+        let st = stage.unwrap_or("decode");
+        match handler {
+            Handler::Model => self.scalar_to(item, "LLMDBENCH_DEPLOY_MODEL_LIST"),
+            Handler::Image(prefix) => self.image(item, prefix),
+            Handler::StageImage => self.image(item, "LLMDBENCH_LLMD_IMAGE"),
+            Handler::GaieImage => self.gaie_image(item),
+            Handler::AcceleratorType => self.accelerator_type(item),
+            Handler::Create => self.create(item, st),
+            Handler::Replicas => self.replicas(item, st),
+            Handler::Parallelism(suffix) => self.scalar_to(
+                item,
+                &format!(
+                    "LLMDBENCH_VLLM_MODELSERVICE_{}_{suffix}",
+                    st.to_ascii_uppercase()
+                ),
+            ),
+            Handler::Annotations(var) => self.annotations(item, &stage_var(var, stage)),
+            Handler::Resources => self.resources(item, st),
+            Handler::ContainerConfig => {
+                let field = path.rsplit('.').next().unwrap_or_default().to_string();
+                if CONTAINER_FIELDS.contains(&field.as_str()) || field == "extraConfig" {
+                    self.container_config.push((st, field, item));
+                } else {
+                    self.fate(
+                        item,
+                        Fate::Unmapped(format!(
+                            "`{field}` is not a Kubernetes container field llm-d-benchmark can pass on"
+                        )),
+                    );
+                }
+            }
+            Handler::Volumes | Handler::Env | Handler::Collect => {
+                self.collected.insert(path.to_string(), item);
+            }
+        }
+    }
+
+    fn scalar_to(&mut self, item: Item<'a>, var: &str) {
+        match item.node.as_str() {
+            Some(v) => {
+                let v = v.to_string();
+                self.set(var, Value::Text(v), &[item], None)
+            }
+            None => self.fate(
+                item,
+                Fate::Unmapped(format!("expected a single value for {var}")),
+            ),
+        }
+    }
+
+    /// The stage's replica count, `0` when the stage is not created.
+    pub(super) fn created(&self, doc: usize, stage: &str) -> bool {
+        self.docs[doc]
+            .root
+            .at(&format!("{stage}.create"))
+            .and_then(|n| n.as_bool())
+            != Some(false)
+    }
+
+    fn create(&mut self, item: Item<'a>, stage: &str) {
+        let var = format!(
+            "LLMDBENCH_VLLM_MODELSERVICE_{}_REPLICAS",
+            stage.to_ascii_uppercase()
+        );
+        match item.node.as_bool() {
+            Some(false) => self.set(
+                &var,
+                Value::Text("0".into()),
+                &[item],
+                Some("create: false".into()),
+            ),
+            Some(true)
+                if self.docs[item.doc]
+                    .root
+                    .at(&format!("{stage}.replicas"))
+                    .is_none() =>
+            {
+                self.set(
+                    &var,
+                    Value::Text("1".into()),
+                    &[item],
+                    Some("create: true without replicas: one".into()),
+                )
+            }
+            Some(true) => self.fate(item, Fate::Mapped(var)),
+            None => self.fate(item, Fate::Unmapped("create takes true or false".into())),
+        }
+    }
+
+    fn replicas(&mut self, item: Item<'a>, stage: &str) {
+        let var = format!(
+            "LLMDBENCH_VLLM_MODELSERVICE_{}_REPLICAS",
+            stage.to_ascii_uppercase()
+        );
+        if self.created(item.doc, stage) {
+            self.scalar_to(item, &var);
+        } else {
+            self.fate(item, Fate::Mapped(var));
+        }
+    }
+
+    fn image(&mut self, item: Item<'a>, prefix: &str) {
+        let Some(reference) = item.node.as_str() else {
+            return self.fate(item, Fate::Unmapped("expected an image reference".into()));
+        };
+        let Some(parts) = parse_image(reference) else {
+            return self.fate(
+                item,
+                Fate::Unmapped(format!(
+                    "not expressible: {prefix}_* name an image by registry, repository, name and tag; a digest cannot be given"
+                )),
+            );
+        };
+        for (suffix, value) in ["REGISTRY", "REPO", "NAME", "TAG"].into_iter().zip(parts) {
+            self.set(
+                &format!("{prefix}_{suffix}"),
+                Value::Text(value),
+                &[item],
+                None,
+            );
+        }
+    }
+
+    fn gaie_image(&mut self, item: Item<'a>) {
+        const PREFIX: &str = "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE";
+        let Some(entries) = item.node.as_map() else {
+            return self.fate(item, Fate::Unmapped("expected name, hub and tag".into()));
+        };
+        for e in entries {
+            let child = Item {
+                doc: item.doc,
+                key_line: Some(e.line),
+                node: &e.value,
+            };
+            let Some(value) = e.value.as_str().map(str::to_string) else {
+                self.fate(child, Fate::Unmapped("expected a single value".into()));
+                continue;
+            };
+            match e.key.as_str() {
+                "hub" => {
+                    // `ghcr.io/llm-d`: registry, then repository.
+                    let (registry, repo) = value.split_once('/').unwrap_or((value.as_str(), ""));
+                    self.set(
+                        &format!("{PREFIX}_REGISTRY"),
+                        Value::Text(registry.into()),
+                        &[child],
+                        None,
+                    );
+                    self.set(
+                        &format!("{PREFIX}_REPO"),
+                        Value::Text(repo.into()),
+                        &[child],
+                        None,
+                    );
+                }
+                "name" => self.set(
+                    &format!("{PREFIX}_NAME"),
+                    Value::Text(value),
+                    &[child],
+                    None,
+                ),
+                "tag" => self.set(&format!("{PREFIX}_TAG"), Value::Text(value), &[child], None),
+                _ => self.fate(
+                    child,
+                    Fate::Unmapped(
+                        "no llm-d-benchmark variable sets this for the EPP image".into(),
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn accelerator_type(&mut self, item: Item<'a>) {
+        const VAR: &str = "LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE";
+        let value = item.node.as_str().unwrap_or_default();
+        if value == "cpu" {
+            return self.fate(item, Fate::Unmapped(CPU_PITFALL.into()));
+        }
+        match ACCELERATORS.iter().find(|(t, _)| *t == value) {
+            Some((_, resource)) => {
+                let note = format!("accelerator type {value}");
+                self.set(VAR, Value::Text((*resource).into()), &[item], Some(note))
+            }
+            None => self.fate(
+                item,
+                Fate::Unmapped(format!("unknown accelerator type {value:?}")),
+            ),
+        }
+    }
+
+    fn annotations(&mut self, item: Item<'a>, var: &str) {
+        let Some(entries) = item.node.as_map() else {
+            return self.fate(item, Fate::Unmapped("expected a map of annotations".into()));
+        };
+        let mut pairs = Vec::new();
+        for e in entries {
+            match e.value.as_str() {
+                Some(v) if !v.contains([',', '\n']) && !e.key.contains([',', ':']) => {
+                    pairs.push(format!("{}:{v}", e.key))
+                }
+                _ => {
+                    return self.fate(
+                        item,
+                        Fate::Unmapped(format!(
+                            "not expressible: {var} is a comma-separated list of key:value, and {:?} does not fit it",
+                            e.key
+                        )),
+                    );
+                }
+            }
+        }
+        self.set(var, Value::Text(pairs.join(",")), &[item], None);
+    }
+
+    fn resources(&mut self, item: Item<'a>, stage: &str) {
+        let up = stage.to_ascii_uppercase();
+        let Some(sections) = item.node.as_map() else {
+            return self.fate(item, Fate::Unmapped("expected limits and requests".into()));
+        };
+        let requests = item.node.get("requests");
+        let accelerators = self.accelerators_per_pod(item.doc, stage);
+        for section in sections {
+            let sec_item = Item {
+                doc: item.doc,
+                key_line: Some(section.line),
+                node: &section.value,
+            };
+            let is_limit = match section.key.as_str() {
+                "requests" => false,
+                "limits" => true,
+                _ => {
+                    self.fate(
+                        sec_item,
+                        Fate::Unmapped("llm-d-benchmark sets only requests and limits".into()),
+                    );
+                    continue;
+                }
+            };
+            for e in section.value.as_map().unwrap_or_default() {
+                let child = Item {
+                    doc: item.doc,
+                    key_line: Some(e.line),
+                    node: &e.value,
+                };
+                let Some(value) = e.value.as_str().map(str::to_string) else {
+                    self.fate(child, Fate::Unmapped("expected a quantity".into()));
+                    continue;
+                };
+                if is_limit && let Some(request) = requests.and_then(|r| r.get(&e.key)) {
+                    let fate = if request.as_str() == Some(value.as_str()) {
+                        Fate::Framework(
+                            "llm-d-benchmark sets the limit from the same variable as the request"
+                                .into(),
+                        )
+                    } else {
+                        Fate::Unmapped(format!(
+                            "not expressible: llm-d-benchmark sets limit and request of {} from one variable, and the guide's differ",
+                            e.key
+                        ))
+                    };
+                    self.fate(child, fate);
+                    continue;
+                }
+                let key = e.key.as_str();
+                if ACCELERATORS.iter().any(|(_, r)| *r == key) {
+                    if value.parse::<u64>().ok() == Some(accelerators) {
+                        self.fate(
+                            child,
+                            Fate::Framework(format!(
+                                "llm-d-benchmark requests tensor x data-local parallelism ({accelerators}) accelerators per pod"
+                            )),
+                        );
+                    } else {
+                        let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ACCELERATOR_NR");
+                        self.set(&var, Value::Text(value), &[child], None);
+                    }
+                    continue;
+                }
+                match key {
+                    "cpu" => self.set(
+                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_CPU_NR"),
+                        Value::Text(value),
+                        &[child],
+                        None,
+                    ),
+                    "memory" => self.set(
+                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_CPU_MEM"),
+                        Value::Text(value),
+                        &[child],
+                        None,
+                    ),
+                    "ephemeral-storage" => self.set(
+                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EPHEMERAL_STORAGE"),
+                        Value::Text(value),
+                        &[child],
+                        None,
+                    ),
+                    other => {
+                        // Any other resource (rdma/ib, ...) is the stage's network resource.
+                        let resource = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_NETWORK_RESOURCE");
+                        self.set(&resource, Value::Text(other.to_string()), &[child], None);
+                        let count = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_NETWORK_NR");
+                        self.set(&count, Value::Text(value), &[child], None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Accelerators per pod as the chart derives them: tensor x data-local parallelism.
+    fn accelerators_per_pod(&self, doc: usize, stage: &str) -> u64 {
+        let get = |k: &str| {
+            self.docs[doc]
+                .root
+                .at(&format!("{stage}.parallelism.{k}"))
+                .and_then(|n| n.as_str())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1)
+        };
+        get("tensor").saturating_mul(get("dataLocal"))
+    }
+}
+
+/// `ghcr.io/llm-d/llm-d-cuda:v0.5.0` -> registry, repository, name, tag. Docker Hub names
+/// (`vllm/vllm-tpu:x`) get `docker.io`; no tag means `latest`. A digest cannot be expressed.
+pub fn parse_image(reference: &str) -> Option<[String; 4]> {
+    if reference.contains('@') || reference.is_empty() || reference.contains(char::is_whitespace) {
+        return None;
+    }
+    let (path, tag) = match reference.rsplit_once(':') {
+        Some((p, t)) if !t.contains('/') => (p, t),
+        _ => (reference, "latest"),
+    };
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let registry = if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost")
+    {
+        parts.remove(0)
+    } else {
+        "docker.io"
+    };
+    let name = parts.pop()?;
+    let repo = if parts.is_empty() && registry == "docker.io" {
+        "library".to_string()
+    } else {
+        parts.join("/")
+    };
+    Some([
+        registry.to_string(),
+        repo,
+        name.to_string(),
+        tag.to_string(),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_image;
+
+    #[test]
+    fn image_references() {
+        let p = |s| parse_image(s).map(|a| a.join(" "));
+        assert_eq!(
+            p("ghcr.io/llm-d/llm-d-cuda:v0.5.0").as_deref(),
+            Some("ghcr.io llm-d llm-d-cuda v0.5.0")
+        );
+        assert_eq!(
+            p("vllm/vllm-tpu:v0.13.2-ironwood").as_deref(),
+            Some("docker.io vllm vllm-tpu v0.13.2-ironwood")
+        );
+        assert_eq!(
+            p("ubuntu").as_deref(),
+            Some("docker.io library ubuntu latest")
+        );
+        assert_eq!(
+            p("localhost:5000/a/b").as_deref(),
+            Some("localhost:5000 a b latest")
+        );
+        assert_eq!(p("x@sha256:abc"), None);
+    }
+}

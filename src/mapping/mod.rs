@@ -1,0 +1,509 @@
+//! Mapping: guide values (YAML trees with lines) -> scenario exports, by the rules in [`rules`].
+//!
+//! Every leaf of every guide file ends in exactly one place: mapped to a variable, equal to
+//! the benchmark default, handled by llm-d-benchmark itself, or unmapped with the reason.
+//! The mapper records that per node ([`Fate`]); the counts and notes come from those records.
+
+mod emit;
+mod handlers;
+pub mod rules;
+mod stage;
+mod vllm;
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::defaults::Defaults;
+use crate::scenario::{Counts, Export, Note, Origin, Scenario, Value};
+use crate::yaml::{Doc, Kind, Node};
+use rules::{Action, RULES};
+
+/// What a rule row asks for beyond a plain copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handler {
+    Model,
+    Image(&'static str),
+    StageImage,
+    GaieImage,
+    AcceleratorType,
+    Create,
+    Replicas,
+    Parallelism(&'static str),
+    Annotations(&'static str),
+    Volumes,
+    Env,
+    Resources,
+    ContainerConfig,
+    /// Kept for a later step that needs several values at once (the vLLM command, plugins).
+    Collect,
+}
+
+/// What happened to a node (and the leaves under it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    Mapped(String),
+    Defaulted(String),
+    Framework(String),
+    Unmapped(String),
+}
+
+/// Inputs of a mapping besides the guide itself.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Variables that must be exported even when equal to the default: the experiment's
+    /// setup factors, so that e2e.sh finds exactly one `VAR=` line to rewrite.
+    pub force: BTreeSet<String>,
+    /// Names of llm-d-benchmark's GAIE presets (`setup/presets/gaie/*.yaml`).
+    pub gaie_presets: Vec<String>,
+}
+
+/// A node as the walk found it: which document, its path, and the line of its key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Item<'a> {
+    pub doc: usize,
+    pub key_line: Option<usize>,
+    pub node: &'a Node,
+}
+
+pub(crate) struct Mapper<'a> {
+    pub docs: &'a [Doc],
+    pub defaults: &'a Defaults,
+    pub options: &'a Options,
+    pub guide_name: String,
+    fates: HashMap<(usize, usize), Fate>,
+    pub exports: Vec<Export>,
+    /// Every variable given a value (exported or left at its equal default), for conflicts.
+    values: HashMap<String, (Value, String)>,
+    pub defaulted: Vec<(String, String, Origin)>,
+    pub warnings: Vec<String>,
+    /// Nodes kept by [`Handler::Collect`] and friends, by path (e.g. `decode.containers.0.args`).
+    pub collected: HashMap<String, Item<'a>>,
+    /// Container fields for `..._EXTRA_CONTAINER_CONFIG`, per stage, in guide order.
+    pub container_config: Vec<(&'static str, String, Item<'a>)>,
+}
+
+/// Map parsed guide files to a scenario (without workload settings, which the caller adds).
+pub fn map(docs: &[Doc], defaults: &Defaults, options: &Options, guide_name: &str) -> Scenario {
+    let mut m = Mapper {
+        docs,
+        defaults,
+        options,
+        guide_name: guide_name.to_string(),
+        fates: HashMap::new(),
+        exports: Vec::new(),
+        values: HashMap::new(),
+        defaulted: Vec::new(),
+        warnings: Vec::new(),
+        collected: HashMap::new(),
+        container_config: Vec::new(),
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        m.walk(i, &doc.root);
+    }
+    m.finish_stages();
+    m.finish_plugins();
+    m.into_scenario()
+}
+
+impl<'a> Mapper<'a> {
+    /// Walk a document, applying the first matching rule to each node; unmatched leaves stay
+    /// without a fate (unmapped).
+    fn walk(&mut self, doc: usize, root: &'a Node) {
+        let mut stack: Vec<(Vec<String>, Item<'a>)> = vec![(
+            Vec::new(),
+            Item {
+                doc,
+                key_line: None,
+                node: root,
+            },
+        )];
+        while let Some((path, item)) = stack.pop() {
+            if !path.is_empty()
+                && let Some((rule, stage)) = find_rule(&path)
+            {
+                self.apply(rule.action, &path, stage, item);
+                continue;
+            }
+            match &item.node.kind {
+                Kind::Scalar(_) => {}
+                Kind::Seq(items) => {
+                    for (i, child) in items.iter().enumerate().rev() {
+                        let mut p = path.clone();
+                        p.push(i.to_string());
+                        stack.push((
+                            p,
+                            Item {
+                                doc,
+                                key_line: None,
+                                node: child,
+                            },
+                        ));
+                    }
+                }
+                Kind::Map(entries) => {
+                    for e in entries.iter().rev() {
+                        let mut p = path.clone();
+                        p.push(e.key.clone());
+                        stack.push((
+                            p,
+                            Item {
+                                doc,
+                                key_line: Some(e.line),
+                                node: &e.value,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply(
+        &mut self,
+        action: Action,
+        path: &[String],
+        stage: Option<&'static str>,
+        item: Item<'a>,
+    ) {
+        let stage_name = stage;
+        match action {
+            Action::Var(var) => {
+                let var = stage_var(var, stage_name);
+                match item.node.as_scalar() {
+                    Some(s) if !s.is_null() => {
+                        let value = s.value.clone();
+                        self.set(&var, Value::Text(value), &[item], None);
+                    }
+                    _ => self.fate(
+                        item,
+                        Fate::Unmapped(format!("expected a single value for {var}")),
+                    ),
+                }
+            }
+            Action::Framework(why) => self.fate(item, Fate::Framework(why.to_string())),
+            Action::Unmapped(why) => self.fate(item, Fate::Unmapped(why.to_string())),
+            Action::Handle(handler) => {
+                let key = path.join(".");
+                self.handle(handler, &key, stage, item);
+            }
+        }
+    }
+
+    /// Record the fate of a node (and so of all leaves under it that have none of their own).
+    /// A node several variables come from keeps the strongest: a conflict (unmapped) over
+    /// mapped over defaulted.
+    pub fn fate(&mut self, item: Item<'a>, fate: Fate) {
+        let rank = |f: &Fate| match f {
+            Fate::Framework(_) => 0,
+            Fate::Defaulted(_) => 1,
+            Fate::Mapped(_) => 2,
+            Fate::Unmapped(_) => 3,
+        };
+        let slot = self
+            .fates
+            .entry((item.doc, item.node.id))
+            .or_insert(Fate::Framework(String::new()));
+        if rank(&fate) >= rank(slot) {
+            *slot = fate;
+        }
+    }
+
+    /// The lines an item spans, with its key.
+    pub fn origin(&self, item: Item<'_>) -> Origin {
+        let first = item.key_line.unwrap_or(item.node.line).min(item.node.line);
+        self.origin_lines(item.doc, first, item.node.end_line)
+    }
+
+    pub fn origin_lines(&self, doc: usize, first: usize, last: usize) -> Origin {
+        let d = &self.docs[doc];
+        Origin {
+            file: d.file.clone(),
+            first,
+            last,
+            lines: d
+                .lines(first, last)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    /// Export `var = value` from the given guide nodes, unless it equals the default.
+    pub fn set(&mut self, var: &str, value: Value, from: &[Item<'a>], note: Option<String>) {
+        if !self.defaults.is_known(var) {
+            let why = format!(
+                "{} defines no {var}, so nothing would read it",
+                self.defaults.describe()
+            );
+            for item in from {
+                self.fate(*item, Fate::Unmapped(why.clone()));
+            }
+            return;
+        }
+        let mut origins: Vec<Origin> = from.iter().map(|i| self.origin(*i)).collect();
+        if let Some((earlier, place)) = self.values.get(var) {
+            if *earlier == value {
+                if let Some(existing) = self.exports.iter_mut().find(|e| e.var == var) {
+                    existing.origins.append(&mut origins);
+                }
+                let fate = if self.exports.iter().any(|e| e.var == var) {
+                    Fate::Mapped(var.to_string())
+                } else {
+                    Fate::Defaulted(var.to_string())
+                };
+                for item in from {
+                    self.fate(*item, fate.clone());
+                }
+            } else {
+                let why = format!(
+                    "not expressible: {var} is already {} from {place}, and llm-d-benchmark has one value for it",
+                    describe_value(earlier)
+                );
+                for item in from {
+                    self.fate(*item, Fate::Unmapped(why.clone()));
+                }
+            }
+            return;
+        }
+        let place = origins
+            .first()
+            .map(|o| format!("{}:{}", o.file, o.first))
+            .unwrap_or_default();
+        self.values.insert(var.to_string(), (value.clone(), place));
+        if let Value::Text(text) = &value
+            && self.defaults.is_default(var, text)
+            && !self.options.force.contains(var)
+        {
+            if let Some(origin) = origins.into_iter().next() {
+                self.defaulted.push((var.to_string(), text.clone(), origin));
+            }
+            for item in from {
+                self.fate(*item, Fate::Defaulted(var.to_string()));
+            }
+            return;
+        }
+        for item in from {
+            self.fate(*item, Fate::Mapped(var.to_string()));
+        }
+        self.exports.push(Export {
+            var: var.to_string(),
+            value,
+            origins,
+            note,
+        });
+    }
+
+    /// Export a value that comes from no single guide node (a synthesized file or command).
+    pub fn set_derived(
+        &mut self,
+        var: &str,
+        value: Value,
+        origins: Vec<Origin>,
+        note: Option<String>,
+    ) {
+        if !self.defaults.is_known(var) {
+            self.warnings.push(format!(
+                "{} defines no {var}; not exported",
+                self.defaults.describe()
+            ));
+            return;
+        }
+        if let Some(existing) = self.exports.iter_mut().find(|e| e.var == var) {
+            existing.value = value;
+            existing.origins.extend(origins);
+            return;
+        }
+        self.exports.push(Export {
+            var: var.to_string(),
+            value,
+            origins,
+            note,
+        });
+    }
+
+    fn into_scenario(self) -> Scenario {
+        let mut counts = Counts::default();
+        let mut framework = Vec::new();
+        let mut unmapped = Vec::new();
+        for (i, doc) in self.docs.iter().enumerate() {
+            self.account(i, doc, &mut counts, &mut framework, &mut unmapped);
+        }
+        Scenario {
+            exports: self.exports,
+            defaulted: self.defaulted,
+            framework,
+            unmapped,
+            warnings: self.warnings,
+            counts,
+            ..Scenario::default()
+        }
+    }
+
+    /// Give every leaf the fate of its nearest decided ancestor, count the leaves, and write
+    /// one note per largest subtree that is handled by the benchmark or left unmapped.
+    fn account(
+        &self,
+        doc: usize,
+        d: &Doc,
+        counts: &mut Counts,
+        framework: &mut Vec<Note>,
+        unmapped: &mut Vec<Note>,
+    ) {
+        let decided = self.decided_subtrees(doc, &d.root);
+        let mut stack = vec![Visit {
+            path: String::new(),
+            key_line: None,
+            node: &d.root,
+            inherited: None,
+            noted: false,
+        }];
+        while let Some(v) = stack.pop() {
+            let own = self.fates.get(&(doc, v.node.id));
+            let fate = own.or(v.inherited);
+            // A node with its own fate starts afresh; otherwise a note above covers it.
+            let noted = v.noted && own.is_none();
+            let note_here = !noted
+                && match (own, fate) {
+                    (Some(Fate::Framework(_) | Fate::Unmapped(_)), _) => true,
+                    (None, None) => !decided.contains(&v.node.id),
+                    _ => false,
+                };
+            if note_here && !v.path.is_empty() {
+                let origin = self.origin(Item {
+                    doc,
+                    key_line: v.key_line,
+                    node: v.node,
+                });
+                let (reason, list) = match fate {
+                    Some(Fate::Framework(r)) => (r.clone(), &mut *framework),
+                    Some(Fate::Unmapped(r)) => (r.clone(), &mut *unmapped),
+                    _ => (
+                        "no llm-d-benchmark setting carries this value".to_string(),
+                        &mut *unmapped,
+                    ),
+                };
+                list.push(Note {
+                    path: v.path.clone(),
+                    origin,
+                    reason,
+                });
+            }
+            let noted = noted || note_here;
+            if v.node.is_leaf() {
+                match fate {
+                    Some(Fate::Mapped(_)) => counts.mapped += 1,
+                    Some(Fate::Defaulted(_)) => counts.defaulted += 1,
+                    Some(Fate::Framework(_)) => counts.framework += 1,
+                    Some(Fate::Unmapped(_)) | None => counts.unmapped += 1,
+                }
+                continue;
+            }
+            match &v.node.kind {
+                Kind::Scalar(_) => {}
+                Kind::Seq(items) => {
+                    for (i, child) in items.iter().enumerate().rev() {
+                        let path = format!("{}[{i}]", v.path);
+                        stack.push(Visit {
+                            path,
+                            key_line: None,
+                            node: child,
+                            inherited: fate,
+                            noted,
+                        });
+                    }
+                }
+                Kind::Map(entries) => {
+                    for e in entries.iter().rev() {
+                        let path = if v.path.is_empty() {
+                            e.key.clone()
+                        } else {
+                            format!("{}.{}", v.path, e.key)
+                        };
+                        stack.push(Visit {
+                            path,
+                            key_line: Some(e.line),
+                            node: &e.value,
+                            inherited: fate,
+                            noted,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ids of the nodes with a fate somewhere in their subtree (one pass, no recursion).
+    fn decided_subtrees(&self, doc: usize, root: &Node) -> std::collections::HashSet<usize> {
+        let mut order: Vec<(&Node, Option<usize>)> = Vec::new();
+        let mut stack = vec![(root, None)];
+        while let Some((node, parent)) = stack.pop() {
+            let me = order.len();
+            order.push((node, parent));
+            match &node.kind {
+                Kind::Scalar(_) => {}
+                Kind::Seq(items) => stack.extend(items.iter().map(|c| (c, Some(me)))),
+                Kind::Map(entries) => stack.extend(entries.iter().map(|e| (&e.value, Some(me)))),
+            }
+        }
+        let mut decided = vec![false; order.len()];
+        for i in (0..order.len()).rev() {
+            let (node, parent) = order[i];
+            decided[i] |= self.fates.contains_key(&(doc, node.id));
+            if let (true, Some(p)) = (decided[i], parent) {
+                decided[p] = true;
+            }
+        }
+        order
+            .iter()
+            .zip(decided)
+            .filter(|(_, d)| *d)
+            .map(|((n, _), _)| n.id)
+            .collect()
+    }
+}
+
+/// A node on the accounting walk.
+struct Visit<'n> {
+    path: String,
+    key_line: Option<usize>,
+    node: &'n Node,
+    inherited: Option<&'n Fate>,
+    noted: bool,
+}
+
+fn describe_value(value: &Value) -> String {
+    match value {
+        Value::Text(t) => format!("{t:?}"),
+        _ => "set".to_string(),
+    }
+}
+
+/// `{STAGE}` in a variable name becomes the stage.
+pub(crate) fn stage_var(var: &str, stage: Option<&str>) -> String {
+    match stage {
+        Some(s) => var.replace("{STAGE}", &s.to_ascii_uppercase()),
+        None => var.to_string(),
+    }
+}
+
+/// The first rule whose path matches, and the stage its `{stage}` matched.
+fn find_rule(path: &[String]) -> Option<(&'static rules::Rule, Option<&'static str>)> {
+    RULES.iter().find_map(|rule| {
+        let mut stage = None;
+        let parts: Vec<&str> = rule.path.split('.').collect();
+        if parts.len() != path.len() {
+            return None;
+        }
+        for (pattern, seg) in parts.iter().zip(path) {
+            match *pattern {
+                "*" => {}
+                "1+" if seg.parse::<usize>().is_ok_and(|i| i >= 1) => {}
+                "{stage}" if seg == "decode" || seg == "prefill" => {
+                    stage = Some(if seg == "decode" { "decode" } else { "prefill" })
+                }
+                p if p == seg => {}
+                _ => return None,
+            }
+        }
+        Some((rule, stage))
+    })
+}

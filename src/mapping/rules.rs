@@ -1,0 +1,332 @@
+//! The mapping rules, as data: one row per guide path.
+//!
+//! A path is dotted keys; a number matches a list index, `1+` any index but the first;
+//! `*` matches any one key or index;
+//! `{stage}` stands for `decode` and `prefill`, and `{STAGE}` in a variable for `DECODE` and
+//! `PREFILL`. The first row whose path matches a node decides for that node and everything
+//! under it. Leaves no row matches are reported as unmapped.
+
+use super::Handler;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    /// The scalar is the variable's value.
+    Var(&'static str),
+    /// llm-d-benchmark sets this itself; the reason is shown in the scenario.
+    Framework(&'static str),
+    /// No benchmark setting can carry this; the reason is shown with the quoted value.
+    Unmapped(&'static str),
+    /// Needs more than a copy: a function of the mapper (see [`Handler`]).
+    Handle(Handler),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub path: &'static str,
+    pub action: Action,
+}
+
+const fn var(path: &'static str, var: &'static str) -> Rule {
+    Rule {
+        path,
+        action: Action::Var(var),
+    }
+}
+const fn framework(path: &'static str, why: &'static str) -> Rule {
+    Rule {
+        path,
+        action: Action::Framework(why),
+    }
+}
+const fn unmapped(path: &'static str, why: &'static str) -> Rule {
+    Rule {
+        path,
+        action: Action::Unmapped(why),
+    }
+}
+const fn handle(path: &'static str, handler: Handler) -> Rule {
+    Rule {
+        path,
+        action: Action::Handle(handler),
+    }
+}
+
+const PROBES: &str = "llm-d-benchmark sets the probes itself";
+const LABELS: &str = "llm-d-benchmark sets the labels and selectors itself";
+const MONITORING: &str = "pod monitoring is not used in benchmark runs";
+const NO_POD_CONFIG: &str = "not expressible: llm-d-benchmark renders any ..._EXTRA_POD_CONFIG as invalid Helm values (a bare `:` line), so pod-level settings cannot be passed";
+const ONE_CONTAINER: &str =
+    "llm-d-benchmark deploys one vLLM container per pod; other containers cannot be expressed";
+
+/// Every row of llm-d-benchmark's guide-converter mapping table, plus what the seed and
+/// CONTEXT.md add, in guide order.
+pub const RULES: &[Rule] = &[
+    // Chart-wide settings of the modelservice chart.
+    var("multinode", "LLMDBENCH_VLLM_MODELSERVICE_MULTINODE"),
+    handle("modelArtifacts.name", Handler::Model),
+    var(
+        "modelArtifacts.size",
+        "LLMDBENCH_VLLM_COMMON_PVC_MODEL_CACHE_SIZE",
+    ),
+    var(
+        "modelArtifacts.authSecretName",
+        "LLMDBENCH_VLLM_COMMON_HF_TOKEN_NAME",
+    ),
+    framework(
+        "modelArtifacts.uri",
+        "llm-d-benchmark downloads the model into its own PVC and serves it from /model-cache/models/<model> (LLMDBENCH_VLLM_MODELSERVICE_URI_PROTOCOL stays pvc)",
+    ),
+    framework("modelArtifacts.labels", LABELS),
+    var(
+        "routing.servicePort",
+        "LLMDBENCH_VLLM_COMMON_INFERENCE_PORT",
+    ),
+    var(
+        "routing.proxy.connector",
+        "LLMDBENCH_LLMD_ROUTINGSIDECAR_CONNECTOR",
+    ),
+    var(
+        "routing.proxy.debugLevel",
+        "LLMDBENCH_LLMD_ROUTINGSIDECAR_DEBUG_LEVEL",
+    ),
+    handle(
+        "routing.proxy.image",
+        Handler::Image("LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE"),
+    ),
+    framework(
+        "routing.proxy.enabled",
+        "llm-d-benchmark always deploys its routing sidecar: it listens on the inference port and forwards to vLLM on the metrics port",
+    ),
+    framework(
+        "routing.proxy.targetPort",
+        "llm-d-benchmark points the routing sidecar at vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT",
+    ),
+    handle("accelerator.type", Handler::AcceleratorType),
+    // Per stage.
+    handle("{stage}.create", Handler::Create),
+    handle("{stage}.replicas", Handler::Replicas),
+    handle(
+        "{stage}.parallelism.tensor",
+        Handler::Parallelism("TENSOR_PARALLELISM"),
+    ),
+    handle(
+        "{stage}.parallelism.data",
+        Handler::Parallelism("DATA_PARALLELISM"),
+    ),
+    handle(
+        "{stage}.parallelism.dataLocal",
+        Handler::Parallelism("DATA_LOCAL_PARALLELISM"),
+    ),
+    handle(
+        "{stage}.parallelism.workers",
+        Handler::Parallelism("NUM_WORKERS_PARALLELISM"),
+    ),
+    var(
+        "{stage}.schedulerName",
+        "LLMDBENCH_VLLM_COMMON_POD_SCHEDULER",
+    ),
+    handle(
+        "{stage}.annotations",
+        Handler::Annotations("LLMDBENCH_VLLM_COMMON_ANNOTATIONS"),
+    ),
+    handle(
+        "{stage}.podAnnotations",
+        Handler::Annotations("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_PODANNOTATIONS"),
+    ),
+    framework("{stage}.monitoring", MONITORING),
+    unmapped("{stage}.extraConfig", NO_POD_CONFIG),
+    unmapped("{stage}.nodeSelector", NO_POD_CONFIG),
+    handle("{stage}.volumes", Handler::Volumes),
+    handle("{stage}.containers.0.modelCommand", Handler::Collect),
+    handle("{stage}.containers.0.command", Handler::Collect),
+    handle("{stage}.containers.0.args", Handler::Collect),
+    handle("{stage}.containers.0.env", Handler::Env),
+    handle("{stage}.containers.0.volumeMounts", Handler::Collect),
+    handle("{stage}.containers.0.resources", Handler::Resources),
+    handle("{stage}.containers.0.image", Handler::StageImage),
+    framework(
+        "{stage}.containers.0.name",
+        "llm-d-benchmark names the container itself",
+    ),
+    framework(
+        "{stage}.containers.0.ports",
+        "llm-d-benchmark declares the ports: vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT behind the routing sidecar on LLMDBENCH_VLLM_COMMON_INFERENCE_PORT",
+    ),
+    framework("{stage}.containers.0.startupProbe", PROBES),
+    framework("{stage}.containers.0.livenessProbe", PROBES),
+    framework("{stage}.containers.0.readinessProbe", PROBES),
+    framework(
+        "{stage}.containers.0.mountModelVolume",
+        "llm-d-benchmark mounts the model volume at /model-cache",
+    ),
+    handle("{stage}.containers.0.*", Handler::ContainerConfig),
+    unmapped("{stage}.containers.1+", ONE_CONTAINER),
+    // GAIE inferencepool chart.
+    handle("inferenceExtension.image", Handler::GaieImage),
+    handle("inferenceExtension.pluginsConfigFile", Handler::Collect),
+    handle("inferenceExtension.pluginsCustomConfig", Handler::Collect),
+    unmapped(
+        "inferenceExtension.flags",
+        "not expressible: llm-d-benchmark writes `flags:` twice into the GAIE values and its own copy wins",
+    ),
+    framework(
+        "inferenceExtension.monitoring",
+        "EPP monitoring is not used in benchmark runs",
+    ),
+    var(
+        "inferencePool.targetPortNumber",
+        "LLMDBENCH_VLLM_COMMON_INFERENCE_PORT",
+    ),
+    var(
+        "inferencePool.targetPorts.0.number",
+        "LLMDBENCH_VLLM_COMMON_INFERENCE_PORT",
+    ),
+    var(
+        "inferencePool.provider",
+        "LLMDBENCH_VLLM_MODELSERVICE_INFERENCE_POOL_PROVIDER_CONFIG",
+    ),
+    framework(
+        "inferencePool.modelServerType",
+        "llm-d-benchmark deploys vLLM model servers",
+    ),
+    framework("inferencePool.modelServers", LABELS),
+    // Chart versions, read from helmfile.yaml.gotmpl (see crate::helmfile).
+    var("chartVersions.infra", "LLMDBENCH_VLLM_INFRA_CHART_VERSION"),
+    var("chartVersions.gaie", "LLMDBENCH_VLLM_GAIE_CHART_VERSION"),
+    var(
+        "chartVersions.modelservice",
+        "LLMDBENCH_VLLM_MODELSERVICE_CHART_VERSION",
+    ),
+    var("chartVersions.wva", "LLMDBENCH_WVA_CHART_VERSION"),
+    // Gateway provider (helmfile environments and prereq values).
+    var(
+        "provider.name",
+        "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME",
+    ),
+    var(
+        "gateway.gatewayClassName",
+        "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME",
+    ),
+    var(
+        "gateway.service.type",
+        "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_SERVICE_TYPE",
+    ),
+];
+
+/// vLLM flags that have a benchmark variable. The common variable is used when every stage
+/// agrees; the stage variable (if any) when they differ.
+pub struct Flag {
+    pub name: &'static str,
+    pub common: Option<&'static str>,
+    /// Suffix after `LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_`.
+    pub stage: Option<&'static str>,
+}
+
+pub const FLAGS: &[Flag] = &[
+    Flag {
+        name: "--max-model-len",
+        common: Some("LLMDBENCH_VLLM_COMMON_MAX_MODEL_LEN"),
+        stage: None,
+    },
+    Flag {
+        name: "--block-size",
+        common: Some("LLMDBENCH_VLLM_COMMON_BLOCK_SIZE"),
+        stage: None,
+    },
+    Flag {
+        name: "--gpu-memory-utilization",
+        common: Some("LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL"),
+        stage: Some("ACCELERATOR_MEM_UTIL"),
+    },
+    Flag {
+        name: "--tensor-parallel-size",
+        common: None,
+        stage: Some("TENSOR_PARALLELISM"),
+    },
+    Flag {
+        name: "--data-parallel-size",
+        common: None,
+        stage: Some("DATA_PARALLELISM"),
+    },
+    Flag {
+        name: "--data-parallel-size-local",
+        common: None,
+        stage: Some("DATA_LOCAL_PARALLELISM"),
+    },
+    Flag {
+        name: "--max-num-seqs",
+        common: Some("LLMDBENCH_VLLM_COMMON_MAX_NUM_SEQ"),
+        stage: None,
+    },
+    Flag {
+        name: "--max-num-batched-tokens",
+        common: Some("LLMDBENCH_VLLM_COMMON_MAX_NUM_BATCHED_TOKENS"),
+        stage: None,
+    },
+    Flag {
+        name: "--load-format",
+        common: Some("LLMDBENCH_VLLM_COMMON_VLLM_LOAD_FORMAT"),
+        stage: None,
+    },
+];
+
+/// Flags whose value llm-d-benchmark decides; the guide's value is reported, not kept.
+pub const OWNED_FLAGS: &[(&str, &str)] = &[
+    (
+        "--port",
+        "llm-d-benchmark runs vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT behind its routing sidecar",
+    ),
+    (
+        "--model",
+        "llm-d-benchmark serves the model from /model-cache/models/<model>",
+    ),
+    (
+        "--served-model-name",
+        "llm-d-benchmark serves the model under its name (LLMDBENCH_DEPLOY_MODEL_LIST)",
+    ),
+];
+
+/// Container env names that llm-d-benchmark (from March 2026) appends after the scenario's
+/// env file, taking the value of `LLMDBENCH_VLLM_COMMON_<NAME>`: a guide value for one of
+/// them only survives if that variable carries it.
+pub const BENCH_ENV: &[&str] = &[
+    "VLLM_WORKER_MULTIPROC_METHOD",
+    "VLLM_LOGGING_LEVEL",
+    "VLLM_CACHE_ROOT",
+    "VLLM_ALLOW_LONG_MAX_MODEL_LEN",
+    "VLLM_SERVER_DEV_MODE",
+    "VLLM_LOAD_FORMAT",
+];
+
+/// Env entries llm-d-benchmark sets itself.
+pub const FRAMEWORK_ENV: &[(&str, &str)] = &[(
+    "VLLM_NIXL_SIDE_CHANNEL_HOST",
+    "llm-d-benchmark sets VLLM_NIXL_SIDE_CHANNEL_HOST to the pod IP itself",
+)];
+
+/// `accelerator.type` of the modelservice chart -> the Kubernetes resource llm-d-benchmark requests.
+pub const ACCELERATORS: &[(&str, &str)] = &[
+    ("nvidia", "nvidia.com/gpu"),
+    ("amd", "amd.com/gpu"),
+    ("intel-i915", "gpu.intel.com/i915"),
+    ("intel-xe", "gpu.intel.com/xe"),
+    ("intel-gaudi", "habana.ai/gaudi"),
+    ("google", "google.com/tpu"),
+];
+
+/// Kubernetes container fields that may go into `..._EXTRA_CONTAINER_CONFIG`.
+pub const CONTAINER_FIELDS: &[&str] = &[
+    "securityContext",
+    "imagePullPolicy",
+    "lifecycle",
+    "workingDir",
+    "envFrom",
+    "stdin",
+    "stdinOnce",
+    "tty",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "resizePolicy",
+    "restartPolicy",
+    "volumeDevices",
+];

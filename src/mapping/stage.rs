@@ -1,0 +1,578 @@
+//! Per-stage synthesis: the vLLM command, env file, volumes, mounts and container config of
+//! the decode and prefill stages, and the GAIE plugin configuration. These need several guide
+//! values at once, so the walk collects them and this step writes them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::emit::{emit, emit_entry, emit_item};
+use super::rules::{BENCH_ENV, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
+use super::vllm::{one_line, parse_args, sh_word};
+use super::{Fate, Item, Mapper};
+use crate::scenario::Value;
+
+const PLUGINS_FILE: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE";
+const PLUGINS_CUSTOM: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS";
+
+fn token(var: &str) -> String {
+    format!("REPLACE_ENV_{var}")
+}
+
+impl<'a> Mapper<'a> {
+    pub(super) fn finish_stages(&mut self) {
+        for stage in ["decode", "prefill"] {
+            let mut take = |suffix: &str| self.collected.remove(&format!("{stage}.{suffix}"));
+            let model_command = take("containers.0.modelCommand");
+            let command = take("containers.0.command");
+            let args = take("containers.0.args");
+            let env = take("containers.0.env");
+            let volumes = take("volumes");
+            let mounts = take("containers.0.volumeMounts");
+            let config: Vec<(String, Item<'a>)> = self
+                .container_config
+                .iter()
+                .filter(|(s, _, _)| *s == stage)
+                .map(|(_, f, i)| (f.clone(), *i))
+                .collect();
+            let present: Vec<Item<'a>> = [model_command, command, args, env, volumes, mounts]
+                .into_iter()
+                .flatten()
+                .chain(config.iter().map(|(_, i)| *i))
+                .collect();
+            let Some(first) = present.first() else {
+                continue;
+            };
+            if !self.created(first.doc, stage) {
+                for item in present {
+                    self.fate(
+                        item,
+                        Fate::Unmapped(format!("the guide does not create the {stage} stage")),
+                    );
+                }
+                continue;
+            }
+            self.command(stage, model_command, command, args);
+            if let Some(env) = env {
+                self.env_file(stage, env);
+            }
+            self.volume_files(stage, volumes, mounts);
+            self.container_config_file(stage, &config);
+        }
+    }
+
+    fn command(
+        &mut self,
+        stage: &str,
+        model_command: Option<Item<'a>>,
+        command: Option<Item<'a>>,
+        args: Option<Item<'a>>,
+    ) {
+        let up = stage.to_ascii_uppercase();
+        let command_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_MODEL_COMMAND");
+        let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
+        let mode = model_command
+            .and_then(|i| i.node.as_str())
+            .unwrap_or(if args.is_some() {
+                "vllmServe"
+            } else {
+                "imageDefault"
+            })
+            .to_string();
+        let origins = [command, args]
+            .into_iter()
+            .flatten()
+            .map(|i| self.origin(i))
+            .collect();
+        match mode.as_str() {
+            "vllmServe" => {
+                let mut lines = self.preamble(stage);
+                let (items, nodes) = self.arg_items(args);
+                lines.extend(self.flag_lines(stage, &items, &nodes, &lines.clone()));
+                let note =
+                    "the guide's vllmServe, written out as the custom command llm-d-benchmark runs"
+                        .to_string();
+                self.set_from(&command_var, "custom", model_command, Some(note));
+                self.set_derived(&args_var, Value::Command(lines), origins, None);
+            }
+            "imageDefault" => {
+                self.set_from(&command_var, "imageDefault", model_command, None);
+                if args.is_some() {
+                    let (items, nodes) = self.arg_items(args);
+                    let lines = self.flag_lines(stage, &items, &nodes, &[]);
+                    self.set_derived(&args_var, Value::Command(lines), origins, None);
+                }
+            }
+            "custom" => {
+                self.set_from(&command_var, "custom", model_command, None);
+                let (mut words, mut nodes) = self.arg_items(command);
+                let (more, more_nodes) = self.arg_items(args);
+                words.extend(more);
+                nodes.extend(more_nodes);
+                // `sh -c SCRIPT`: the script is the command line itself.
+                let line = match words.as_slice() {
+                    [sh, c, script] if sh.ends_with("sh") && c == "-c" => one_line(script),
+                    _ => Some(
+                        words
+                            .iter()
+                            .map(|w| sh_word(w))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                };
+                match line {
+                    Some(line) => {
+                        for n in nodes {
+                            self.fate(n, Fate::Mapped(args_var.clone()));
+                        }
+                        self.set_derived(&args_var, Value::Command(vec![line]), origins, None);
+                    }
+                    None => {
+                        for n in nodes {
+                            self.fate(n, Fate::Unmapped("not expressible: a multi-line script cannot be the one-line command llm-d-benchmark needs".into()));
+                        }
+                    }
+                }
+            }
+            other => {
+                if let Some(item) = model_command {
+                    self.fate(
+                        item,
+                        Fate::Unmapped(format!("unknown modelCommand {other:?}")),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Set `var` from an optional guide node, or as a derived value when there is none.
+    fn set_from(&mut self, var: &str, value: &str, item: Option<Item<'a>>, note: Option<String>) {
+        match item {
+            Some(item) => self.set(var, Value::Text(value.into()), &[item], note),
+            None => self.set_derived(var, Value::Text(value.into()), Vec::new(), note),
+        }
+    }
+
+    /// The args as strings, with the node each came from.
+    fn arg_items(&mut self, args: Option<Item<'a>>) -> (Vec<String>, Vec<Item<'a>>) {
+        let Some(args) = args else {
+            return (Vec::new(), Vec::new());
+        };
+        let mut words = Vec::new();
+        let mut nodes = Vec::new();
+        match args.node.as_seq() {
+            Some(list) => {
+                for node in list {
+                    let item = Item {
+                        doc: args.doc,
+                        key_line: None,
+                        node,
+                    };
+                    match node.as_scalar() {
+                        Some(s) => {
+                            words.push(s.value.clone());
+                            nodes.push(item);
+                        }
+                        None => self.fate(
+                            item,
+                            Fate::Unmapped("a command-line argument must be a string".into()),
+                        ),
+                    }
+                }
+            }
+            None => match args.node.as_str() {
+                Some(s) => {
+                    words.push(s.to_string());
+                    nodes.push(args);
+                }
+                None => self.fate(args, Fate::Unmapped("expected a list of arguments".into())),
+            },
+        }
+        (words, nodes)
+    }
+
+    /// What llm-d-benchmark's own command line for a stage starts with.
+    fn preamble(&self, stage: &str) -> Vec<String> {
+        let up = stage.to_ascii_uppercase();
+        // Decode listens behind the routing sidecar; prefill is reached directly.
+        let port = if stage == "decode" {
+            "METRICS_PORT"
+        } else {
+            "INFERENCE_PORT"
+        };
+        let mut lines = vec![
+            format!(
+                "{};",
+                token(&format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_PREPROCESS"))
+            ),
+            format!(
+                "vllm serve /model-cache/models/{}",
+                token("LLMDBENCH_DEPLOY_CURRENT_MODEL")
+            ),
+            format!(
+                "--served-model-name {}",
+                token("LLMDBENCH_DEPLOY_CURRENT_MODEL")
+            ),
+            format!("--port {}", token(&format!("LLMDBENCH_VLLM_COMMON_{port}"))),
+            format!(
+                "--tensor-parallel-size {}",
+                token(&format!(
+                    "LLMDBENCH_VLLM_MODELSERVICE_{up}_TENSOR_PARALLELISM"
+                ))
+            ),
+        ];
+        // The chart passes data parallelism on when the guide asks for more than one.
+        for (key, flag, suffix) in [
+            ("data", "--data-parallel-size", "DATA_PARALLELISM"),
+            (
+                "dataLocal",
+                "--data-parallel-size-local",
+                "DATA_LOCAL_PARALLELISM",
+            ),
+        ] {
+            let value = self
+                .docs
+                .iter()
+                .find_map(|d| d.root.at(&format!("{stage}.parallelism.{key}")));
+            if value
+                .and_then(|v| v.as_str())
+                .and_then(|v| v.parse::<u64>().ok())
+                .is_some_and(|n| n > 1)
+            {
+                lines.push(format!(
+                    "{flag} {}",
+                    token(&format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{suffix}"))
+                ));
+            }
+        }
+        lines
+    }
+
+    /// The guide's flags as command lines: benchmark-owned ones reported, those with a
+    /// variable written as its token, the rest kept verbatim.
+    fn flag_lines(
+        &mut self,
+        stage: &str,
+        words: &[String],
+        nodes: &[Item<'a>],
+        preamble: &[String],
+    ) -> Vec<String> {
+        let up = stage.to_ascii_uppercase();
+        let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
+        let model = self
+            .values
+            .get("LLMDBENCH_DEPLOY_MODEL_LIST")
+            .map(|(v, _)| v.clone());
+        let in_preamble = |flag: &str| preamble.iter().any(|l| l.starts_with(&format!("{flag} ")));
+        let mut lines = Vec::new();
+        let mut seen = BTreeSet::new();
+        for arg in parse_args(words) {
+            let from: Vec<Item<'a>> = arg
+                .items
+                .iter()
+                .filter_map(|i| nodes.get(*i).copied())
+                .collect();
+            let canonical = arg.canonical();
+            if let Some(flag) = &canonical {
+                seen.insert(flag.clone());
+            }
+            if let Some((_, why)) = OWNED_FLAGS
+                .iter()
+                .find(|(f, _)| Some(*f) == canonical.as_deref())
+            {
+                self.fates_all(&from, Fate::Framework((*why).into()));
+                continue;
+            }
+            if canonical.is_none()
+                && model.as_ref().is_some_and(|m| {
+                    Some(m) == arg.value.as_ref().map(|v| Value::Text(v.clone())).as_ref()
+                })
+            {
+                self.fates_all(
+                    &from,
+                    Fate::Framework(
+                        "llm-d-benchmark serves the model from /model-cache/models/<model>".into(),
+                    ),
+                );
+                continue;
+            }
+            if let (Some(flag), Some(value)) = (
+                FLAGS.iter().find(|f| Some(f.name) == canonical.as_deref()),
+                &arg.value,
+            ) && let Some(var) = self.flag_var(flag, &up, value, &from)
+            {
+                if !in_preamble(flag.name) {
+                    lines.push(format!("{} {}", flag.name, token(&var)));
+                }
+                continue;
+            }
+            let value = match arg.value.as_deref().map(one_line) {
+                Some(None) => {
+                    self.fates_all(&from, Fate::Unmapped("not expressible: a multi-line value cannot go on the one-line command llm-d-benchmark needs".into()));
+                    continue;
+                }
+                Some(Some(v)) => Some(sh_word(&v)),
+                None => None,
+            };
+            let line = match (&arg.flag, value) {
+                (Some(f), Some(v)) => format!("{} {v}", sh_word(f)),
+                (Some(f), None) => sh_word(f),
+                (None, Some(v)) => v,
+                (None, None) => continue,
+            };
+            if line.contains("REPLACE_ENV_") {
+                self.warnings.push(format!(
+                    "{stage} argument {line:?} contains REPLACE_ENV_, which llm-d-benchmark will try to substitute"
+                ));
+            }
+            self.fates_all(&from, Fate::Mapped(args_var.clone()));
+            lines.push(line);
+        }
+        // Swept variables must reach vLLM even when the guide leaves the flag out.
+        for flag in FLAGS {
+            let var = flag.common.map(str::to_string).or(flag
+                .stage
+                .map(|s| format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{s}")));
+            if let Some(var) = var
+                && self.options.force.contains(&var)
+                && !seen.contains(flag.name)
+                && !in_preamble(flag.name)
+            {
+                lines.push(format!("{} {}", flag.name, token(&var)));
+            }
+        }
+        lines
+    }
+
+    /// The variable a flag's value goes to: the common one while the stages agree, the
+    /// stage's own when they differ; `None` when neither can carry it.
+    fn flag_var(
+        &mut self,
+        flag: &super::rules::Flag,
+        up: &str,
+        value: &str,
+        from: &[Item<'a>],
+    ) -> Option<String> {
+        let stage_var = flag
+            .stage
+            .map(|s| format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{s}"));
+        let text = Value::Text(value.to_string());
+        let var = match flag.common {
+            Some(common) if self.values.get(common).is_none_or(|(v, _)| *v == text) => {
+                common.to_string()
+            }
+            Some(_) => stage_var?,
+            None => stage_var?,
+        };
+        self.set(&var, text, from, None);
+        Some(var)
+    }
+
+    fn fates_all(&mut self, items: &[Item<'a>], fate: Fate) {
+        for item in items {
+            self.fate(*item, fate.clone());
+        }
+    }
+
+    fn env_file(&mut self, stage: &str, env: Item<'a>) {
+        let up = stage.to_ascii_uppercase();
+        let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ENVVARS_TO_YAML");
+        let Some(list) = env.node.as_seq() else {
+            return self.fate(env, Fate::Unmapped("expected a list of env entries".into()));
+        };
+        let mut out = String::new();
+        let mut present = BTreeSet::new();
+        for node in list {
+            let item = Item {
+                doc: env.doc,
+                key_line: None,
+                node,
+            };
+            let name = node
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_string();
+            if let Some((_, why)) = FRAMEWORK_ENV.iter().find(|(n, _)| *n == name) {
+                self.fate(item, Fate::Framework((*why).into()));
+                continue;
+            }
+            let value = node
+                .entry("value")
+                .filter(|e| e.value.as_scalar().is_some());
+            if BENCH_ENV.contains(&name.as_str())
+                && let Some(value) = value
+            {
+                let bench_var = format!("LLMDBENCH_VLLM_COMMON_{name}");
+                let value_item = Item {
+                    doc: env.doc,
+                    key_line: Some(value.line),
+                    node: &value.value,
+                };
+                let text = value
+                    .value
+                    .as_scalar()
+                    .map(|s| s.value.clone())
+                    .unwrap_or_default();
+                self.set(&bench_var, Value::Text(text), &[value_item], None);
+                out.push_str(&format!(
+                    "- name: {name}\n  value: \"{}\"\n",
+                    token(&bench_var)
+                ));
+                present.insert(name);
+            } else {
+                out.push_str(&emit_item(node, &|_| None));
+            }
+            self.fate(item, Fate::Mapped(var.clone()));
+        }
+        // This file replaces llm-d-benchmark's default env list: keep its entries.
+        let missing: Vec<&&str> = BENCH_ENV
+            .iter()
+            .filter(|n| !present.contains(**n))
+            .collect();
+        if !missing.is_empty() {
+            out.push_str("# llm-d-benchmark's own entries, which this file replaces\n");
+            for name in missing {
+                out.push_str(&format!(
+                    "- name: {name}\n  value: \"{}\"\n",
+                    token(&format!("LLMDBENCH_VLLM_COMMON_{name}"))
+                ));
+            }
+        }
+        let origin = self.origin(env);
+        self.set_derived(&var, Value::File(out), vec![origin], None);
+    }
+
+    fn volume_files(&mut self, stage: &str, volumes: Option<Item<'a>>, mounts: Option<Item<'a>>) {
+        let up = stage.to_ascii_uppercase();
+        let shm_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_SHM_MEM");
+        let shm_names: Vec<String> = mounts
+            .and_then(|m| m.node.as_seq())
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m.get("mountPath").and_then(|p| p.as_str()) == Some("/dev/shm"))
+            .filter_map(|m| m.get("name").and_then(|n| n.as_str()).map(str::to_string))
+            .collect();
+        if let Some(volumes) = volumes {
+            let mut tokens: HashMap<usize, String> = HashMap::new();
+            for v in volumes.node.as_seq().unwrap_or_default() {
+                let name = v.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+                let memory = v.at("emptyDir.medium").and_then(|m| m.as_str()) == Some("Memory");
+                if !(memory
+                    && (shm_names.iter().any(|n| n == name) || name == "dshm" || name == "shm"))
+                {
+                    continue;
+                }
+                if let Some(size) = v.get("emptyDir").and_then(|e| e.entry("sizeLimit")) {
+                    let item = Item {
+                        doc: volumes.doc,
+                        key_line: Some(size.line),
+                        node: &size.value,
+                    };
+                    if let Some(text) = size.value.as_str().map(str::to_string) {
+                        self.set(&shm_var, Value::Text(text), &[item], None);
+                        tokens.insert(size.value.id, token(&shm_var));
+                    }
+                }
+            }
+            let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_VOLUMES");
+            let text = emit(volumes.node, &|id| tokens.get(&id).cloned());
+            self.fate(volumes, Fate::Mapped(var.clone()));
+            let origin = self.origin(volumes);
+            self.set_derived(&var, Value::File(text), vec![origin], None);
+        }
+        if let Some(mounts) = mounts {
+            let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_VOLUME_MOUNTS");
+            let text = emit(mounts.node, &|_| None);
+            self.fate(mounts, Fate::Mapped(var.clone()));
+            let origin = self.origin(mounts);
+            self.set_derived(&var, Value::File(text), vec![origin], None);
+        }
+    }
+
+    fn container_config_file(&mut self, stage: &str, fields: &[(String, Item<'a>)]) {
+        if fields.is_empty() {
+            return;
+        }
+        let var = format!(
+            "LLMDBENCH_VLLM_MODELSERVICE_{}_EXTRA_CONTAINER_CONFIG",
+            stage.to_ascii_uppercase()
+        );
+        let mut text = String::new();
+        let mut origins = Vec::new();
+        for (field, item) in fields {
+            if field == "extraConfig" {
+                for e in item.node.as_map().unwrap_or_default() {
+                    text.push_str(&emit_entry(&e.key, &e.value, &|_| None));
+                }
+            } else {
+                text.push_str(&emit_entry(field, item.node, &|_| None));
+            }
+            self.fate(*item, Fate::Mapped(var.clone()));
+            origins.push(self.origin(*item));
+        }
+        self.set_derived(&var, Value::File(text), origins, None);
+    }
+
+    /// `pluginsConfigFile` names the EPP configuration; `pluginsCustomConfig` may hold it.
+    pub(super) fn finish_plugins(&mut self) {
+        let file = self
+            .collected
+            .remove("inferenceExtension.pluginsConfigFile");
+        let custom = self
+            .collected
+            .remove("inferenceExtension.pluginsCustomConfig");
+        let chosen = file.and_then(|f| f.node.as_str()).map(str::to_string);
+        let mut used = false;
+        if let Some(custom) = custom {
+            let entries = custom.node.as_map().unwrap_or_default();
+            for e in entries {
+                let item = Item {
+                    doc: custom.doc,
+                    key_line: Some(e.line),
+                    node: &e.value,
+                };
+                let selected = chosen.as_deref() == Some(e.key.as_str())
+                    || (chosen.is_none() && entries.len() == 1);
+                let Some(content) = e.value.as_str().filter(|_| selected) else {
+                    self.fate(
+                        item,
+                        Fate::Unmapped("pluginsConfigFile selects another plugins file".into()),
+                    );
+                    continue;
+                };
+                // A preset of the same name would win over the custom content.
+                let (name, note) = if self.options.gaie_presets.contains(&e.key) {
+                    let renamed = format!("{}-{}", self.guide_name, e.key);
+                    let note = format!(
+                        "renamed from {}: llm-d-benchmark has a preset of that name, which would replace the guide's configuration",
+                        e.key
+                    );
+                    (renamed, Some(note))
+                } else {
+                    (e.key.clone(), None)
+                };
+                let mut text = format!("{name}: |\n");
+                for line in content.lines() {
+                    if line.is_empty() {
+                        text.push('\n');
+                    } else {
+                        text.push_str(&format!("  {line}\n"));
+                    }
+                }
+                match file {
+                    Some(f) => self.set(PLUGINS_FILE, Value::Text(name), &[f], note),
+                    None => self.set_derived(PLUGINS_FILE, Value::Text(name), Vec::new(), note),
+                }
+                self.fate(item, Fate::Mapped(PLUGINS_CUSTOM.into()));
+                let origin = self.origin(item);
+                self.set_derived(PLUGINS_CUSTOM, Value::File(text), vec![origin], None);
+                used = true;
+            }
+            if !used && entries.is_empty() {
+                self.fate(custom, Fate::Framework("empty".into()));
+            }
+        }
+        if let (false, Some(f), Some(name)) = (used, file, chosen) {
+            self.set(PLUGINS_FILE, Value::Text(name), &[f], None);
+        }
+    }
+}
