@@ -423,6 +423,10 @@ impl<'a> Mapper<'a> {
             }
             self.fate(item, Fate::Mapped(var.clone()));
         }
+        if out.is_empty() {
+            // Nothing of the guide's own is left: llm-d-benchmark's default list stays.
+            return;
+        }
         // This file replaces llm-d-benchmark's default env list: keep its entries.
         let missing: Vec<&&str> = BENCH_ENV
             .iter()

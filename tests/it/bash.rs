@@ -1,0 +1,1 @@
+//! Generated scenarios run by real bash.

@@ -1,0 +1,6 @@
+//! Integration tests, one binary grouped by theme.
+
+mod bash;
+mod cli;
+mod common;
+mod corpus;
