@@ -1,1 +1,59 @@
-fn main() {}
+//! Conversion speed: each corpus guide in process (files already read), and the whole
+//! corpus from disk. Run with `cargo bench --bench convert`.
+
+use std::path::{Path, PathBuf};
+
+use convert_guide::convert::{Bench, Request, convert_guide};
+use convert_guide::source::{self, Guide};
+
+const GUIDES: &[&str] = &[
+    "inference-scheduling",
+    "pd-disaggregation",
+    "precise-prefix-cache-aware",
+    "simulated-accelerators",
+    "workload-autoscaling",
+];
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/llm-d/2026-02-05/guides")
+}
+
+fn main() {
+    divan::main();
+}
+
+fn load(name: &str) -> Guide {
+    source::load_local(&corpus().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// One guide, already read: parse, map, render.
+#[divan::bench(args = GUIDES)]
+fn guide_in_process(bencher: divan::Bencher, name: &str) {
+    let guide = load(name);
+    let bench = Bench::builtin();
+    let request = Request::default();
+    bencher.bench(|| {
+        convert_guide(divan::black_box(&guide), &bench, &request).map(|c| c.scenario_text.len())
+    });
+}
+
+/// Every corpus guide, from disk, with the built-in defaults, as the CLI would.
+#[divan::bench]
+fn whole_corpus_from_disk() -> usize {
+    let bench = Bench::builtin();
+    let request = Request::default();
+    GUIDES
+        .iter()
+        .map(|g| {
+            convert_guide(&load(g), &bench, &request)
+                .map(|c| c.scenario_text.len())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+/// The defaults table: parsed once per run of the CLI.
+#[divan::bench]
+fn builtin_defaults() -> Bench {
+    Bench::builtin()
+}

@@ -124,6 +124,8 @@ pub struct Conversion {
     /// `None` when no variations were given: no experiment file then.
     pub experiment_text: Option<String>,
     pub warnings: Vec<String>,
+    /// The llm-d-benchmark checkout used, if one was found.
+    pub bench_dir: Option<PathBuf>,
 }
 
 pub fn convert(req: &Request) -> Result<Conversion> {
@@ -203,6 +205,7 @@ pub fn convert_guide(guide: &Guide, bench: &Bench, req: &Request) -> Result<Conv
         experiment,
         experiment_text,
         warnings,
+        bench_dir: bench.dir.clone(),
     })
 }
 

@@ -142,6 +142,14 @@ pub fn snippet(text: &str, line: usize, column: usize) -> String {
 
 /// Replace control characters (other than tab) by visible escapes.
 pub fn printable(s: &str) -> String {
+    let special = |c: char| {
+        (c.is_control() && c != '\t')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !s.chars().any(special) {
+        return s.to_string();
+    }
     s.chars()
         .map(|c| {
             // Bidirectional overrides can reorder what the terminal shows: escape them too.

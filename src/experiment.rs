@@ -282,6 +282,7 @@ pub const FRIENDLY: &[(&str, &str)] = &[
         "max_num_batched_tokens",
         "LLMDBENCH_VLLM_COMMON_MAX_NUM_BATCHED_TOKENS",
     ),
+    ("max_num_seqs", "LLMDBENCH_VLLM_COMMON_MAX_NUM_SEQ"),
     ("num_cpu_blocks", "LLMDBENCH_VLLM_COMMON_NUM_CPU_BLOCKS"),
     (
         "gaie_plugins",

@@ -89,11 +89,7 @@ pub fn chart_versions(file: &str, text: &str) -> Doc {
             value: versions,
         }]),
     };
-    Doc {
-        file: file.to_string(),
-        text: text.to_string(),
-        root,
-    }
+    Doc::new(file, text, root)
 }
 
 fn strip_comment(v: &str) -> &str {

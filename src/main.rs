@@ -133,8 +133,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     })?;
     let request = request(cli, cwd.clone())?;
     let conversion = convert::convert(&request)?;
-    let bench = convert::Bench::locate(cli.bench_dir.as_deref(), &cwd)?;
-    let base = cli.out.clone().or(bench.dir).unwrap_or(cwd);
+    let base = cli
+        .out
+        .clone()
+        .or(conversion.bench_dir.clone())
+        .unwrap_or(cwd);
     let (scenario_path, experiment_path) = writer::targets(&base, &conversion.name);
     let mut planned = vec![(scenario_path, conversion.scenario_text.clone())];
     if let Some(text) = &conversion.experiment_text {

@@ -22,6 +22,8 @@ pub struct Doc {
     pub file: String,
     pub text: String,
     pub root: Node,
+    /// Byte offset where each line starts.
+    line_starts: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,11 +172,35 @@ fn split_indexes(part: &str) -> Option<(&str, Vec<usize>)> {
 impl Doc {
     /// The source lines `first..=last` (1-based), for quoting in provenance comments.
     pub fn lines(&self, first: usize, last: usize) -> Vec<&str> {
-        self.text
-            .lines()
-            .skip(first.saturating_sub(1))
-            .take(last + 1 - first.max(1).min(last + 1))
+        let first = first.max(1);
+        if last < first {
+            return Vec::new();
+        }
+        let starts = &self.line_starts;
+        (first..=last.min(starts.len()))
+            .map(|n| {
+                let end = starts.get(n).copied().unwrap_or(self.text.len());
+                let line = &self.text[starts[n - 1]..end];
+                let line = line.strip_suffix('\n').unwrap_or(line);
+                line.strip_suffix('\r').unwrap_or(line)
+            })
             .collect()
+    }
+
+    pub fn new(file: &str, text: &str, root: Node) -> Doc {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.match_indices('\n')
+                    .map(|(i, _)| i + 1)
+                    .filter(|i| *i < text.len()),
+            )
+            .collect();
+        Doc {
+            file: file.to_string(),
+            text: text.to_string(),
+            root,
+            line_starts,
+        }
     }
 }
 
@@ -184,11 +210,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Doc>> {
     let roots = Builder::new(file, text).run()?;
     Ok(roots
         .into_iter()
-        .map(|root| Doc {
-            file: file.to_string(),
-            text: text.to_string(),
-            root,
-        })
+        .map(|root| Doc::new(file, text, root))
         .collect())
 }
 
@@ -196,11 +218,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Doc>> {
 pub fn parse_one(file: &str, text: &str) -> Result<Doc> {
     let mut docs = parse(file, text)?;
     match docs.len() {
-        0 => Ok(Doc {
-            file: file.to_string(),
-            text: text.to_string(),
-            root: null_node(0, 1, 1),
-        }),
+        0 => Ok(Doc::new(file, text, null_node(0, 1, 1))),
         1 => Ok(docs.remove(0)),
         n => Err(Error::syntax(
             file,

@@ -489,12 +489,11 @@ pub(crate) fn stage_var(var: &str, stage: Option<&str>) -> String {
 fn find_rule(path: &[String]) -> Option<(&'static rules::Rule, Option<&'static str>)> {
     RULES.iter().find_map(|rule| {
         let mut stage = None;
-        let parts: Vec<&str> = rule.path.split('.').collect();
-        if parts.len() != path.len() {
+        if rule.path.split('.').count() != path.len() {
             return None;
         }
-        for (pattern, seg) in parts.iter().zip(path) {
-            match *pattern {
+        for (pattern, seg) in rule.path.split('.').zip(path) {
+            match pattern {
                 "*" => {}
                 "1+" if seg.parse::<usize>().is_ok_and(|i| i >= 1) => {}
                 "{stage}" if seg == "decode" || seg == "prefill" => {
