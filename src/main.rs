@@ -146,7 +146,12 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     report(cli, &conversion)?;
     let changes: Vec<Change> = planned.iter().map(|(p, t)| writer::change(p, t)).collect();
     if !cli.quiet {
-        show(&conversion, &planned, &changes)?;
+        // A closed stdout (`| head`) ends the display, not the run: writing still happens.
+        if let Err(e) = show(&conversion, &planned, &changes) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(e.into());
+            }
+        }
     }
     if cli.dry_run {
         if !cli.quiet {
@@ -155,7 +160,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         return Ok(());
     }
     if changes.iter().all(|c| *c == Change::Unchanged) {
-        eprintln!("files are up to date: nothing to write");
+        if !cli.quiet {
+            eprintln!("files are up to date: nothing to write");
+        }
         return Ok(());
     }
     let overwrites: Vec<&Path> = planned
@@ -177,7 +184,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     for ((path, text), change) in planned.iter().zip(&changes) {
         if *change != Change::Unchanged {
             writer::write_atomic(path, text)?;
-            println!("wrote {}", path.display());
+            // The file is written; a closed stdout only loses this line.
+            let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
         }
     }
     Ok(())
@@ -228,7 +236,7 @@ fn report(cli: &Cli, c: &Conversion) -> Result<(), Failure> {
     Ok(())
 }
 
-fn show(c: &Conversion, planned: &[(PathBuf, String)], changes: &[Change]) -> Result<(), Failure> {
+fn show(c: &Conversion, planned: &[(PathBuf, String)], changes: &[Change]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     let titles = ["Scenario", "Experiment"];
     for (((path, text), change), title) in planned.iter().zip(changes).zip(titles) {

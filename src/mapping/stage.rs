@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::emit::{emit, emit_entry, emit_item};
 use super::rules::{BENCH_ENV, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
-use super::vllm::{one_line, parse_args, sh_word};
+use super::vllm::{one_line, parse_args, script_line, sh_word};
 use super::{Fate, Item, Mapper};
 use crate::scenario::Value;
 
@@ -77,6 +77,13 @@ impl<'a> Mapper<'a> {
                 "imageDefault"
             })
             .to_string();
+        let present: Vec<Item<'a>> = [model_command, command, args]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !self.knows_all(&[&command_var, &args_var], &present) {
+            return;
+        }
         let origins = [command, args]
             .into_iter()
             .flatten()
@@ -95,21 +102,21 @@ impl<'a> Mapper<'a> {
             }
             "imageDefault" => {
                 self.set_from(&command_var, "imageDefault", model_command, None);
-                if args.is_some() {
-                    let (items, nodes) = self.arg_items(args);
-                    let lines = self.flag_lines(stage, &items, &nodes, &[]);
+                // The image's own command gets the guide's args, plus any swept flag.
+                let (items, nodes) = self.arg_items(args);
+                let lines = self.flag_lines(stage, &items, &nodes, &[]);
+                if !lines.is_empty() {
                     self.set_derived(&args_var, Value::Command(lines), origins, None);
                 }
             }
             "custom" => {
-                self.set_from(&command_var, "custom", model_command, None);
                 let (mut words, mut nodes) = self.arg_items(command);
                 let (more, more_nodes) = self.arg_items(args);
                 words.extend(more);
                 nodes.extend(more_nodes);
-                // `sh -c SCRIPT`: the script is the command line itself.
+                // `sh -c SCRIPT`: the script, on one line, is the command line itself.
                 let line = match words.as_slice() {
-                    [sh, c, script] if sh.ends_with("sh") && c == "-c" => one_line(script),
+                    [sh, c, script] if sh.ends_with("sh") && c == "-c" => script_line(script),
                     _ => Some(
                         words
                             .iter()
@@ -118,19 +125,17 @@ impl<'a> Mapper<'a> {
                             .join(" "),
                     ),
                 };
-                match line {
-                    Some(line) => {
-                        for n in nodes {
-                            self.fate(n, Fate::Mapped(args_var.clone()));
-                        }
-                        self.set_derived(&args_var, Value::Command(vec![line]), origins, None);
+                let Some(line) = line else {
+                    let why = "not expressible: this script cannot be written as the one-line command llm-d-benchmark runs (quotes or a here-document span lines); the stage keeps llm-d-benchmark's own command";
+                    for n in nodes.into_iter().chain(model_command) {
+                        self.fate(n, Fate::Unmapped(why.into()));
                     }
-                    None => {
-                        for n in nodes {
-                            self.fate(n, Fate::Unmapped("not expressible: a multi-line script cannot be the one-line command llm-d-benchmark needs".into()));
-                        }
-                    }
-                }
+                    self.warnings.push(format!("{stage}: {why}"));
+                    return;
+                };
+                self.fates_all(&nodes, Fate::Mapped(args_var.clone()));
+                self.set_from(&command_var, "custom", model_command, None);
+                self.set_derived(&args_var, Value::Command(vec![line]), origins, None);
             }
             other => {
                 if let Some(item) = model_command {
@@ -366,6 +371,26 @@ impl<'a> Mapper<'a> {
         Some(var)
     }
 
+    /// True when setup/env.sh defines every variable of a pair (command and its args, plugins
+    /// file and its content); otherwise the items are reported and nothing half is written.
+    fn knows_all(&mut self, vars: &[&str], items: &[Item<'a>]) -> bool {
+        let missing: Vec<&str> = vars
+            .iter()
+            .copied()
+            .filter(|v| !self.defaults.is_known(v))
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        let why = format!(
+            "{} defines no {}, so these values cannot be passed on",
+            self.defaults.describe(),
+            missing.join(" or ")
+        );
+        self.fates_all(items, Fate::Unmapped(why));
+        false
+    }
+
     fn fates_all(&mut self, items: &[Item<'a>], fate: Fate) {
         for item in items {
             self.fate(*item, fate.clone());
@@ -524,6 +549,10 @@ impl<'a> Mapper<'a> {
         let custom = self
             .collected
             .remove("inferenceExtension.pluginsCustomConfig");
+        let present: Vec<Item<'a>> = [file, custom].into_iter().flatten().collect();
+        if custom.is_some() && !self.knows_all(&[PLUGINS_FILE, PLUGINS_CUSTOM], &present) {
+            return;
+        }
         let chosen = file.and_then(|f| f.node.as_str()).map(str::to_string);
         let mut used = false;
         if let Some(custom) = custom {

@@ -171,6 +171,51 @@ pub fn one_line(value: &str) -> Option<String> {
     })
 }
 
+/// A shell script as one command line: `\`-continued lines are joined, whole-line comments
+/// dropped, and other line breaks become `;` (or a space after `&&`, `|`, `then`, ...), which
+/// is what they mean to the shell. `None` when quotes or a here-document span lines, since
+/// joining those would change the script.
+pub fn script_line(script: &str) -> Option<String> {
+    if script.contains("<<") {
+        return None;
+    }
+    let mut logical: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for raw in script.lines() {
+        let line = raw.trim();
+        if current.is_empty() && (line.is_empty() || line.starts_with('#')) {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head.trim_end());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line);
+                logical.push(std::mem::take(&mut current).trim().to_string());
+            }
+        }
+    }
+    if !current.trim().is_empty() {
+        logical.push(current.trim().to_string());
+    }
+    let mut out = String::new();
+    for line in logical.iter().filter(|l| !l.is_empty()) {
+        split_words(line)?;
+        if !out.is_empty() {
+            let joins = ["&&", "||", "|", ";", "then", "do", "else", "{", "("];
+            out.push_str(if joins.iter().any(|j| out.ends_with(j)) {
+                " "
+            } else {
+                "; "
+            });
+        }
+        out.push_str(line);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +280,25 @@ mod tests {
             ])
         );
         assert_eq!(split_words("'open"), None);
+    }
+
+    #[test]
+    fn scripts_become_one_line() {
+        let script = "source /x/env.sh\nvllm serve m \\\n  --port 8200 \\\n  --kv '{\"a\": 1}'\n";
+        assert_eq!(
+            script_line(script).as_deref(),
+            Some("source /x/env.sh; vllm serve m --port 8200 --kv '{\"a\": 1}'")
+        );
+        assert_eq!(
+            script_line("set -x\n# note\nexec vllm serve m\n").as_deref(),
+            Some("set -x; exec vllm serve m")
+        );
+        assert_eq!(
+            script_line("if true; then\n  echo a\nfi\n").as_deref(),
+            Some("if true; then echo a; fi")
+        );
+        assert_eq!(script_line("echo 'a\nb'\n"), None, "a quote spanning lines");
+        assert_eq!(script_line("cat <<EOF\nx\nEOF\n"), None);
     }
 
     #[test]
