@@ -1,1 +1,173 @@
 //! Shared test helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use convert_guide::convert::{self, Conversion, Request};
+
+/// The crate root (where Cargo.toml is).
+pub fn crate_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The llm-d guides of the corpus snapshot (`../shared/corpus/...` beside the crate).
+pub fn corpus_guides() -> PathBuf {
+    crate_root().join("../shared/corpus/llm-d/2026-02-05/guides")
+}
+
+/// The fake llm-d-benchmark checkout.
+pub fn fixture_bench() -> PathBuf {
+    crate_root().join("tests/fixtures/bench")
+}
+
+/// The corpus guides deployed with Helm (ms-*/ and gaie-*/ values, helmfile).
+pub const HELM_GUIDES: &[&str] = &[
+    "inference-scheduling",
+    "pd-disaggregation",
+    "precise-prefix-cache-aware",
+    "simulated-accelerators",
+    "workload-autoscaling",
+];
+
+/// One conversion input of the corpus tests.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Snapshot name: `scenario__<guide>` or `values__<guide>__<dir>__<file stem>`.
+    pub label: String,
+    pub input: PathBuf,
+    /// The guide root: origins' `file` is relative to it.
+    pub root: PathBuf,
+}
+
+/// Every Helm guide folder, every ms-*/gaie-* values file of them, and the bundled example.
+pub fn corpus_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for g in HELM_GUIDES {
+        let root = corpus_guides().join(g);
+        cases.push(Case {
+            label: format!("scenario__{g}"),
+            input: root.clone(),
+            root,
+        });
+    }
+    for file in values_files() {
+        let dir = file.parent().expect("values file has a folder");
+        let root = dir
+            .parent()
+            .expect("values folder has a guide")
+            .to_path_buf();
+        let name = |p: &Path| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .expect("UTF-8 name")
+                .to_string()
+        };
+        let stem = name(&file.with_extension(""));
+        cases.push(Case {
+            label: format!("values__{}__{}__{stem}", name(&root), name(dir)),
+            input: file.clone(),
+            root,
+        });
+    }
+    let example = crate_root().join("examples/guides/small-scheduling");
+    cases.push(Case {
+        label: "scenario__example-small-scheduling".into(),
+        input: example.clone(),
+        root: example,
+    });
+    cases
+}
+
+/// `ms-*/*.yaml` and `gaie-*/*.yaml` of the Helm guides, sorted.
+pub fn values_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for g in HELM_GUIDES {
+        let root = corpus_guides().join(g);
+        let dirs =
+            std::fs::read_dir(&root).unwrap_or_else(|e| panic!("read {}: {e}", root.display()));
+        for d in dirs {
+            let d = d.expect("dir entry").path();
+            let dname = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !(d.is_dir() && (dname.starts_with("ms-") || dname.starts_with("gaie-"))) {
+                continue;
+            }
+            for f in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("read {}: {e}", d.display())) {
+                let f = f.expect("dir entry").path();
+                if f.extension().is_some_and(|x| x == "yaml") {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Convert with llm-d-benchmark's built-in defaults (no checkout above the cwd).
+pub fn convert_builtin(input: &Path) -> Conversion {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    convert::convert(&Request {
+        input: input.to_path_buf(),
+        cwd: cwd.path().to_path_buf(),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("convert {}: {e}", input.display()))
+}
+
+/// The text with the crate root's absolute path removed, for snapshots stable across machines.
+pub fn stable(text: &str) -> String {
+    text.replace(&format!("{}/", crate_root().display()), "")
+}
+
+/// `sh`-style word splitting (no expansion): quotes and backslashes removed, `;` its own word.
+pub fn sh_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                words.extend(cur.take());
+            }
+            ';' => {
+                words.extend(cur.take());
+                words.push(";".into());
+            }
+            '\'' => {
+                let w = cur.get_or_insert_with(String::new);
+                for c in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    w.push(c);
+                }
+            }
+            '"' => {
+                let w = cur.get_or_insert_with(String::new);
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some(n @ ('$' | '`' | '"' | '\\')) => w.push(n),
+                            Some('\n') => {}
+                            Some(n) => {
+                                w.push('\\');
+                                w.push(n);
+                            }
+                            None => w.push('\\'),
+                        },
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some('\n') => {}
+                Some(n) => cur.get_or_insert_with(String::new).push(n),
+                None => {}
+            },
+            c => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(cur);
+    words
+}
