@@ -239,6 +239,13 @@ impl<'a> Mapper<'a> {
             }
             return;
         }
+        if matches!(&value, Value::Text(t) if t.contains('\0')) {
+            let why = "contains a NUL character, which a shell variable cannot hold".to_string();
+            for item in from {
+                self.fate(*item, Fate::Unmapped(why.clone()));
+            }
+            return;
+        }
         let mut origins: Vec<Origin> = from.iter().map(|i| self.origin(*i)).collect();
         if let Some((earlier, place)) = self.values.get(var) {
             if *earlier == value {

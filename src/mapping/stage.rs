@@ -311,7 +311,7 @@ impl<'a> Mapper<'a> {
             }
             let value = match arg.value.as_deref().map(one_line) {
                 Some(None) => {
-                    self.fates_all(&from, Fate::Unmapped("not expressible: a multi-line value cannot go on the one-line command llm-d-benchmark needs".into()));
+                    self.fates_all(&from, Fate::Unmapped("not expressible: a value with line breaks or NUL characters cannot go on the one-line command llm-d-benchmark needs".into()));
                     continue;
                 }
                 Some(Some(v)) => Some(sh_word(&v)),

@@ -157,6 +157,9 @@ pub fn sh_word(word: &str) -> String {
 /// one line: newlines in JSON can only sit between tokens, so joining them keeps the value.
 /// Anything else with a newline cannot go on one command line.
 pub fn one_line(value: &str) -> Option<String> {
+    if value.contains('\0') {
+        return None;
+    }
     if !value.contains(['\n', '\r']) {
         return Some(value.to_string());
     }

@@ -4,3 +4,4 @@ mod bash;
 mod cli;
 mod common;
 mod corpus;
+mod quoting;
