@@ -45,7 +45,7 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
-            Handler::Volumes | Handler::Env | Handler::Collect => {
+            Handler::Collect => {
                 self.collected.insert(path.to_string(), item);
             }
         }

@@ -29,11 +29,10 @@ pub enum Handler {
     Replicas,
     Parallelism(&'static str),
     Annotations(&'static str),
-    Volumes,
-    Env,
     Resources,
     ContainerConfig,
-    /// Kept for a later step that needs several values at once (the vLLM command, plugins).
+    /// Kept for a later step that needs several values at once (the vLLM command, env,
+    /// volumes, plugins).
     Collect,
 }
 
@@ -75,7 +74,7 @@ pub(crate) struct Mapper<'a> {
     values: HashMap<String, (Value, String)>,
     pub defaulted: Vec<(String, String, Origin)>,
     pub warnings: Vec<String>,
-    /// Nodes kept by [`Handler::Collect`] and friends, by path (e.g. `decode.containers.0.args`).
+    /// Nodes kept by [`Handler::Collect`], by path (e.g. `decode.containers.0.args`).
     pub collected: HashMap<String, Item<'a>>,
     /// Container fields for `..._EXTRA_CONTAINER_CONFIG`, per stage, in guide order.
     pub container_config: Vec<(&'static str, String, Item<'a>)>,
