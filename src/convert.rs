@@ -158,7 +158,8 @@ pub fn convert_guide(guide: &Guide, bench: &Bench, req: &Request) -> Result<Conv
         gaie_presets: bench.presets.clone(),
     };
 
-    let mut scenario = mapping::map(&docs, &bench.defaults, &options, &name);
+    let roots: Vec<yaml::Node> = docs.iter().map(|d| d.root.clone()).collect();
+    let mut scenario = mapping::map(&roots, &docs, &bench.defaults, &options, &name);
     scenario.name = name.clone();
     scenario.origin = guide.origin.clone();
     scenario.defaults = bench.defaults.describe();
@@ -209,15 +210,18 @@ pub fn convert_guide(guide: &Guide, bench: &Bench, req: &Request) -> Result<Conv
     })
 }
 
+/// Parse each file; each node remembers its file's index.
 fn parse(guide: &Guide) -> Result<Vec<yaml::Doc>> {
-    guide
-        .files
-        .iter()
-        .map(|f| match f.role {
-            Role::Helmfile => Ok(helmfile::chart_versions(&f.rel, &f.text)),
-            _ => yaml::parse_one(&f.rel, &f.text),
-        })
-        .collect()
+    let mut docs = Vec::new();
+    for (i, f) in guide.files.iter().enumerate() {
+        let mut doc = match f.role {
+            Role::Helmfile => helmfile::chart_versions(&f.rel, &f.text),
+            _ => yaml::parse_one(&f.rel, &f.text)?,
+        };
+        doc.root.set_src(i);
+        docs.push(doc);
+    }
+    Ok(docs)
 }
 
 fn add_workload(s: &mut Scenario, harness: &str, profile: &str, name: &str) {

@@ -54,6 +54,7 @@ pub fn chart_versions(file: &str, text: &str) -> Doc {
         id += 2;
         let column = raw.find("version:").map_or(1, |c| c + 1);
         let node = Node {
+            src: 0,
             id,
             line,
             end_line: line,
@@ -72,6 +73,7 @@ pub fn chart_versions(file: &str, text: &str) -> Doc {
     let first = entries.first().map_or(1, |e| e.line);
     let last = entries.last().map_or(1, |e| e.line);
     let versions = Node {
+        src: 0,
         id: id + 1,
         line: first,
         end_line: last,
@@ -79,6 +81,7 @@ pub fn chart_versions(file: &str, text: &str) -> Doc {
         kind: Kind::Map(entries),
     };
     let root = Node {
+        src: 0,
         id: id + 2,
         line: first,
         end_line: last,

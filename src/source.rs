@@ -42,42 +42,166 @@ pub struct Guide {
 
 const LOOKED_FOR: &str = "ms-*/values.yaml, gaie-*/values.yaml, helmfile.yaml.gotmpl";
 
-/// Read a local guide folder or values file.
-pub fn load_local(path: &Path) -> Result<Guide> {
-    let meta = std::fs::metadata(path).map_err(|_| Error::NotFound {
-        path: path.to_path_buf(),
-    })?;
-    if meta.is_dir() {
-        load_folder(path)
-    } else {
-        load_file(path)
+/// Where a guide's files come from: a local folder, a GitHub repository, a cache.
+/// Paths are relative to the guide root with `/` separators; `../` reaches the rest of the
+/// repository (helmfile environments use shared files there).
+pub trait Source {
+    /// Shown in the scenario header as "Based on ...".
+    fn origin(&self) -> String;
+    /// The text of a file.
+    fn read(&self, rel: &str) -> Result<String>;
+    /// The entries of a folder (`""` is the guide root), sorted; folder names end in `/`.
+    fn list(&self, rel: &str) -> Result<Vec<String>>;
+}
+
+/// What the user pointed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A guide folder.
+    Folder,
+    /// One values file, relative to the guide root, and what it is for.
+    File { rel: String, role: Role },
+}
+
+/// A guide opened from a source: nothing read yet but what was needed to find it.
+pub struct Opened {
+    pub name: String,
+    pub source: Box<dyn Source>,
+    pub entry: Entry,
+}
+
+/// A guide folder or file on the local disk.
+pub struct LocalDir {
+    root: PathBuf,
+    shown: String,
+}
+
+impl Source for LocalDir {
+    fn origin(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn read(&self, rel: &str) -> Result<String> {
+        read(&self.root.join(rel))
+    }
+
+    fn list(&self, rel: &str) -> Result<Vec<String>> {
+        let dir = self.root.join(rel);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map_err(|source| Error::Read {
+                path: dir.clone(),
+                source,
+            })?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                Some(if e.path().is_dir() {
+                    format!("{name}/")
+                } else {
+                    name
+                })
+            })
+            .collect();
+        names.sort();
+        Ok(names)
     }
 }
 
-fn load_folder(root: &Path) -> Result<Guide> {
-    let mut entries: Vec<String> = std::fs::read_dir(root)
-        .map_err(|source| Error::Read {
-            path: root.to_path_buf(),
-            source,
-        })?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .collect();
-    entries.sort();
+/// Open a local guide folder or values file.
+pub fn open_local(path: &Path) -> Result<Opened> {
+    let meta = std::fs::metadata(path).map_err(|_| Error::NotFound {
+        path: path.to_path_buf(),
+    })?;
+    let shown = path.display().to_string();
+    if meta.is_dir() {
+        return Ok(Opened {
+            name: name_of_folder(path),
+            source: Box::new(LocalDir {
+                root: path.to_path_buf(),
+                shown,
+            }),
+            entry: Entry::Folder,
+        });
+    }
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("values.yaml")
+        .to_string();
+    let parent_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let parent = parent_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
+    // A file inside ms-*/ or gaie-*/ is shown relative to the guide root, as in a folder.
+    let role = role_of_folder(&parent);
+    let (root, rel) = match role {
+        Role::Values => (parent_dir, file_name),
+        _ => (
+            parent_dir
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            format!("{parent}/{file_name}"),
+        ),
+    };
+    Ok(Opened {
+        name: name_of_file(path),
+        source: Box::new(LocalDir { root, shown }),
+        entry: Entry::File { rel, role },
+    })
+}
+
+/// `ms-*` folders hold modelservice values, `gaie-*` folders GAIE values.
+pub fn role_of_folder(folder: &str) -> Role {
+    if folder.starts_with("ms-") {
+        Role::ModelService
+    } else if folder.starts_with("gaie-") {
+        Role::Gaie
+    } else {
+        Role::Values
+    }
+}
+
+/// Read a local guide folder or values file (the files of its base variant).
+pub fn load_local(path: &Path) -> Result<Guide> {
+    load(&open_local(path)?)
+}
+
+/// The files of a guide without evaluating its helmfile: each `ms-*/values.yaml` and
+/// `gaie-*/values.yaml` (the shortest folder name when there are several), and the helmfile.
+pub fn load(opened: &Opened) -> Result<Guide> {
+    let src = opened.source.as_ref();
+    if let Entry::File { rel, role } = &opened.entry {
+        return Ok(Guide {
+            name: opened.name.clone(),
+            origin: src.origin(),
+            files: vec![GuideFile {
+                text: src.read(rel)?,
+                rel: rel.clone(),
+                role: *role,
+            }],
+            skipped: Vec::new(),
+        });
+    }
+    let entries = src.list("")?;
+    let folders: Vec<&str> = entries.iter().filter_map(|e| e.strip_suffix('/')).collect();
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for (prefix, role) in [("ms-", Role::ModelService), ("gaie-", Role::Gaie)] {
-        let found: Vec<&String> = entries
-            .iter()
-            .filter(|d| d.starts_with(prefix) && root.join(d).join("values.yaml").is_file())
-            .collect();
+        let mut found = Vec::new();
+        for d in folders.iter().filter(|d| d.starts_with(prefix)) {
+            if src.list(d)?.iter().any(|f| f == "values.yaml") {
+                found.push(*d);
+            }
+        }
         // Several folders (precise-prefix-cache-aware has two gaie-*): the shortest name is
         // the base one, the others are alternatives that the helmfile picks by environment.
-        if let Some(chosen) = found.iter().min_by_key(|d| (d.len(), d.as_str())) {
+        if let Some(chosen) = found.iter().min_by_key(|d| (d.len(), **d)) {
             let rel = format!("{chosen}/values.yaml");
             files.push(GuideFile {
-                text: read(&root.join(&rel))?,
+                text: src.read(&rel)?,
                 rel,
                 role,
             });
@@ -91,52 +215,26 @@ fn load_folder(root: &Path) -> Result<Guide> {
     }
     if files.is_empty() {
         return Err(Error::NoValues {
-            path: root.to_path_buf(),
+            path: PathBuf::from(src.origin()),
             looked_for: LOOKED_FOR.to_string(),
         });
     }
-    let helmfile = root.join("helmfile.yaml.gotmpl");
-    if helmfile.is_file() {
+    if entries.iter().any(|e| e == HELMFILE) {
         files.push(GuideFile {
-            text: read(&helmfile)?,
-            rel: "helmfile.yaml.gotmpl".into(),
+            text: src.read(HELMFILE)?,
+            rel: HELMFILE.into(),
             role: Role::Helmfile,
         });
     }
     Ok(Guide {
-        name: name_of_folder(root),
-        origin: root.display().to_string(),
+        name: opened.name.clone(),
+        origin: src.origin(),
         files,
         skipped,
     })
 }
 
-fn load_file(path: &Path) -> Result<Guide> {
-    let parent = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("values.yaml");
-    // A file inside ms-*/ or gaie-*/ is shown relative to the guide root, as in a folder.
-    let (rel, role) = if parent.starts_with("ms-") {
-        (format!("{parent}/{file_name}"), Role::ModelService)
-    } else if parent.starts_with("gaie-") {
-        (format!("{parent}/{file_name}"), Role::Gaie)
-    } else {
-        (file_name.to_string(), Role::Values)
-    };
-    let text = read(path)?;
-    Ok(Guide {
-        name: name_of_file(path),
-        origin: path.display().to_string(),
-        files: vec![GuideFile { rel, role, text }],
-        skipped: Vec::new(),
-    })
-}
+pub const HELMFILE: &str = "helmfile.yaml.gotmpl";
 
 fn read(path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|source| Error::Read {

@@ -30,6 +30,9 @@ pub struct Doc {
 pub struct Node {
     /// Unique within a document: lets later stages mark nodes as used.
     pub id: usize,
+    /// Which source document the node came from (an index the caller assigns with
+    /// [`Node::set_src`]; 0 after parsing). Trees merged from several files keep it per node.
+    pub src: usize,
     /// First and last line (1-based, inclusive) of the node's text.
     pub line: usize,
     pub end_line: usize,
@@ -141,6 +144,19 @@ impl Node {
         }
     }
 
+    /// Mark this node and every descendant as coming from source document `src`.
+    pub fn set_src(&mut self, src: usize) {
+        let mut stack = vec![self];
+        while let Some(n) = stack.pop() {
+            n.src = src;
+            match &mut n.kind {
+                Kind::Scalar(_) => {}
+                Kind::Seq(items) => stack.extend(items.iter_mut()),
+                Kind::Map(entries) => stack.extend(entries.iter_mut().map(|e| &mut e.value)),
+            }
+        }
+    }
+
     /// Leaves: scalars and empty collections.
     pub fn is_leaf(&self) -> bool {
         match &self.kind {
@@ -233,6 +249,7 @@ pub fn parse_one(file: &str, text: &str) -> Result<Doc> {
 fn null_node(id: usize, line: usize, column: usize) -> Node {
     Node {
         id,
+        src: 0,
         line,
         end_line: line,
         column,
@@ -396,6 +413,7 @@ impl<'a> Builder<'a> {
         };
         Ok(Node {
             id: self.id(span)?,
+            src: 0,
             line,
             end_line: end_line.max(line),
             column: span.start.col() + 1,
@@ -502,6 +520,7 @@ impl<'a> Builder<'a> {
         let end_line = last_child.unwrap_or(end.end.line()).max(line);
         let node = Node {
             id: self.id(start)?,
+            src: 0,
             line,
             end_line,
             column: start.start.col() + 1,

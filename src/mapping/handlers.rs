@@ -66,8 +66,7 @@ impl<'a> Mapper<'a> {
 
     /// The stage's replica count, `0` when the stage is not created.
     pub(super) fn created(&self, doc: usize, stage: &str) -> bool {
-        self.docs[doc]
-            .root
+        self.roots[doc]
             .at(&format!("{stage}.create"))
             .and_then(|n| n.as_bool())
             != Some(false)
@@ -86,8 +85,7 @@ impl<'a> Mapper<'a> {
                 Some("create: false".into()),
             ),
             Some(true)
-                if self.docs[item.doc]
-                    .root
+                if self.roots[item.doc]
                     .at(&format!("{stage}.replicas"))
                     .is_none() =>
             {
@@ -326,8 +324,7 @@ impl<'a> Mapper<'a> {
     /// Accelerators per pod as the chart derives them: tensor x data-local parallelism.
     fn accelerators_per_pod(&self, doc: usize, stage: &str) -> u64 {
         let get = |k: &str| {
-            self.docs[doc]
-                .root
+            self.roots[doc]
                 .at(&format!("{stage}.parallelism.{k}"))
                 .and_then(|n| n.as_str())
                 .and_then(|v| v.parse::<u64>().ok())

@@ -55,16 +55,20 @@ pub struct Options {
     pub gaie_presets: Vec<String>,
 }
 
-/// A node as the walk found it: which document, its path, and the line of its key.
+/// A node as the walk found it: which tree it is in, and the line of its key.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Item<'a> {
+    /// Index into the mapper's roots.
     pub doc: usize,
     pub key_line: Option<usize>,
     pub node: &'a Node,
 }
 
 pub(crate) struct Mapper<'a> {
-    pub docs: &'a [Doc],
+    /// The trees to map: one per chart (values merged from several files) or per file.
+    pub roots: &'a [Node],
+    /// The files the nodes came from (`Node::src` indexes this), for quoting lines.
+    pub sources: &'a [Doc],
     pub defaults: &'a Defaults,
     pub options: &'a Options,
     pub guide_name: String,
@@ -80,10 +84,18 @@ pub(crate) struct Mapper<'a> {
     pub container_config: Vec<(&'static str, String, Item<'a>)>,
 }
 
-/// Map parsed guide files to a scenario (without workload settings, which the caller adds).
-pub fn map(docs: &[Doc], defaults: &Defaults, options: &Options, guide_name: &str) -> Scenario {
+/// Map guide value trees to a scenario (without workload settings, which the caller adds).
+/// `sources[node.src]` is the file each node came from.
+pub fn map(
+    roots: &[Node],
+    sources: &[Doc],
+    defaults: &Defaults,
+    options: &Options,
+    guide_name: &str,
+) -> Scenario {
     let mut m = Mapper {
-        docs,
+        roots,
+        sources,
         defaults,
         options,
         guide_name: guide_name.to_string(),
@@ -95,8 +107,8 @@ pub fn map(docs: &[Doc], defaults: &Defaults, options: &Options, guide_name: &st
         collected: HashMap::new(),
         container_config: Vec::new(),
     };
-    for (i, doc) in docs.iter().enumerate() {
-        m.walk(i, &doc.root);
+    for (i, root) in roots.iter().enumerate() {
+        m.walk(i, root);
     }
     m.finish_stages();
     m.finish_plugins();
@@ -199,7 +211,7 @@ impl<'a> Mapper<'a> {
         };
         let slot = self
             .fates
-            .entry((item.doc, item.node.id))
+            .entry((item.node.src, item.node.id))
             .or_insert(Fate::Framework(String::new()));
         if rank(&fate) >= rank(slot) {
             *slot = fate;
@@ -209,11 +221,11 @@ impl<'a> Mapper<'a> {
     /// The lines an item spans, with its key.
     pub fn origin(&self, item: Item<'_>) -> Origin {
         let first = item.key_line.unwrap_or(item.node.line).min(item.node.line);
-        self.origin_lines(item.doc, first, item.node.end_line)
+        self.origin_lines(item.node.src, first, item.node.end_line)
     }
 
-    pub fn origin_lines(&self, doc: usize, first: usize, last: usize) -> Origin {
-        let d = &self.docs[doc];
+    pub fn origin_lines(&self, src: usize, first: usize, last: usize) -> Origin {
+        let d = &self.sources[src];
         Origin {
             file: d.file.clone(),
             first,
@@ -330,8 +342,8 @@ impl<'a> Mapper<'a> {
         let mut counts = Counts::default();
         let mut framework = Vec::new();
         let mut unmapped = Vec::new();
-        for (i, doc) in self.docs.iter().enumerate() {
-            self.account(i, doc, &mut counts, &mut framework, &mut unmapped);
+        for (i, root) in self.roots.iter().enumerate() {
+            self.account(i, root, &mut counts, &mut framework, &mut unmapped);
         }
         Scenario {
             exports: self.exports,
@@ -349,28 +361,28 @@ impl<'a> Mapper<'a> {
     fn account(
         &self,
         doc: usize,
-        d: &Doc,
+        root: &Node,
         counts: &mut Counts,
         framework: &mut Vec<Note>,
         unmapped: &mut Vec<Note>,
     ) {
-        let decided = self.decided_subtrees(doc, &d.root);
+        let decided = self.decided_subtrees(root);
         let mut stack = vec![Visit {
             path: String::new(),
             key_line: None,
-            node: &d.root,
+            node: root,
             inherited: None,
             noted: false,
         }];
         while let Some(v) = stack.pop() {
-            let own = self.fates.get(&(doc, v.node.id));
+            let own = self.fates.get(&(v.node.src, v.node.id));
             let fate = own.or(v.inherited);
             // A node with its own fate starts afresh; otherwise a note above covers it.
             let noted = v.noted && own.is_none();
             let note_here = !noted
                 && match (own, fate) {
                     (Some(Fate::Framework(_) | Fate::Unmapped(_)), _) => true,
-                    (None, None) => !decided.contains(&v.node.id),
+                    (None, None) => !decided.contains(&(v.node.src, v.node.id)),
                     _ => false,
                 };
             if note_here && !v.path.is_empty() {
@@ -438,7 +450,7 @@ impl<'a> Mapper<'a> {
     }
 
     /// Ids of the nodes with a fate somewhere in their subtree (one pass, no recursion).
-    fn decided_subtrees(&self, doc: usize, root: &Node) -> std::collections::HashSet<usize> {
+    fn decided_subtrees(&self, root: &Node) -> std::collections::HashSet<(usize, usize)> {
         let mut order: Vec<(&Node, Option<usize>)> = Vec::new();
         let mut stack = vec![(root, None)];
         while let Some((node, parent)) = stack.pop() {
@@ -453,7 +465,7 @@ impl<'a> Mapper<'a> {
         let mut decided = vec![false; order.len()];
         for i in (0..order.len()).rev() {
             let (node, parent) = order[i];
-            decided[i] |= self.fates.contains_key(&(doc, node.id));
+            decided[i] |= self.fates.contains_key(&(node.src, node.id));
             if let (true, Some(p)) = (decided[i], parent) {
                 decided[p] = true;
             }
@@ -462,7 +474,7 @@ impl<'a> Mapper<'a> {
             .iter()
             .zip(decided)
             .filter(|(_, d)| *d)
-            .map(|((n, _), _)| n.id)
+            .map(|((n, _), _)| (n.src, n.id))
             .collect()
     }
 }

@@ -234,9 +234,9 @@ impl<'a> Mapper<'a> {
             ),
         ] {
             let value = self
-                .docs
+                .roots
                 .iter()
-                .find_map(|d| d.root.at(&format!("{stage}.parallelism.{key}")));
+                .find_map(|d| d.at(&format!("{stage}.parallelism.{key}")));
             if value
                 .and_then(|v| v.as_str())
                 .and_then(|v| v.parse::<u64>().ok())
