@@ -39,10 +39,20 @@ Exit codes:
 
 /// Turn an llm-d guide into an llm-d-benchmark scenario (and, with variations, an experiment).
 #[derive(Parser, Debug)]
-#[command(name = "convert-guide", version, after_help = EXAMPLES)]
+#[command(
+    name = "convert-guide",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Guide folder (holding ms-*/values.yaml, gaie-*/values.yaml, helmfile.yaml.gotmpl) or a values file.
-    source: PathBuf,
+    #[arg(required = true)]
+    source: Option<PathBuf>,
 
     /// `with <harness> <profile>`, `varying <param> from <a> to <b> [by <s>]`, `varying <param> over <list>`.
     #[arg(value_name = "WORDS", allow_negative_numbers = true)]
@@ -89,9 +99,32 @@ struct Cli {
     quiet: bool,
 }
 
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Check an experiment file: treatments against levels, factors against setup/env.sh,
+    /// the workload profile and the scenario.
+    CheckExperiment(CheckExperiment),
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckExperiment {
+    /// The experiment file (YAML with setup/run sections).
+    file: PathBuf,
+    /// The scenario the experiment runs with.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// llm-d-benchmark checkout (default: search upward from the current folder).
+    #[arg(long, value_name = "DIR")]
+    bench_dir: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
+    let result = match &cli.command {
+        Some(Command::CheckExperiment(args)) => check_experiment(args),
+        None => run(&cli),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Pipe) => ExitCode::SUCCESS,
         Err(Failure::Error(e)) => {
@@ -191,6 +224,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     Ok(())
 }
 
+fn check_experiment(_args: &CheckExperiment) -> Result<(), Failure> {
+    Err(Error::Usage("check-experiment is not available yet".into()).into())
+}
+
 fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
     let clauses = grammar::parse(&cli.words)?;
     if clauses.harness.is_some() && (cli.harness.is_some() || cli.profile.is_some()) {
@@ -201,7 +238,7 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
         variations.push(Variation::parse_flag(spec)?);
     }
     Ok(Request {
-        input: cli.source.clone(),
+        input: cli.source.clone().unwrap_or_default(),
         bench_dir: cli.bench_dir.clone(),
         cwd,
         harness: clauses.harness.or(cli.harness.clone()),
