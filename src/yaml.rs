@@ -24,6 +24,16 @@ pub struct Doc {
     pub root: Node,
     /// Byte offset where each line starts.
     line_starts: Vec<usize>,
+    /// For YAML rendered from a template: the template line of each rendered line, and the
+    /// template text, so provenance quotes what the guide's author wrote.
+    rendered_from: Option<(Vec<usize>, Doc0)>,
+}
+
+/// The template a document was rendered from (its own lines, no further mapping).
+#[derive(Debug, Clone)]
+pub struct Doc0 {
+    text: String,
+    line_starts: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,38 +196,87 @@ fn split_indexes(part: &str) -> Option<(&str, Vec<usize>)> {
 }
 
 impl Doc {
-    /// The source lines `first..=last` (1-based), for quoting in provenance comments.
-    pub fn lines(&self, first: usize, last: usize) -> Vec<&str> {
-        let first = first.max(1);
-        if last < first {
-            return Vec::new();
-        }
-        let starts = &self.line_starts;
-        (first..=last.min(starts.len()))
-            .map(|n| {
-                let end = starts.get(n).copied().unwrap_or(self.text.len());
-                let line = &self.text[starts[n - 1]..end];
-                let line = line.strip_suffix('\n').unwrap_or(line);
-                line.strip_suffix('\r').unwrap_or(line)
-            })
-            .collect()
-    }
-
     pub fn new(file: &str, text: &str, root: Node) -> Doc {
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.match_indices('\n')
-                    .map(|(i, _)| i + 1)
-                    .filter(|i| *i < text.len()),
-            )
-            .collect();
         Doc {
             file: file.to_string(),
             text: text.to_string(),
             root,
-            line_starts,
+            line_starts: line_starts(text),
+            rendered_from: None,
         }
     }
+
+    /// A document parsed from `rendered`, which a template (`template`, the whole file)
+    /// produced; `lines[i]` is the template line of rendered line `i + 1`.
+    pub fn rendered(
+        file: &str,
+        rendered: &str,
+        root: Node,
+        lines: Vec<usize>,
+        template: &str,
+    ) -> Doc {
+        let source = Doc0 {
+            text: template.to_string(),
+            line_starts: line_starts(template),
+        };
+        Doc {
+            rendered_from: Some((lines, source)),
+            ..Doc::new(file, rendered, root)
+        }
+    }
+
+    /// The source lines `first..=last` (1-based).
+    pub fn lines(&self, first: usize, last: usize) -> Vec<&str> {
+        slice_lines(&self.text, &self.line_starts, first, last)
+    }
+
+    /// The lines to quote for a node spanning `first..=last`, as numbered in the file the
+    /// user has: template lines for rendered documents.
+    pub fn quote(&self, first: usize, last: usize) -> (usize, usize, Vec<String>) {
+        match &self.rendered_from {
+            None => (
+                first,
+                last,
+                self.lines(first, last)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            Some((map, template)) => {
+                let at = |n: usize| map.get(n.saturating_sub(1)).copied().unwrap_or(1);
+                let (a, b) = (at(first), at(last));
+                let (a, b) = (a.min(b), a.max(b));
+                let lines = slice_lines(&template.text, &template.line_starts, a, b);
+                (a, b, lines.into_iter().map(str::to_string).collect())
+            }
+        }
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(
+            text.match_indices('\n')
+                .map(|(i, _)| i + 1)
+                .filter(|i| *i < text.len()),
+        )
+        .collect()
+}
+
+/// Lines `first..=last` (1-based) of `text`, without their line endings.
+fn slice_lines<'t>(text: &'t str, starts: &[usize], first: usize, last: usize) -> Vec<&'t str> {
+    let first = first.max(1);
+    if last < first {
+        return Vec::new();
+    }
+    (first..=last.min(starts.len()))
+        .map(|n| {
+            let end = starts.get(n).copied().unwrap_or(text.len());
+            let line = &text[starts[n - 1]..end];
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            line.strip_suffix('\r').unwrap_or(line)
+        })
+        .collect()
 }
 
 /// Parse every document of a YAML stream. An empty stream gives one null document.

@@ -226,15 +226,12 @@ impl<'a> Mapper<'a> {
 
     pub fn origin_lines(&self, src: usize, first: usize, last: usize) -> Origin {
         let d = &self.sources[src];
+        let (first, last, lines) = d.quote(first, last);
         Origin {
             file: d.file.clone(),
             first,
             last,
-            lines: d
-                .lines(first, last)
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+            lines,
         }
     }
 
