@@ -21,14 +21,25 @@ pub struct Overridden {
 pub fn merge(base: &mut Node, overlay: Node, path: &str, overridden: &mut Vec<Overridden>) {
     let (Kind::Map(entries), Kind::Map(_)) = (&mut base.kind, &overlay.kind) else {
         if !base.is_null() && !path.is_empty() {
-            overridden.push(Overridden { path: path.to_string(), node: base.clone(), key_line: None, by: overlay.clone() });
+            overridden.push(Overridden {
+                path: path.to_string(),
+                node: base.clone(),
+                key_line: None,
+                by: overlay.clone(),
+            });
         }
         *base = overlay;
         return;
     };
-    let Kind::Map(over) = overlay.kind else { return };
+    let Kind::Map(over) = overlay.kind else {
+        return;
+    };
     for e in over {
-        let child = if path.is_empty() { e.key.clone() } else { format!("{path}.{}", e.key) };
+        let child = if path.is_empty() {
+            e.key.clone()
+        } else {
+            format!("{path}.{}", e.key)
+        };
         let Some(pos) = entries.iter().position(|x| x.key == e.key) else {
             entries.push(e);
             continue;
@@ -69,7 +80,9 @@ pub fn set(root: &mut Node, path: &str, value: Node, key_line: usize) -> Result<
                     }
                     node.kind = Kind::Map(Vec::new());
                 }
-                let Kind::Map(entries) = &mut node.kind else { return Err(format!("{path}: not a map")) };
+                let Kind::Map(entries) = &mut node.kind else {
+                    return Err(format!("{path}: not a map"));
+                };
                 if last && remove {
                     entries.retain(|e| e.key != *key);
                     return Ok(());
@@ -79,7 +92,11 @@ pub fn set(root: &mut Node, path: &str, value: Node, key_line: usize) -> Result<
                     // Removing what is not there changes nothing (and creates nothing).
                     None if remove => return Ok(()),
                     None => {
-                        entries.push(Entry { key: key.clone(), line: key_line, value: empty_like(&value) });
+                        entries.push(Entry {
+                            key: key.clone(),
+                            line: key_line,
+                            value: empty_like(&value),
+                        });
                         entries.len() - 1
                     }
                 };
@@ -95,7 +112,9 @@ pub fn set(root: &mut Node, path: &str, value: Node, key_line: usize) -> Result<
                     return Err(format!("{path}: [{index}] on a value that is not a list"));
                 };
                 if *index > items.len() + 1024 {
-                    return Err(format!("{path}: index {index} is far past the end of the list"));
+                    return Err(format!(
+                        "{path}: index {index} is far past the end of the list"
+                    ));
                 }
                 while items.len() <= *index {
                     items.push(empty_like(&value));
@@ -113,7 +132,10 @@ pub fn set(root: &mut Node, path: &str, value: Node, key_line: usize) -> Result<
 
 fn empty_like(value: &Node) -> Node {
     Node {
-        kind: Kind::Scalar(Scalar { value: String::new(), plain: true }),
+        kind: Kind::Scalar(Scalar {
+            value: String::new(),
+            plain: true,
+        }),
         ..value.clone()
     }
 }
@@ -131,7 +153,11 @@ fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
     let mut chars = path.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => key.push(chars.next().ok_or_else(|| format!("{path}: ends in a backslash"))?),
+            '\\' => key.push(
+                chars
+                    .next()
+                    .ok_or_else(|| format!("{path}: ends in a backslash"))?,
+            ),
             '.' => {
                 if !key.is_empty() {
                     out.push(Segment::Key(std::mem::take(&mut key)));
@@ -142,7 +168,9 @@ fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
                     out.push(Segment::Key(std::mem::take(&mut key)));
                 }
                 let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
-                let index = digits.parse().map_err(|_| format!("{path}: [{digits}] is not a list index"))?;
+                let index = digits
+                    .parse()
+                    .map_err(|_| format!("{path}: [{digits}] is not a list index"))?;
                 out.push(Segment::Index(index));
             }
             c => key.push(c),
@@ -163,7 +191,9 @@ mod tests {
     use crate::yaml::parse_one;
 
     fn tree(text: &str, src: usize) -> Node {
-        let mut root = parse_one("t.yaml", text).unwrap_or_else(|e| panic!("{e}")).root;
+        let mut root = parse_one("t.yaml", text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .root;
         root.set_src(src);
         root
     }
@@ -172,9 +202,20 @@ mod tests {
     fn maps_merge_lists_and_scalars_replace_and_origins_stay() {
         let mut base = tree("a:\n  x: 1\n  l: [1, 2]\nb: keep\n", 0);
         let mut over = Vec::new();
-        merge(&mut base, tree("a:\n  y: 2\n  l: [3]\n  x: ~\n", 1), "", &mut over);
-        assert_eq!(base.at("a.y").map(|n| (n.as_str(), n.src)), Some((Some("2"), 1)));
-        assert_eq!(base.at("a.l").and_then(|n| n.as_seq()).map(|l| l.len()), Some(1));
+        merge(
+            &mut base,
+            tree("a:\n  y: 2\n  l: [3]\n  x: ~\n", 1),
+            "",
+            &mut over,
+        );
+        assert_eq!(
+            base.at("a.y").map(|n| (n.as_str(), n.src)),
+            Some((Some("2"), 1))
+        );
+        assert_eq!(
+            base.at("a.l").and_then(|n| n.as_seq()).map(|l| l.len()),
+            Some(1)
+        );
         assert!(base.at("a.x").is_none(), "null removes");
         assert_eq!(base.at("b").map(|n| n.src), Some(0));
         let paths: Vec<&str> = over.iter().map(|o| o.path.as_str()).collect();
@@ -185,12 +226,31 @@ mod tests {
     fn set_entries() {
         let mut root = tree("decode:\n  containers:\n  - env:\n    - name: A\n", 0);
         let value = tree("x", 1);
-        set(&mut root, "decode.containers[0].env[0].value", value, 9).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(root.at("decode.containers[0].env[0].value").and_then(|n| n.as_str()), Some("x"));
+        set(&mut root, "decode.containers[0].env[0].value", value, 9)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            root.at("decode.containers[0].env[0].value")
+                .and_then(|n| n.as_str()),
+            Some("x")
+        );
         set(&mut root, "a\\.b.c", tree("1", 1), 9).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(root.get("a.b").and_then(|n| n.get("c")).and_then(|n| n.as_str()), Some("1"));
-        set(&mut root, "decode.containers[0].resources.limits.rdma/ib", tree("null", 1), 9).unwrap_or_else(|e| panic!("{e}"));
-        assert!(root.at("decode.containers[0].resources.limits.rdma/ib").is_none());
+        assert_eq!(
+            root.get("a.b")
+                .and_then(|n| n.get("c"))
+                .and_then(|n| n.as_str()),
+            Some("1")
+        );
+        set(
+            &mut root,
+            "decode.containers[0].resources.limits.rdma/ib",
+            tree("null", 1),
+            9,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            root.at("decode.containers[0].resources.limits.rdma/ib")
+                .is_none()
+        );
         assert!(set(&mut root, "decode[0]", tree("1", 1), 9).is_err());
         assert!(set(&mut root, "x[99999999]", tree("1", 1), 9).is_err());
     }
