@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use convert_guide::convert::{Bench, Request, convert_guide};
-use convert_guide::source::{self, Guide};
+use convert_guide::source::{self, Opened};
 
 const GUIDES: &[&str] = &[
     "inference-scheduling",
@@ -22,17 +22,17 @@ fn main() {
     divan::main();
 }
 
-fn load(name: &str) -> Guide {
-    source::load_local(&corpus().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+fn load(name: &str) -> Opened {
+    source::open_local(&corpus().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// One guide, already read: parse, map, render.
+/// One guide (default variant): read, render the helmfile, merge, map, render.
 #[divan::bench(args = GUIDES)]
 fn guide_in_process(bencher: divan::Bencher, name: &str) {
     let guide = load(name);
     let bench = Bench::builtin();
     let request = Request::default();
-    bencher.bench(|| {
+    bencher.bench_local(|| {
         convert_guide(divan::black_box(&guide), &bench, &request).map(|c| c.scenario_text.len())
     });
 }

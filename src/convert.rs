@@ -15,10 +15,11 @@ use crate::catalog::Catalog;
 use crate::defaults::{DefaultValue, Defaults, find_bench_dir};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment, Variation};
+use crate::helmfile::Chart;
 use crate::mapping::{self, Options};
 use crate::scenario::{Export, Scenario, Value};
-use crate::source::{self, Guide, Role};
-use crate::{helmfile, render, yaml};
+use crate::source::{self, Opened, Source};
+use crate::{guide, render};
 
 pub const DEFAULT_HARNESS: &str = "inference-perf";
 pub const DEFAULT_PROFILE: &str = "sanity_random.yaml";
@@ -52,6 +53,8 @@ pub struct Request {
     pub variations: Vec<Variation>,
     /// Overrides the name derived from the input.
     pub name: Option<String>,
+    /// The helmfile environment to convert (default: `default`).
+    pub variant: Option<String>,
 }
 
 /// llm-d-benchmark as seen from here: its defaults, harnesses, presets.
@@ -130,21 +133,18 @@ pub struct Conversion {
 
 pub fn convert(req: &Request) -> Result<Conversion> {
     let bench = Bench::locate(req.bench_dir.as_deref(), &req.cwd)?;
-    let guide = source::load_local(&req.input)?;
-    convert_guide(&guide, &bench, req)
+    let opened = source::open_local(&req.input)?;
+    convert_guide(&opened, &bench, req)
 }
 
-/// Convert a guide already read (by any source) against a benchmark context.
-pub fn convert_guide(guide: &Guide, bench: &Bench, req: &Request) -> Result<Conversion> {
+/// Convert an opened guide (any source) against a benchmark context.
+pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Conversion> {
+    let model = guide::build(opened, req.variant.as_deref())?;
     let name = match &req.name {
         Some(n) => checked_name(n)?,
-        None => guide.name.clone(),
+        None => output_name(&opened.name, model.variant.as_deref()),
     };
-    let docs = parse(guide)?;
-    let (harness, profile) = bench.catalog.resolve(
-        req.harness.as_deref().unwrap_or(DEFAULT_HARNESS),
-        req.profile.as_deref().unwrap_or(DEFAULT_PROFILE),
-    )?;
+    let (harness, profile, workload_note) = workload(opened, bench, req)?;
     let keys = bench.catalog.workload_keys(&harness, &profile);
     let factors = req
         .variations
@@ -158,32 +158,37 @@ pub fn convert_guide(guide: &Guide, bench: &Bench, req: &Request) -> Result<Conv
         gaie_presets: bench.presets.clone(),
     };
 
-    let roots: Vec<yaml::Node> = docs.iter().map(|d| d.root.clone()).collect();
-    let mut scenario = mapping::map(&roots, &docs, &bench.defaults, &options, &name);
+    let mut scenario = mapping::map(
+        &model.roots,
+        &model.sources,
+        &bench.defaults,
+        &options,
+        &name,
+    );
     scenario.name = name.clone();
-    scenario.origin = guide.origin.clone();
+    scenario.origin = opened.source.origin();
+    scenario.variant = model.variant.clone();
     scenario.defaults = bench.defaults.describe();
-    if !guide.skipped.is_empty() {
-        scenario.warnings.push(format!(
-            "other values files in the guide were not used (environment variants): {}",
-            guide.skipped.join(", ")
-        ));
-    }
+    scenario
+        .warnings
+        .splice(0..0, model.warnings.iter().cloned());
+    scenario.overridden = mapping::overridden_notes(&model.overridden, &model.sources);
     if scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none()
         && !scenario
             .defaulted
             .iter()
             .any(|(v, _, _)| v == "LLMDBENCH_DEPLOY_MODEL_LIST")
-        && docs
+        && model
+            .roots
             .iter()
-            .any(|d| d.root.get("modelArtifacts").is_some() || d.root.get("decode").is_some())
+            .any(|r| r.get("modelArtifacts").is_some() || r.get("decode").is_some())
     {
         scenario.warnings.push(format!(
             "the guide names no model (modelArtifacts.name): llm-d-benchmark will deploy its default, {}",
             default_text(&bench.defaults, "LLMDBENCH_DEPLOY_MODEL_LIST")
         ));
     }
-    add_workload(&mut scenario, &harness, &profile, &name);
+    add_workload(&mut scenario, &harness, &profile, &name, workload_note);
     for var in &force {
         if scenario.export(var).is_none() {
             let value = default_text(&bench.defaults, var);
@@ -210,30 +215,59 @@ pub fn convert_guide(guide: &Guide, bench: &Bench, req: &Request) -> Result<Conv
     })
 }
 
-/// Parse each file; each node remembers its file's index.
-fn parse(guide: &Guide) -> Result<Vec<yaml::Doc>> {
-    let mut docs = Vec::new();
-    for (i, f) in guide.files.iter().enumerate() {
-        let mut doc = match f.role {
-            Role::Helmfile => helmfile::chart_versions(&f.rel, &f.text),
-            _ => yaml::parse_one(&f.rel, &f.text)?,
-        };
-        doc.root.set_src(i);
-        docs.push(doc);
+/// `guide` for the default variant, `guide.variant` for the others.
+pub fn output_name(guide: &str, variant: Option<&str>) -> String {
+    match variant {
+        Some(v) if v != guide::DEFAULT_VARIANT => format!("{guide}.{}", source::sanitize(v)),
+        _ => guide.to_string(),
     }
-    Ok(docs)
 }
 
-fn add_workload(s: &mut Scenario, harness: &str, profile: &str, name: &str) {
-    let text = |var: &str, value: &str| Export {
+/// The harness and profile: the user's, else the guide's own benchmark's, else the defaults.
+fn workload(
+    opened: &Opened,
+    bench: &Bench,
+    req: &Request,
+) -> Result<(String, String, Option<String>)> {
+    if req.harness.is_some() || req.profile.is_some() {
+        let (h, p) = bench.catalog.resolve(
+            req.harness.as_deref().unwrap_or(DEFAULT_HARNESS),
+            req.profile.as_deref().unwrap_or(DEFAULT_PROFILE),
+        )?;
+        return Ok((h, p, None));
+    }
+    if let Some(own) = guide::own_benchmark(opened) {
+        let profile = own.workload.as_deref().unwrap_or(DEFAULT_PROFILE);
+        if let Ok((h, p)) = bench.catalog.resolve(&own.harness, profile) {
+            let note = format!(
+                "the guide's own benchmark, {} (harness {h}, workload {profile})",
+                own.file
+            );
+            return Ok((h, p, Some(note)));
+        }
+        if let Ok((h, p)) = bench.catalog.resolve(&own.harness, DEFAULT_PROFILE) {
+            let note = format!(
+                "the guide's own benchmark, {} (harness {h}; its workload {profile:?} is no llm-d-benchmark profile, so {p})",
+                own.file
+            );
+            return Ok((h, p, Some(note)));
+        }
+    }
+    let (h, p) = bench.catalog.resolve(DEFAULT_HARNESS, DEFAULT_PROFILE)?;
+    Ok((h, p, None))
+}
+
+fn add_workload(s: &mut Scenario, harness: &str, profile: &str, name: &str, note: Option<String>) {
+    let text = |var: &str, value: &str, note: Option<String>| Export {
         var: var.into(),
         value: Value::Text(value.into()),
         origins: Vec::new(),
-        note: None,
+        note,
     };
-    s.exports.push(text("LLMDBENCH_HARNESS_NAME", harness));
     s.exports
-        .push(text("LLMDBENCH_HARNESS_EXPERIMENT_PROFILE", profile));
+        .push(text("LLMDBENCH_HARNESS_NAME", harness, note));
+    s.exports
+        .push(text("LLMDBENCH_HARNESS_EXPERIMENT_PROFILE", profile, None));
     s.exports.push(Export {
         var: "LLMDBENCH_CONTROL_WORK_DIR".into(),
         value: Value::Home(format!("data/{name}")),
@@ -273,4 +307,112 @@ fn checked_name(name: &str) -> Result<String> {
         )));
     }
     Ok(source::sanitize(name))
+}
+
+/// What happened to one guide variant in a batch (`--all`).
+#[derive(Debug)]
+pub enum Outcome {
+    Converted(Box<Conversion>),
+    Failed(Error),
+    /// Not a guide this version converts (kustomize-based), with the reason.
+    Skipped(String),
+}
+
+#[derive(Debug)]
+pub struct BatchItem {
+    pub guide: String,
+    pub variant: String,
+    pub outcome: Outcome,
+}
+
+/// Every guide under `root` (or `root` itself, when it is a guide) and every variant each
+/// declares, converted; failures are recorded and the rest go on.
+pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<BatchItem>> {
+    let opened = source::open_local(root)?;
+    let mut items = Vec::new();
+    let guides = if is_helm_guide(opened.source.as_ref(), "")? {
+        vec![(opened.name.clone(), root.to_path_buf())]
+    } else {
+        let mut found = Vec::new();
+        for entry in opened.source.list("")? {
+            let Some(dir) = entry.strip_suffix('/') else {
+                continue;
+            };
+            if is_helm_guide(opened.source.as_ref(), dir)? {
+                found.push((source::sanitize(dir), root.join(dir)));
+            } else if is_kustomize_guide(opened.source.as_ref(), dir)? {
+                items.push(BatchItem {
+                    guide: source::sanitize(dir),
+                    variant: "-".into(),
+                    outcome: Outcome::Skipped(
+                        "kustomize-based guide: not converted by this version".into(),
+                    ),
+                });
+            }
+        }
+        found
+    };
+    for (name, path) in guides {
+        let opened = source::open_local(&path)?;
+        let variants = match guide::variants(&opened) {
+            Ok(v) => v,
+            Err(e) => {
+                items.push(BatchItem {
+                    guide: name,
+                    variant: "-".into(),
+                    outcome: Outcome::Failed(e),
+                });
+                continue;
+            }
+        };
+        for variant in variants {
+            let req = Request {
+                variant: Some(variant.clone()),
+                name: None,
+                ..req.clone()
+            };
+            let outcome = match convert_guide(&opened, bench, &req) {
+                Ok(c) => Outcome::Converted(Box::new(c)),
+                Err(e) => Outcome::Failed(e),
+            };
+            items.push(BatchItem {
+                guide: name.clone(),
+                variant,
+                outcome,
+            });
+        }
+    }
+    items.sort_by(|a, b| a.guide.cmp(&b.guide));
+    Ok(items)
+}
+
+/// A Helm guide folder: a helmfile, or `ms-*`/`gaie-*` folders with values.
+fn is_helm_guide(src: &dyn Source, dir: &str) -> Result<bool> {
+    let entries = src.list(dir)?;
+    Ok(entries.iter().any(|e| {
+        e == source::HELMFILE
+            || ((e.starts_with("ms-") || e.starts_with("gaie-")) && e.ends_with('/'))
+    }))
+}
+
+/// A kustomize guide keeps its manifests under `manifests/` or a kustomization.
+fn is_kustomize_guide(src: &dyn Source, dir: &str) -> Result<bool> {
+    let entries = src.list(dir)?;
+    Ok(entries
+        .iter()
+        .any(|e| e == "manifests/" || e == "kustomization.yaml"))
+}
+
+/// A variant and the values files its releases use, or why it cannot be built.
+pub type VariantFiles = (String, Result<Vec<(Chart, String)>>);
+
+/// Per variant of a guide: the values files its releases use, or why it cannot be built.
+pub fn list_variants(opened: &Opened) -> Result<Vec<VariantFiles>> {
+    Ok(guide::variants(opened)?
+        .into_iter()
+        .map(|v| {
+            let used = guide::build(opened, Some(&v)).map(|m| m.used);
+            (v, used)
+        })
+        .collect())
 }

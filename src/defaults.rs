@@ -1080,10 +1080,10 @@ mod tests {
         let builtin = Defaults::builtin();
         assert!(fixture.names().count() >= 40);
         for name in fixture.names() {
-            if let Some(DefaultValue::Value(v)) = fixture.get(name) {
-                if let Some(DefaultValue::Value(b)) = builtin.get(name) {
-                    assert_eq!(v, b, "{name}");
-                }
+            if let Some(DefaultValue::Value(v)) = fixture.get(name)
+                && let Some(DefaultValue::Value(b)) = builtin.get(name)
+            {
+                assert_eq!(v, b, "{name}");
             }
         }
         assert_eq!(

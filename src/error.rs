@@ -17,6 +17,8 @@ pub mod exit {
     pub const NOT_CONFIRMED: i32 = 5;
     /// Writing the output failed.
     pub const WRITE_FAILED: i32 = 6;
+    /// `--all`: some guide variants failed (the others were converted and written).
+    pub const SOME_FAILED: i32 = 9;
 }
 
 /// A position in a source file, 1-based line and column.
@@ -66,6 +68,9 @@ pub enum Error {
 
     #[error("{0}")]
     NotConfirmed(String),
+
+    #[error("{0}")]
+    Batch(String),
 }
 
 impl Error {
@@ -77,6 +82,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::Write { .. } => exit::WRITE_FAILED,
             Error::NotConfirmed(_) => exit::NOT_CONFIRMED,
+            Error::Batch(_) => exit::SOME_FAILED,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod defaults;
 pub mod error;
 pub mod experiment;
 pub mod grammar;
+pub mod guide;
 pub mod helmfile;
 pub mod mapping;
 pub mod render;

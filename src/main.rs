@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use convert_guide::convert::{self, Conversion, Request};
+use convert_guide::convert::{self, Conversion, Outcome, Request};
 use convert_guide::error::Error;
 use convert_guide::experiment::Variation;
+use convert_guide::helmfile::Chart;
 use convert_guide::writer::{self, Change};
 use convert_guide::{grammar, render};
 
@@ -18,6 +19,9 @@ Examples:
   convert-guide guides/inference-scheduling varying decode_replicas from 1 to 4
   convert-guide guides/x varying gpu_memory_utilization from 0.80 to 0.95 by 0.05
   convert-guide guides/x --harness guidellm --profile chatbot_synthetic --vary max_model_len=8192,16384 --yes
+  convert-guide guides/inference-scheduling --list-variants
+  convert-guide guides/inference-scheduling --variant xpu        (writes inference-scheduling.xpu.sh)
+  convert-guide guides --all --yes                               (every guide and variant)
 
 Words after the source (combine freely):
   with <harness> [<profile>]                      load generator and workload profile
@@ -35,7 +39,8 @@ Exit codes:
   3  the source does not exist or holds no guide values
   4  the source cannot be read as a guide (invalid YAML, unreadable file)
   5  nothing written: not confirmed, no terminal to ask on, or a file exists (use --force)
-  6  writing failed";
+  6  writing failed
+  9  --all: some guide variants failed (the others were converted and written)";
 
 /// Turn an llm-d guide into an llm-d-benchmark scenario (and, with variations, an experiment).
 #[derive(Parser, Debug)]
@@ -97,6 +102,18 @@ struct Cli {
     /// Print only errors and the paths written.
     #[arg(short, long)]
     quiet: bool,
+
+    /// The guide's variant: a helmfile environment (xpu, cpu, gke, ...). Default: default.
+    #[arg(long, value_name = "NAME")]
+    variant: Option<String>,
+
+    /// List the guide's variants with the values files each one uses, and exit.
+    #[arg(long, conflicts_with_all = ["variant", "all"])]
+    list_variants: bool,
+
+    /// Convert every guide under SOURCE (a guides folder, or one guide) and every variant.
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -165,6 +182,12 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         source,
     })?;
     let request = request(cli, cwd.clone())?;
+    if cli.list_variants {
+        return list_variants(&request);
+    }
+    if cli.all {
+        return run_all(cli, &request, &cwd);
+    }
     let conversion = convert::convert(&request)?;
     let base = cli
         .out
@@ -180,10 +203,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let changes: Vec<Change> = planned.iter().map(|(p, t)| writer::change(p, t)).collect();
     if !cli.quiet {
         // A closed stdout (`| head`) ends the display, not the run: writing still happens.
-        if let Err(e) = show(&conversion, &planned, &changes) {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(e.into());
-            }
+        if let Err(e) = show(&conversion, &planned, &changes)
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e.into());
         }
     }
     if cli.dry_run {
@@ -245,7 +268,161 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
         profile: clauses.profile.or(cli.profile.clone()),
         variations,
         name: cli.name.clone(),
+        variant: cli.variant.clone(),
     })
+}
+
+/// `--list-variants`: each variant and the values files it uses.
+fn list_variants(request: &Request) -> Result<(), Failure> {
+    let opened = convert_guide::source::open_local(&request.input)?;
+    let rows = convert::list_variants(&opened)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<16} {:<48} GAIE VALUES",
+        "VARIANT", "MODELSERVICE VALUES"
+    )?;
+    for (variant, used) in rows {
+        match used {
+            Ok(used) => {
+                let of = |chart: Chart| {
+                    let files: Vec<&str> = used
+                        .iter()
+                        .filter(|(c, _)| *c == chart)
+                        .map(|(_, f)| f.as_str())
+                        .collect();
+                    if files.is_empty() {
+                        "-".to_string()
+                    } else {
+                        files.join(", ")
+                    }
+                };
+                writeln!(
+                    out,
+                    "{variant:<16} {:<48} {}",
+                    of(Chart::ModelService),
+                    of(Chart::Gaie)
+                )?;
+            }
+            Err(e) => writeln!(
+                out,
+                "{variant:<16} error: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// `--all`: convert every guide and variant, show a table, then write what converted.
+fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
+    let bench = convert::Bench::locate(cli.bench_dir.as_deref(), cwd)?;
+    let items = convert::convert_tree(&request.input, &bench, request)?;
+    let base = cli
+        .out
+        .clone()
+        .or(bench.dir.clone())
+        .unwrap_or_else(|| cwd.to_path_buf());
+    let mut planned: Vec<(PathBuf, String)> = Vec::new();
+    let mut failed = 0;
+    let shown_path = |name: &str| {
+        let (scenario, _) = writer::targets(&base, name);
+        scenario
+            .strip_prefix(&base)
+            .unwrap_or(&scenario)
+            .display()
+            .to_string()
+    };
+    let width = items
+        .iter()
+        .filter_map(|i| match &i.outcome {
+            Outcome::Converted(c) => Some(shown_path(&c.name).len()),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(6);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<28} {:<14} {:<width$} {:>6} {:>7} {:>9} {:>8}  NOTES",
+        "GUIDE", "VARIANT", "OUTPUT", "MAPPED", "DEFAULT", "FRAMEWORK", "UNMAPPED"
+    )?;
+    for item in &items {
+        match &item.outcome {
+            Outcome::Converted(c) => {
+                let (scenario, experiment) = writer::targets(&base, &c.name);
+                let shown = shown_path(&c.name);
+                let n = c.scenario.counts;
+                let notes = match c.warnings.len() {
+                    0 => String::new(),
+                    1 => "1 warning".to_string(),
+                    k => format!("{k} warnings"),
+                };
+                writeln!(
+                    out,
+                    "{:<28} {:<14} {:<width$} {:>6} {:>7} {:>9} {:>8}  {notes}",
+                    item.guide, item.variant, shown, n.mapped, n.defaulted, n.framework, n.unmapped
+                )?;
+                planned.push((scenario, c.scenario_text.clone()));
+                if let Some(text) = &c.experiment_text {
+                    planned.push((experiment, text.clone()));
+                }
+            }
+            Outcome::Failed(e) => {
+                failed += 1;
+                let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                writeln!(
+                    out,
+                    "{:<28} {:<14} FAILED: {first}",
+                    item.guide, item.variant
+                )?;
+            }
+            Outcome::Skipped(why) => writeln!(
+                out,
+                "{:<28} {:<14} skipped: {why}",
+                item.guide, item.variant
+            )?,
+        }
+    }
+    drop(out);
+    let changes: Vec<Change> = planned.iter().map(|(p, t)| writer::change(p, t)).collect();
+    let converted = items
+        .iter()
+        .filter(|i| matches!(i.outcome, Outcome::Converted(_)))
+        .count();
+    eprintln!(
+        "{converted} converted, {failed} failed, {} skipped",
+        items.len() - converted - failed
+    );
+    if !cli.dry_run && changes.iter().any(|c| *c != Change::Unchanged) {
+        if !cli.yes {
+            confirm()?;
+        }
+        for ((path, text), change) in planned.iter().zip(&changes) {
+            match change {
+                Change::Unchanged => {}
+                Change::Modified(_) if !cli.force => {
+                    eprintln!(
+                        "{}: exists with other content; kept (use --force)",
+                        path.display()
+                    );
+                    failed += 1;
+                }
+                _ => {
+                    writer::write_atomic(path, text)?;
+                    let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Error::Batch(format!(
+            "{failed} of {} guide variants failed or were not written",
+            items.len()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The one-line summary and the warnings, on stderr.

@@ -23,6 +23,9 @@ pub fn scenario(s: &Scenario) -> String {
         &format!("{} WELL LIT PATH", s.name.to_uppercase()),
     );
     line(&mut out, &format!("Based on {}", s.origin));
+    if let Some(v) = &s.variant {
+        line(&mut out, &format!("Variant: {v} (helmfile environment)"));
+    }
     line(
         &mut out,
         &format!(
@@ -61,6 +64,12 @@ pub fn scenario(s: &Scenario) -> String {
         "Not mapped: no llm-d-benchmark setting carries these guide values:",
         &s.unmapped,
         true,
+    );
+    notes(
+        &mut out,
+        "Replaced by a later values source of the same release (Helm order), so not used:",
+        &s.overridden,
+        false,
     );
     out
 }

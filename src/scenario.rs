@@ -124,6 +124,8 @@ pub struct Scenario {
     pub name: String,
     /// "Based on ..." line.
     pub origin: String,
+    /// The helmfile environment converted, if the guide has one.
+    pub variant: Option<String>,
     /// Which defaults were used.
     pub defaults: String,
     pub exports: Vec<Export>,
@@ -131,6 +133,8 @@ pub struct Scenario {
     pub defaulted: Vec<(String, String, Origin)>,
     pub framework: Vec<Note>,
     pub unmapped: Vec<Note>,
+    /// Values a later source of the same release replaced (Helm order), not counted.
+    pub overridden: Vec<Note>,
     pub warnings: Vec<String>,
     pub counts: Counts,
 }

@@ -299,7 +299,7 @@ pub fn name_of_file(path: &Path) -> String {
     }
 }
 
-/// Lowercase; anything but letters, digits and `.` becomes `-`; no leading dots, no `..`.
+/// Lowercase; anything but letters, digits, `_` and `.` becomes `-`; no leading dots, no `..`.
 /// The result is always a plain file name: never empty, never a path.
 pub fn sanitize(name: &str) -> String {
     let mut out = String::new();

@@ -236,10 +236,10 @@ fn plain_scalar(s: &str) -> Value {
     {
         return i64::from_str_radix(hex, 16).map_or(Value::Str(s.into()), Value::Int);
     }
-    if is_core_float(digits) {
-        if let Ok(f) = s.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if is_core_float(digits)
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::Str(s.into())
 }
@@ -1572,10 +1572,10 @@ impl Eval<'_, '_> {
                 Value::Str(String::new())
             }
         };
-        if let Value::Str(s) = &result {
-            if s.len() > MAX_OUTPUT_BYTES {
-                return Err(err(too_large("result")));
-            }
+        if let Value::Str(s) = &result
+            && s.len() > MAX_OUTPUT_BYTES
+        {
+            return Err(err(too_large("result")));
         }
         Ok(result)
     }

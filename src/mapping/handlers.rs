@@ -32,6 +32,10 @@ impl<'a> Mapper<'a> {
             ),
             Handler::Annotations(var) => self.annotations(item, &stage_var(var, stage)),
             Handler::Resources => self.resources(item, st),
+            Handler::NodeSelector => self.node_selector(item),
+            Handler::PyBool(var) => self.boolean(item, var, ["True", "False"]),
+            Handler::Switch(var) => self.boolean(item, var, ["1", "0"]),
+            Handler::UrlWithPort(var) => self.url_with_port(item, var),
             Handler::ContainerConfig => {
                 let field = path.rsplit('.').next().unwrap_or_default().to_string();
                 if CONTAINER_FIELDS.contains(&field.as_str()) || field == "extraConfig" {
@@ -318,6 +322,70 @@ impl<'a> Mapper<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// llm-d-benchmark's affinity is one `key:value`: the accelerator label when there
+    /// are several (the others are reported).
+    fn node_selector(&mut self, item: Item<'a>) {
+        const VAR: &str = "LLMDBENCH_VLLM_COMMON_AFFINITY";
+        let Some(entries) = item.node.as_map() else {
+            return self.fate(item, Fate::Unmapped("expected a map of node labels".into()));
+        };
+        let chosen = entries
+            .iter()
+            .position(|e| e.key.contains("accelerator") || e.key.contains("gpu.product"))
+            .unwrap_or(0);
+        for (i, e) in entries.iter().enumerate() {
+            let child = Item {
+                doc: item.doc,
+                key_line: Some(e.line),
+                node: &e.value,
+            };
+            match e.value.as_str() {
+                Some(v) if i == chosen => {
+                    let note = "node selector, as llm-d-benchmark's affinity (one key:value)".to_string();
+                    self.set(VAR, Value::Text(format!("{}:{v}", e.key)), &[child], Some(note));
+                }
+                _ => self.fate(
+                    child,
+                    Fate::Unmapped(format!(
+                        "not expressible: {VAR} holds one node label, and {} holds the accelerator's",
+                        entries[chosen].key
+                    )),
+                ),
+            }
+        }
+    }
+
+    fn boolean(&mut self, item: Item<'a>, var: &str, spelling: [&str; 2]) {
+        match item.node.as_bool() {
+            Some(b) => {
+                let text = if b { spelling[0] } else { spelling[1] };
+                let note = format!("{b}, spelled {text} as setup/env.sh spells it");
+                self.set(var, Value::Text(text.into()), &[item], Some(note))
+            }
+            None => self.fate(
+                item,
+                Fate::Unmapped(format!("expected true or false for {var}")),
+            ),
+        }
+    }
+
+    fn url_with_port(&mut self, item: Item<'a>, var: &str) {
+        let Some(url) = item.node.as_str().map(str::to_string) else {
+            return self.fate(item, Fate::Unmapped("expected a URL".into()));
+        };
+        let port = url.rsplit_once(':').filter(|(head, port)| {
+            head.contains("://") && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+        });
+        match port {
+            Some((base, port)) => {
+                let (base, port) = (base.to_string(), port.to_string());
+                self.set(var, Value::Text(base), &[item], None);
+                self.set(&format!("{var}_PORT"), Value::Text(port), &[item], None);
+            }
+            None => self.set(var, Value::Text(url), &[item], None),
         }
     }
 

@@ -30,6 +30,14 @@ pub enum Handler {
     Parallelism(&'static str),
     Annotations(&'static str),
     Resources,
+    /// A node selector: llm-d-benchmark's affinity takes one `key:value`.
+    NodeSelector,
+    /// A boolean written as Python's True/False (how setup/env.sh spells them).
+    PyBool(&'static str),
+    /// A boolean written as 1/0.
+    Switch(&'static str),
+    /// `scheme://host:port`: the URL without the port, and the port (`..._PORT`).
+    UrlWithPort(&'static str),
     ContainerConfig,
     /// Kept for a later step that needs several values at once (the vLLM command, env,
     /// volumes, plugins).
@@ -225,14 +233,7 @@ impl<'a> Mapper<'a> {
     }
 
     pub fn origin_lines(&self, src: usize, first: usize, last: usize) -> Origin {
-        let d = &self.sources[src];
-        let (first, last, lines) = d.quote(first, last);
-        Origin {
-            file: d.file.clone(),
-            first,
-            last,
-            lines,
-        }
+        origin_in(self.sources, src, first, last)
     }
 
     /// Export `var = value` from the given guide nodes, unless it equals the default.
@@ -369,17 +370,19 @@ impl<'a> Mapper<'a> {
             key_line: None,
             node: root,
             inherited: None,
-            noted: false,
+            noted: None,
         }];
         while let Some(v) = stack.pop() {
             let own = self.fates.get(&(v.node.src, v.node.id));
             let fate = own.or(v.inherited);
-            // A node with its own fate starts afresh; otherwise a note above covers it.
-            let noted = v.noted && own.is_none();
+            // A node with its own fate starts afresh; otherwise a note above covers it, as
+            // long as it comes from the same file (merged values from another file are
+            // quoted with their own note).
+            let noted = v.noted.is_some_and(|src| src == v.node.src) && own.is_none();
             let note_here = !noted
-                && match (own, fate) {
-                    (Some(Fate::Framework(_) | Fate::Unmapped(_)), _) => true,
-                    (None, None) => !decided.contains(&(v.node.src, v.node.id)),
+                && match fate {
+                    Some(Fate::Framework(_) | Fate::Unmapped(_)) => true,
+                    None => !decided.contains(&(v.node.src, v.node.id)),
                     _ => false,
                 };
             if note_here && !v.path.is_empty() {
@@ -402,7 +405,11 @@ impl<'a> Mapper<'a> {
                     reason,
                 });
             }
-            let noted = noted || note_here;
+            let noted = if noted || note_here {
+                Some(v.node.src)
+            } else {
+                None
+            };
             if v.node.is_leaf() {
                 match fate {
                     Some(Fate::Mapped(_)) => counts.mapped += 1,
@@ -482,7 +489,8 @@ struct Visit<'n> {
     key_line: Option<usize>,
     node: &'n Node,
     inherited: Option<&'n Fate>,
-    noted: bool,
+    /// The file of the note written above this node, if any.
+    noted: Option<usize>,
 }
 
 fn describe_value(value: &Value) -> String {
@@ -490,6 +498,43 @@ fn describe_value(value: &Value) -> String {
         Value::Text(t) => format!("{t:?}"),
         _ => "set".to_string(),
     }
+}
+
+/// The lines `first..=last` of source `src`, as the user's file numbers them.
+fn origin_in(sources: &[Doc], src: usize, first: usize, last: usize) -> Origin {
+    match sources.get(src) {
+        Some(d) => {
+            let (first, last, lines) = d.quote(first, last);
+            Origin {
+                file: d.file.clone(),
+                first,
+                last,
+                lines,
+            }
+        }
+        None => Origin {
+            file: String::new(),
+            first,
+            last,
+            lines: Vec::new(),
+        },
+    }
+}
+
+/// Notes for values a later source replaced: where they were, and who replaced them.
+pub fn overridden_notes(overridden: &[crate::values::Overridden], sources: &[Doc]) -> Vec<Note> {
+    overridden
+        .iter()
+        .map(|o| {
+            let first = o.key_line.unwrap_or(o.node.line).min(o.node.line);
+            let by = origin_in(sources, o.by.src, o.by.line, o.by.line);
+            Note {
+                path: o.path.clone(),
+                origin: origin_in(sources, o.node.src, first, o.node.end_line),
+                reason: format!("replaced by {}:{}", by.file, by.first),
+            }
+        })
+        .collect()
 }
 
 /// `{STAGE}` in a variable name becomes the stage.

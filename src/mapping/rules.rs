@@ -55,6 +55,7 @@ const PROBES: &str = "llm-d-benchmark sets the probes itself";
 const LABELS: &str = "llm-d-benchmark sets the labels and selectors itself";
 const MONITORING: &str = "pod monitoring is not used in benchmark runs";
 const NO_POD_CONFIG: &str = "not expressible: llm-d-benchmark renders any ..._EXTRA_POD_CONFIG as invalid Helm values (a bare `:` line), so pod-level settings cannot be passed";
+const NO_DRA: &str = "not expressible: llm-d-benchmark requests accelerators as extended resources (LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE); it has no setting for dynamic resource allocation, so the pods need a cluster that also offers the resource";
 const ONE_CONTAINER: &str =
     "llm-d-benchmark deploys one vLLM container per pod; other containers cannot be expressed";
 
@@ -102,6 +103,8 @@ pub const RULES: &[Rule] = &[
         "llm-d-benchmark points the routing sidecar at vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT",
     ),
     handle("accelerator.type", Handler::AcceleratorType),
+    unmapped("accelerator.dra", NO_DRA),
+    unmapped("dra", NO_DRA),
     // Per stage.
     handle("{stage}.create", Handler::Create),
     handle("{stage}.replicas", Handler::Replicas),
@@ -134,8 +137,11 @@ pub const RULES: &[Rule] = &[
         Handler::Annotations("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_PODANNOTATIONS"),
     ),
     framework("{stage}.monitoring", MONITORING),
-    unmapped("{stage}.extraConfig", NO_POD_CONFIG),
-    unmapped("{stage}.nodeSelector", NO_POD_CONFIG),
+    handle("{stage}.extraConfig.nodeSelector", Handler::NodeSelector),
+    handle("{stage}.nodeSelector", Handler::NodeSelector),
+    unmapped("{stage}.extraConfig.*", NO_POD_CONFIG),
+    unmapped("{stage}.tolerations", NO_POD_CONFIG),
+    unmapped("{stage}.affinity", NO_POD_CONFIG),
     handle("{stage}.volumes", Handler::Collect),
     handle("{stage}.containers.0.modelCommand", Handler::Collect),
     handle("{stage}.containers.0.command", Handler::Collect),
@@ -198,6 +204,54 @@ pub const RULES: &[Rule] = &[
         "LLMDBENCH_VLLM_MODELSERVICE_CHART_VERSION",
     ),
     var("chartVersions.wva", "LLMDBENCH_WVA_CHART_VERSION"),
+    // Workload variant autoscaler (workload-autoscaling guide).
+    handle("wva.enabled", Handler::Switch("LLMDBENCH_WVA_ENABLED")),
+    handle(
+        "wva.metrics.enabled",
+        Handler::PyBool("LLMDBENCH_WVA_METRICS_ENABLED"),
+    ),
+    var("wva.metrics.port", "LLMDBENCH_WVA_METRICS_PORT"),
+    handle(
+        "wva.metrics.secure",
+        Handler::PyBool("LLMDBENCH_WVA_METRICS_SECURE"),
+    ),
+    handle(
+        "wva.prometheus.baseURL",
+        Handler::UrlWithPort("LLMDBENCH_WVA_PROM_BASE_URL"),
+    ),
+    handle(
+        "va.enabled",
+        Handler::PyBool("LLMDBENCH_WVA_VARIANT_AUTOSCALING_ENABLED"),
+    ),
+    var("va.sloTpot", "LLMDBENCH_WVA_VARIANT_AUTOSCALING_SLO_TPOT"),
+    var("va.sloTtft", "LLMDBENCH_WVA_VARIANT_AUTOSCALING_SLO_TTFT"),
+    handle("hpa.enabled", Handler::PyBool("LLMDBENCH_WVA_HPA_ENABLED")),
+    var("hpa.maxReplicas", "LLMDBENCH_WVA_HPA_MAX_REPLICAS"),
+    var(
+        "hpa.targetAverageValue",
+        "LLMDBENCH_WVA_HPA_TARGET_AVG_VALUE",
+    ),
+    handle(
+        "vllmService.enabled",
+        Handler::PyBool("LLMDBENCH_WVA_VLLM_SERVICE_ENABLED"),
+    ),
+    var(
+        "vllmService.interval",
+        "LLMDBENCH_WVA_VLLM_SERVICE_INTERVAL",
+    ),
+    var("vllmService.scheme", "LLMDBENCH_WVA_VLLM_SERVICE_SCHEME"),
+    framework(
+        "llmd.modelName",
+        "llm-d-benchmark points the autoscaler at the model service it deploys",
+    ),
+    framework(
+        "llmd.modelID",
+        "llm-d-benchmark points the autoscaler at the model it deploys (LLMDBENCH_DEPLOY_MODEL_LIST)",
+    ),
+    framework(
+        "llmd.namespace",
+        "llm-d-benchmark points the autoscaler at its own namespace (LLMDBENCH_VLLM_COMMON_NAMESPACE)",
+    ),
     // Gateway provider (helmfile environments and prereq values).
     var(
         "provider.name",

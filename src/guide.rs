@@ -1,0 +1,256 @@
+//! The guide model for one variant: the value trees to map (one per chart release, merged
+//! from all its sources the way Helm does) and the files they came from.
+//!
+//! A guide folder with a helmfile is rendered for the chosen environment (the variant);
+//! one without a helmfile, or a single values file, is taken as it is.
+
+use crate::error::{Error, Result};
+use crate::helmfile::{self, Chart, Helmfile};
+use crate::source::{self, Entry, GuideFile, Opened, Role};
+use crate::values::Overridden;
+use crate::yaml::{self, Doc, Entry as YamlEntry, Kind, Node};
+
+/// The variant used when none is asked for: helmfile's own default environment.
+pub const DEFAULT_VARIANT: &str = "default";
+
+/// What a conversion maps.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The variant (helmfile environment); `None` for guides without a helmfile.
+    pub variant: Option<String>,
+    /// Every file nodes came from; `Node::src` indexes this.
+    pub sources: Vec<Doc>,
+    /// The trees to map.
+    pub roots: Vec<Node>,
+    /// Values replaced by a later source of the same release.
+    pub overridden: Vec<Overridden>,
+    pub warnings: Vec<String>,
+    /// The values files each chart release uses, for `--list-variants`.
+    pub used: Vec<(Chart, String)>,
+}
+
+/// Names of the guide's variants, in the helmfile's order (`default` when it has none).
+pub fn variants(opened: &Opened) -> Result<Vec<String>> {
+    match helmfile_of(opened)? {
+        Some(h) => Ok(h.environments().iter().map(|e| e.name.clone()).collect()),
+        None => Ok(vec![DEFAULT_VARIANT.to_string()]),
+    }
+}
+
+fn helmfile_of(opened: &Opened) -> Result<Option<Helmfile>> {
+    if opened.entry != Entry::Folder {
+        return Ok(None);
+    }
+    let listing = opened.source.list("")?;
+    if !listing.iter().any(|e| e == source::HELMFILE) {
+        return Ok(None);
+    }
+    let text = opened.source.read(source::HELMFILE)?;
+    helmfile::parse(source::HELMFILE, &text).map(Some)
+}
+
+/// Build the model of `variant` (default: `default`).
+pub fn build(opened: &Opened, variant: Option<&str>) -> Result<Model> {
+    match helmfile_of(opened)? {
+        Some(h) => from_helmfile(opened, &h, variant.unwrap_or(DEFAULT_VARIANT)),
+        None => {
+            if let Some(v) = variant.filter(|v| *v != DEFAULT_VARIANT) {
+                return Err(Error::Usage(format!(
+                    "variant {v:?}: this guide has no helmfile.yaml.gotmpl, so its only variant is {DEFAULT_VARIANT}"
+                )));
+            }
+            from_files(&source::load(opened)?)
+        }
+    }
+}
+
+/// Without a helmfile: each file is its own tree.
+fn from_files(guide: &source::Guide) -> Result<Model> {
+    let mut model = Model {
+        variant: None,
+        sources: Vec::new(),
+        roots: Vec::new(),
+        overridden: Vec::new(),
+        warnings: Vec::new(),
+        used: Vec::new(),
+    };
+    if !guide.skipped.is_empty() {
+        model.warnings.push(format!(
+            "other values files in the guide were not used (environment variants): {}",
+            guide.skipped.join(", ")
+        ));
+    }
+    for f in &guide.files {
+        let GuideFile { rel, role, text } = f;
+        let src = model.sources.len();
+        if *role == Role::Helmfile {
+            continue;
+        }
+        let mut doc = yaml::parse_one(rel, text)?;
+        doc.root.set_src(src);
+        model.roots.push(doc.root.clone());
+        model.sources.push(doc);
+        let chart = match role {
+            Role::ModelService | Role::Values => Chart::ModelService,
+            Role::Gaie | Role::Helmfile => Chart::Gaie,
+        };
+        model.used.push((chart, rel.clone()));
+    }
+    Ok(model)
+}
+
+/// `chartVersions: {infra: v, gaie: v, ...}`, the tree the chart-version rules read.
+fn versions_root(entries: Vec<YamlEntry>, src: usize) -> Node {
+    let first = entries.first().map_or(1, |e| e.line);
+    let last = entries.last().map_or(1, |e| e.line);
+    let synthetic = |id: usize, kind: Kind| Node {
+        id,
+        src,
+        line: first,
+        end_line: last,
+        column: 1,
+        kind,
+    };
+    let versions = synthetic(usize::MAX - 1, Kind::Map(entries));
+    synthetic(
+        usize::MAX - 2,
+        Kind::Map(vec![YamlEntry {
+            key: "chartVersions".into(),
+            line: first,
+            value: versions,
+        }]),
+    )
+}
+
+fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> {
+    let src = opened.source.as_ref();
+    let rendered = h.render(variant, src)?;
+    let mut model = Model {
+        variant: Some(variant.to_string()),
+        sources: vec![rendered.doc.clone()],
+        roots: Vec::new(),
+        overridden: Vec::new(),
+        warnings: rendered.warnings.clone(),
+        used: Vec::new(),
+    };
+    model.sources[0].root.set_src(0);
+    let mut versions = Vec::new();
+    for release in &rendered.releases {
+        if let Some((mut version, line)) = release.version.clone() {
+            version.set_src(0);
+            if release.chart != Chart::Other
+                && !versions
+                    .iter()
+                    .any(|e: &YamlEntry| e.key == release.chart.key())
+            {
+                versions.push(YamlEntry {
+                    key: release.chart.key().into(),
+                    line,
+                    value: version,
+                });
+            }
+        }
+        if release.chart == Chart::Other {
+            model.warnings.push(format!(
+                "release {} deploys a chart llm-d-benchmark does not: not converted",
+                release.name
+            ));
+            continue;
+        }
+        let mut release = release.clone();
+        for v in &mut release.values {
+            if let helmfile::ReleaseValue::Inline(node) = v {
+                node.set_src(0);
+            }
+        }
+        for (_, value, _) in &mut release.sets {
+            value.set_src(0);
+        }
+        let sources = &mut model.sources;
+        let used = &mut model.used;
+        let root = helmfile::release_values(
+            &release,
+            |rel| {
+                let mut doc =
+                    yaml::parse_one(rel, &src.read(rel).map_err(|e| missing(rel, variant, e))?)?;
+                doc.root.set_src(sources.len());
+                used.push((release.chart, rel.to_string()));
+                let root = doc.root.clone();
+                sources.push(doc);
+                Ok(root)
+            },
+            &mut model.overridden,
+        )?;
+        model.roots.push(root);
+    }
+    if !versions.is_empty() {
+        model.roots.push(versions_root(versions, 0));
+    }
+    if !model
+        .used
+        .iter()
+        .any(|(c, _)| matches!(c, Chart::ModelService | Chart::Gaie))
+    {
+        return Err(Error::NoValues {
+            path: std::path::PathBuf::from(src.origin()),
+            looked_for: format!(
+                "modelservice or GAIE values in the releases of environment {variant:?}"
+            ),
+        });
+    }
+    Ok(model)
+}
+
+/// A values file a release names but the guide does not have.
+fn missing(rel: &str, variant: &str, e: Error) -> Error {
+    match e {
+        Error::Read { .. } | Error::NotFound { .. } => Error::Usage(format!(
+            "variant {variant}: the helmfile names values file {rel}, which cannot be read ({e})"
+        )),
+        other => other,
+    }
+}
+
+/// The guide's own recommended benchmark (`guides/benchmark/<guide>_template.yaml`):
+/// its harness, its first workload, and the file, relative to the guide folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnBenchmark {
+    pub file: String,
+    pub harness: String,
+    pub workload: Option<String>,
+}
+
+/// Look for the guide's own benchmark beside the guides (`../benchmark/`). The file is named
+/// after the guide with underscores (`inference_scheduling_template.yaml`) or after its first
+/// word (`pd_template.yaml`, `precise_template.yaml`).
+pub fn own_benchmark(opened: &Opened) -> Option<OwnBenchmark> {
+    if opened.entry != Entry::Folder {
+        return None;
+    }
+    let listing = opened.source.list("../benchmark").ok()?;
+    let full = opened.name.replace('-', "_");
+    let first = opened
+        .name
+        .split('-')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let name = [full, first]
+        .into_iter()
+        .map(|p| format!("{p}_template.yaml"))
+        .find(|n| listing.iter().any(|e| e == n))?;
+    let file = format!("../benchmark/{name}");
+    let doc = yaml::parse_one(&file, &opened.source.read(&file).ok()?).ok()?;
+    let harness = doc.root.at("harness.name")?.as_str()?.to_string();
+    let workload = doc
+        .root
+        .get("workload")
+        .and_then(Node::as_map)
+        .and_then(|w| w.first())
+        .map(|e| e.key.clone());
+    Some(OwnBenchmark {
+        file,
+        harness,
+        workload,
+    })
+}
