@@ -6,7 +6,6 @@ use std::process::Command;
 
 use convert_guide::convert::Conversion;
 use convert_guide::scenario::Value;
-use convert_guide::source;
 use convert_guide::yaml::{self, Node};
 
 use crate::common::{self, Case};
@@ -174,10 +173,9 @@ fn check_plugins(label: &str, conv: &Conversion, s: &Sourced) {
 /// The guide's own values, read here, against what bash ended with.
 fn check_guide_values(case: &Case, conv: &Conversion, s: &Sourced) {
     let label = &case.label;
-    let guide = source::load_local(&case.input).expect("load guide");
-    for f in guide.files.iter().filter(|f| f.rel.starts_with("ms-")) {
-        let text = std::fs::read_to_string(case.root.join(&f.rel)).expect("read values");
-        let doc = yaml::parse_one(&f.rel, &text).expect("parse values");
+    for rel in common::ms_files(case) {
+        let text = std::fs::read_to_string(case.root.join(&rel)).expect("read values");
+        let doc = yaml::parse_one(&rel, &text).expect("parse values");
         let at = |p: &str| doc.root.at(p).and_then(Node::as_str).map(str::to_string);
         if let Some(model) = at("modelArtifacts.name") {
             assert_eq!(
@@ -296,7 +294,7 @@ fn corpus_scenarios_source_cleanly_and_keep_every_value() {
     }
     let cases = common::corpus_cases();
     for case in &cases {
-        let conv = common::convert_builtin(&case.input);
+        let conv = common::convert_case(case);
         let s = source_scenario(&case.label, &conv.scenario_text);
         check_exports(&case.label, &conv, &s);
         check_plugins(&case.label, &conv, &s);
@@ -333,7 +331,7 @@ fn custom_model_command_has_its_command() {
     }
     let mut bad = Vec::new();
     for case in common::corpus_cases() {
-        let conv = common::convert_builtin(&case.input);
+        let conv = common::convert_case(&case);
         let s = source_scenario(&case.label, &conv.scenario_text);
         for stage in ["DECODE", "PREFILL"] {
             let cmd = format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_MODEL_COMMAND");

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use convert_guide::convert::{self, Conversion, Request};
+use convert_guide::{guide, source};
 
 /// The crate root (where Cargo.toml is).
 pub fn crate_root() -> PathBuf {
@@ -37,6 +38,8 @@ pub struct Case {
     pub input: PathBuf,
     /// The guide root: origins' `file` is relative to it.
     pub root: PathBuf,
+    /// The helmfile environment (None: the default).
+    pub variant: Option<String>,
 }
 
 /// Every Helm guide folder, every ms-*/gaie-* values file of them, and the bundled example.
@@ -47,8 +50,22 @@ pub fn corpus_cases() -> Vec<Case> {
         cases.push(Case {
             label: format!("scenario__{g}"),
             input: root.clone(),
-            root,
+            root: root.clone(),
+            variant: None,
         });
+        let opened = source::open_local(&root).expect("open guide");
+        for v in guide::variants(&opened).expect("variants") {
+            // Variants the guide itself cannot render (see variants.rs) are left out.
+            if v == "default" || guide::build(&opened, Some(&v)).is_err() {
+                continue;
+            }
+            cases.push(Case {
+                label: format!("variant__{g}__{v}"),
+                input: root.clone(),
+                root: root.clone(),
+                variant: Some(v),
+            });
+        }
     }
     for file in values_files() {
         let dir = file.parent().expect("values file has a folder");
@@ -67,6 +84,7 @@ pub fn corpus_cases() -> Vec<Case> {
             label: format!("values__{}__{}__{stem}", name(&root), name(dir)),
             input: file.clone(),
             root,
+            variant: None,
         });
     }
     let example = crate_root().join("examples/guides/small-scheduling");
@@ -74,6 +92,7 @@ pub fn corpus_cases() -> Vec<Case> {
         label: "scenario__example-small-scheduling".into(),
         input: example.clone(),
         root: example,
+        variant: None,
     });
     cases
 }
@@ -105,13 +124,39 @@ pub fn values_files() -> Vec<PathBuf> {
 
 /// Convert with llm-d-benchmark's built-in defaults (no checkout above the cwd).
 pub fn convert_builtin(input: &Path) -> Conversion {
+    convert_variant(input, None)
+}
+
+/// Convert a case (its variant) with the built-in defaults.
+pub fn convert_case(case: &Case) -> Conversion {
+    convert_variant(&case.input, case.variant.as_deref())
+}
+
+fn convert_variant(input: &Path, variant: Option<&str>) -> Conversion {
     let cwd = tempfile::tempdir().expect("temp dir");
     convert::convert(&Request {
         input: input.to_path_buf(),
         cwd: cwd.path().to_path_buf(),
+        variant: variant.map(str::to_string),
         ..Default::default()
     })
-    .unwrap_or_else(|e| panic!("convert {}: {e}", input.display()))
+    .unwrap_or_else(|e| panic!("convert {} {variant:?}: {e}", input.display()))
+}
+
+/// The guide model a case converts (the trees the mapper maps, and their files).
+pub fn model_of(case: &Case) -> guide::Model {
+    let opened = source::open_local(&case.input).expect("open");
+    guide::build(&opened, case.variant.as_deref()).unwrap_or_else(|e| panic!("{}: {e}", case.label))
+}
+
+/// The modelservice values files a case uses, relative to its guide root.
+pub fn ms_files(case: &Case) -> Vec<String> {
+    model_of(case)
+        .used
+        .into_iter()
+        .filter(|(c, _)| *c == convert_guide::helmfile::Chart::ModelService)
+        .map(|(_, f)| f)
+        .collect()
 }
 
 /// The text with the crate root's absolute path removed, for snapshots stable across machines.

