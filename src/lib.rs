@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod render;
 pub mod scenario;
 pub mod source;
+pub mod template;
 pub mod values;
 pub mod writer;
 pub mod yaml;
