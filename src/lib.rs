@@ -13,6 +13,7 @@ pub mod experiment;
 pub mod grammar;
 pub mod helmfile;
 pub mod mapping;
+pub mod remote;
 pub mod render;
 pub mod scenario;
 pub mod source;
