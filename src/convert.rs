@@ -16,6 +16,7 @@ use crate::defaults::{DefaultValue, Defaults, find_bench_dir};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment, Variation};
 use crate::mapping::{self, Options};
+use crate::remote::{self, RemoteOptions};
 use crate::scenario::{Export, Scenario, Value};
 use crate::source::{self, Guide, Role};
 use crate::{helmfile, render, yaml};
@@ -42,8 +43,10 @@ pub const BUILTIN_GAIE_PRESETS: &[&str] = &[
 /// What to convert and how.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    /// A guide folder or a values file.
+    /// A guide folder or a values file, or its URL (`http://`, `https://`).
     pub input: PathBuf,
+    /// How a guide given by URL is fetched.
+    pub remote: RemoteOptions,
     /// The llm-d-benchmark checkout; searched upward from `cwd` when absent.
     pub bench_dir: Option<PathBuf>,
     pub cwd: PathBuf,
@@ -130,7 +133,10 @@ pub struct Conversion {
 
 pub fn convert(req: &Request) -> Result<Conversion> {
     let bench = Bench::locate(req.bench_dir.as_deref(), &req.cwd)?;
-    let guide = source::load_local(&req.input)?;
+    let guide = match req.input.to_str().filter(|s| remote::is_url(s)) {
+        Some(url) => source::load(&remote::open(url, &req.remote)?)?,
+        None => source::load_local(&req.input)?,
+    };
     convert_guide(&guide, &bench, req)
 }
 
