@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment, Variation};
 use crate::helmfile::Chart;
 use crate::mapping::{self, Options};
+use crate::remote::{self, RemoteOptions};
 use crate::scenario::{Export, Scenario, Value};
 use crate::source::{self, Opened, Source};
 use crate::{guide, render};
@@ -43,8 +44,10 @@ pub const BUILTIN_GAIE_PRESETS: &[&str] = &[
 /// What to convert and how.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    /// A guide folder or a values file.
+    /// A guide folder or a values file, or its URL (`http://`, `https://`).
     pub input: PathBuf,
+    /// How a guide given by URL is fetched.
+    pub remote: RemoteOptions,
     /// The llm-d-benchmark checkout; searched upward from `cwd` when absent.
     pub bench_dir: Option<PathBuf>,
     pub cwd: PathBuf,
@@ -133,8 +136,16 @@ pub struct Conversion {
 
 pub fn convert(req: &Request) -> Result<Conversion> {
     let bench = Bench::locate(req.bench_dir.as_deref(), &req.cwd)?;
-    let opened = source::open_local(&req.input)?;
+    let opened = open(req)?;
     convert_guide(&opened, &bench, req)
+}
+
+/// Open the request's input: a URL through the remote sources, else a local path.
+pub fn open(req: &Request) -> Result<Opened> {
+    match req.input.to_str().filter(|s| remote::is_url(s)) {
+        Some(url) => remote::open(url, &req.remote),
+        None => source::open_local(&req.input),
+    }
 }
 
 /// Convert an opened guide (any source) against a benchmark context.

@@ -17,6 +17,9 @@ pub mod exit {
     pub const NOT_CONFIRMED: i32 = 5;
     /// Writing the output failed.
     pub const WRITE_FAILED: i32 = 6;
+    /// Network: a remote guide could not be fetched (DNS, connection, timeout, HTTP 5xx,
+    /// rate limit, redirect loop), or `--offline` and it is not cached.
+    pub const NETWORK: i32 = 7;
     /// `--all`: some guide variants failed (the others were converted and written).
     pub const SOME_FAILED: i32 = 9;
 }
@@ -71,13 +74,32 @@ pub enum Error {
 
     #[error("{0}")]
     Batch(String),
+
+    /// A remote guide, file or folder that the server says does not exist (HTTP 404).
+    #[error("{url}: {what} not found (HTTP 404)\n  hint: {hint}")]
+    RemoteNotFound {
+        url: String,
+        what: String,
+        hint: String,
+    },
+
+    /// A remote guide that could not be fetched.
+    #[error("{url}: {message}\n  hint: {hint}")]
+    Network {
+        url: String,
+        message: String,
+        hint: String,
+    },
 }
 
 impl Error {
     /// The process exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::NotFound { .. } | Error::NoValues { .. } => exit::NOT_FOUND,
+            Error::NotFound { .. } | Error::NoValues { .. } | Error::RemoteNotFound { .. } => {
+                exit::NOT_FOUND
+            }
+            Error::Network { .. } => exit::NETWORK,
             Error::Syntax { .. } | Error::Read { .. } => exit::INVALID_INPUT,
             Error::Usage(_) => exit::USAGE,
             Error::Write { .. } => exit::WRITE_FAILED,

@@ -14,6 +14,7 @@ pub mod grammar;
 pub mod guide;
 pub mod helmfile;
 pub mod mapping;
+pub mod remote;
 pub mod render;
 pub mod scenario;
 pub mod source;

@@ -3,18 +3,21 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use convert_guide::convert::{self, Conversion, Outcome, Request};
 use convert_guide::error::Error;
 use convert_guide::experiment::Variation;
 use convert_guide::helmfile::Chart;
+use convert_guide::remote::{self, RemoteOptions};
 use convert_guide::writer::{self, Change};
 use convert_guide::{grammar, render};
 
 const EXAMPLES: &str = "\
 Examples:
   convert-guide guides/inference-scheduling
+  convert-guide https://github.com/llm-d/llm-d/tree/main/guides/inference-scheduling
   convert-guide guides/pd-disaggregation with inference-perf shared_prefix_synthetic
   convert-guide guides/inference-scheduling varying decode_replicas from 1 to 4
   convert-guide guides/x varying gpu_memory_utilization from 0.80 to 0.95 by 0.05
@@ -35,11 +38,12 @@ max-concurrency, num-prompts, rate, ...) are run factors.
 
 Exit codes:
   0  files written, or shown with --dry-run
-  2  bad command line (unknown flag, harness, profile or parameter)
-  3  the source does not exist or holds no guide values
-  4  the source cannot be read as a guide (invalid YAML, unreadable file)
+  2  bad command line (unknown flag, harness, profile or parameter; malformed or unsupported URL)
+  3  the source does not exist (a URL: HTTP 404) or holds no guide values
+  4  the source cannot be read as a guide (invalid YAML, unreadable file, too large, not YAML)
   5  nothing written: not confirmed, no terminal to ask on, or a file exists (use --force)
   6  writing failed
+  7  network: the guide could not be fetched (or, with --offline, is not cached)
   9  --all: some guide variants failed (the others were converted and written)";
 
 /// Turn an llm-d guide into an llm-d-benchmark scenario (and, with variations, an experiment).
@@ -55,7 +59,7 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Guide folder (holding ms-*/values.yaml, gaie-*/values.yaml, helmfile.yaml.gotmpl) or a values file.
+    /// Guide folder (holding ms-*/values.yaml, gaie-*/values.yaml, helmfile.yaml.gotmpl) or a values file, or its URL (github.com tree/blob, raw.githubusercontent.com, https://.../values.yaml).
     #[arg(required = true)]
     source: Option<PathBuf>,
 
@@ -114,6 +118,25 @@ struct Cli {
     /// Convert every guide under SOURCE (a guides folder, or one guide) and every variant.
     #[arg(long)]
     all: bool,
+    /// GitHub REST API base (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", env = "CONVERT_GUIDE_GITHUB_API", default_value = remote::DEFAULT_GITHUB_API)]
+    github_api: String,
+
+    /// Base of raw file URLs (GitHub Enterprise: https://HOST/raw).
+    #[arg(long, value_name = "URL", env = "CONVERT_GUIDE_GITHUB_RAW", default_value = remote::DEFAULT_GITHUB_RAW)]
+    github_raw: String,
+
+    /// Keep guides fetched from GitHub here, by commit (default: convert-guide in the user's cache folder).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Convert a GitHub guide from the cache only, without network access.
+    #[arg(long)]
+    offline: bool,
+
+    /// Seconds one request may take, body included (connecting: at most 10).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    timeout: f64,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -262,6 +285,7 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
     }
     Ok(Request {
         input: cli.source.clone().unwrap_or_default(),
+        remote: remote_options(cli)?,
         bench_dir: cli.bench_dir.clone(),
         cwd,
         harness: clauses.harness.or(cli.harness.clone()),
@@ -274,7 +298,7 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
 
 /// `--list-variants`: each variant and the values files it uses.
 fn list_variants(request: &Request) -> Result<(), Failure> {
-    let opened = convert_guide::source::open_local(&request.input)?;
+    let opened = convert::open(request)?;
     let rows = convert::list_variants(&opened)?;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -423,6 +447,31 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         .into());
     }
     Ok(())
+}
+
+/// Fetching options for a guide given by URL. The token comes from the environment only, so
+/// it never appears in a command line (shell history, process list).
+fn remote_options(cli: &Cli) -> Result<RemoteOptions, Error> {
+    let timeout = Duration::try_from_secs_f64(cli.timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--timeout {}: expected a positive number of seconds",
+                cli.timeout
+            ))
+        })?;
+    Ok(RemoteOptions {
+        github_api: cli.github_api.clone(),
+        github_raw: cli.github_raw.clone(),
+        cache_dir: cli.cache_dir.clone().or_else(remote::default_cache_dir),
+        offline: cli.offline,
+        quiet: cli.quiet,
+        token: std::env::var("GITHUB_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty()),
+        timeout,
+    })
 }
 
 /// The one-line summary and the warnings, on stderr.

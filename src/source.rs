@@ -1,5 +1,5 @@
 //! Finding and reading a guide: a values file, or a guide folder with `ms-*/`, `gaie-*/`
-//! and `helmfile.yaml.gotmpl`. Remote sources (later) produce the same [`Guide`].
+//! and `helmfile.yaml.gotmpl`. Remote sources (`crate::remote`) produce the same [`Guide`].
 
 use std::path::{Path, PathBuf};
 
@@ -270,7 +270,23 @@ fn name_of_folder(root: &Path) -> String {
 
 /// `guide/values.yaml` -> `guide`; `ms-guide/values_xpu.yaml` -> `guide-xpu`; `x/my-guide.yaml` -> `my-guide`.
 pub fn name_of_file(path: &Path) -> String {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("guide");
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+    let parent = abs
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("guide");
+    let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("guide");
+    name_of_file_in(parent, file)
+}
+
+/// [`name_of_file`] for a file named `file` in a folder named `parent`, without touching the
+/// disk (remote guides).
+pub fn name_of_file_in(parent: &str, file: &str) -> String {
+    let stem = Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("guide");
     let stem = stem.strip_suffix(".yaml").unwrap_or(stem);
     let variant = stem
         .strip_prefix("values")
@@ -282,12 +298,6 @@ pub fn name_of_file(path: &Path) -> String {
     let Some(variant) = variant else {
         return sanitize(stem);
     };
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
-    let parent = abs
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("guide");
     let parent = parent
         .strip_prefix("ms-")
         .or_else(|| parent.strip_prefix("gaie-"))
