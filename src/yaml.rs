@@ -4,7 +4,7 @@
 //! budget, applies merge keys (`<<`), and refuses duplicate keys, so a hostile file fails
 //! fast with a position instead of exhausting the stack or memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -12,8 +12,13 @@ use crate::error::{Error, Result};
 
 /// Deepest nesting accepted; deeper input is an error, not a stack overflow.
 pub const MAX_DEPTH: usize = 512;
-/// Most nodes one file may produce, aliases expanded.
-pub const MAX_NODES: usize = 1_000_000;
+/// Most nodes one file may produce, aliases expanded. A corpus values file has about a
+/// thousand; the budget keeps a hostile file's tree to a few megabytes.
+pub const MAX_NODES: usize = 100_000;
+/// Most keys one mapping may hold (guides have tens): later stages look keys up by name.
+pub const MAX_KEYS: usize = 10_000;
+/// Most documents one stream may hold.
+pub const MAX_DOCUMENTS: usize = 64;
 
 /// One parsed YAML document and the text it came from.
 #[derive(Debug, Clone)]
@@ -279,30 +284,60 @@ fn slice_lines<'t>(text: &'t str, starts: &[usize], first: usize, last: usize) -
         .collect()
 }
 
-/// Parse every document of a YAML stream. An empty stream gives one null document.
+/// Parse every document of a YAML stream (at most [`MAX_DOCUMENTS`]). An empty stream
+/// gives no document.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Doc>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let roots = Builder::new(file, text).run()?;
+    check_text(file, text)?;
+    let roots = Builder::new(file, text).run(MAX_DOCUMENTS)?;
     Ok(roots
         .into_iter()
         .map(|root| Doc::new(file, text, root))
         .collect())
 }
 
-/// Parse a stream that must hold exactly one document (values files).
+/// Parse a stream that must hold exactly one document (values files). Parsing stops where
+/// a second document starts.
 pub fn parse_one(file: &str, text: &str) -> Result<Doc> {
-    let mut docs = parse(file, text)?;
-    match docs.len() {
-        0 => Ok(Doc::new(file, text, null_node(0, 1, 1))),
-        1 => Ok(docs.remove(0)),
-        n => Err(Error::syntax(
-            file,
-            text,
-            docs[1].root.line,
-            1,
-            format!("expected one YAML document, found {n}; a values file holds one"),
-        )),
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_text(file, text)?;
+    let mut roots = Builder::new(file, text).run(1)?;
+    let root = roots.pop().unwrap_or_else(|| null_node(0, 1, 1));
+    Ok(Doc::new(file, text, root))
+}
+
+/// YAML text is printable: control characters (but tab and line breaks) are an error with
+/// their position, and so is a carriage return without a line feed (old Mac line endings,
+/// which YAML and the line numbers shown here would read differently). A NUL usually means
+/// a binary file.
+fn check_text(file: &str, text: &str) -> Result<()> {
+    let (mut line, mut column) = (1, 1);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let problem = match c {
+            '\n' => {
+                line += 1;
+                column = 1;
+                continue;
+            }
+            '\r' if chars.peek() != Some(&'\n') => Some(
+                "a carriage return without a line feed (old Mac line endings); save the file with LF or CRLF line endings".to_string(),
+            ),
+            '\0' => Some(
+                "a NUL character: this looks like a binary file, not YAML text".to_string(),
+            ),
+            c if c.is_control() && !matches!(c, '\t' | '\r') => Some(format!(
+                "control character U+{:04X} in the text; YAML files hold printable text (in a double-quoted string, write it as \\u{:04X})",
+                c as u32, c as u32
+            )),
+            _ => None,
+        };
+        if let Some(message) = problem {
+            return Err(Error::syntax(file, text, line, column, message));
+        }
+        column += 1;
     }
+    Ok(())
 }
 
 fn null_node(id: usize, line: usize, column: usize) -> Node {
@@ -329,6 +364,8 @@ enum Frame {
         start: Span,
         anchor: usize,
         entries: Vec<Entry>,
+        /// Each key's line, so duplicates are found without a scan.
+        seen: HashMap<String, usize>,
         merges: Vec<Node>,
         key: Option<(String, usize, usize)>,
     },
@@ -338,7 +375,8 @@ struct Builder<'a> {
     file: &'a str,
     text: &'a str,
     next_id: usize,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes and their size in nodes, so an alias is priced before it is copied.
+    anchors: HashMap<usize, (Node, usize)>,
 }
 
 impl<'a> Builder<'a> {
@@ -372,23 +410,44 @@ impl<'a> Builder<'a> {
         Ok(self.next_id)
     }
 
-    fn run(mut self) -> Result<Vec<Node>> {
+    /// The documents of the stream; more than `max_docs` is an error at the first extra one.
+    fn run(mut self, max_docs: usize) -> Result<Vec<Node>> {
         let mut docs = Vec::new();
+        let mut started = 0;
         let mut stack: Vec<Frame> = Vec::new();
         let mut root: Option<Node> = None;
         let mut doc_span: Option<Span> = None;
         for event in Parser::new_from_str(self.text) {
             let (event, span) = event.map_err(|e| {
+                let mut message = e.info().to_string();
+                if message.contains("tab") {
+                    message.push_str("; YAML indents with spaces only: replace the tab");
+                } else if message.contains("recursion limit") {
+                    // saphyr-parser's own bound on flow collections (`[[[...`, `{a: {a: ...`).
+                    message = "flow collections ([...] or {...}) nested too deeply".to_string();
+                }
                 Error::syntax(
                     self.file,
                     self.text,
                     e.marker().line(),
                     e.marker().col() + 1,
-                    e.info().to_string(),
+                    message,
                 )
             })?;
             let done = match event {
                 Event::DocumentStart(_) => {
+                    started += 1;
+                    if started > max_docs {
+                        return Err(self.error(
+                            span,
+                            if max_docs == 1 {
+                                "a second YAML document starts here; a values file holds one"
+                                    .to_string()
+                            } else {
+                                format!("more than {max_docs} YAML documents in one file")
+                            },
+                        ));
+                    }
                     doc_span = Some(span);
                     None
                 }
@@ -407,9 +466,19 @@ impl<'a> Builder<'a> {
                     Some((node, anchor))
                 }
                 Event::Alias(anchor) => {
-                    let Some(target) = self.anchors.get(&anchor).cloned() else {
+                    let Some((target, size)) = self.anchors.get(&anchor) else {
                         return Err(self.error(span, "alias to an unknown anchor"));
                     };
+                    // Priced before copying: a "billion laughs" file stops here, cheaply.
+                    if self.next_id.saturating_add(*size) > MAX_NODES {
+                        return Err(self.error(
+                            span,
+                            format!(
+                                "aliases expand to more than {MAX_NODES} YAML nodes; a guide needs far fewer (an alias bomb?)"
+                            ),
+                        ));
+                    }
+                    let target = target.clone();
                     Some((self.renumber(target, span)?, 0))
                 }
                 Event::SequenceStart(anchor, _) => {
@@ -429,6 +498,7 @@ impl<'a> Builder<'a> {
                         start: span,
                         anchor,
                         entries: Vec::new(),
+                        seen: HashMap::new(),
                         merges: Vec::new(),
                         key: None,
                     };
@@ -443,7 +513,9 @@ impl<'a> Builder<'a> {
             };
             if let Some((node, anchor)) = done {
                 if anchor != 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    let mut size = 0;
+                    node.walk(|_| size += 1);
+                    self.anchors.insert(anchor, (node.clone(), size));
                 }
                 match stack.last_mut() {
                     None => root = Some(node),
@@ -506,6 +578,7 @@ impl<'a> Builder<'a> {
             Frame::Seq { items, .. } => items.push(node),
             Frame::Map {
                 entries,
+                seen,
                 merges,
                 key,
                 ..
@@ -524,18 +597,28 @@ impl<'a> Builder<'a> {
                 }
                 Some((k, _, _)) if k == "<<" => merges.push(node),
                 Some((k, line, column)) => {
-                    if let Some(first) = entries.iter().find(|e| e.key == k) {
+                    if let Some(first) = seen.get(&k) {
                         return Err(Error::syntax(
                             self.file,
                             self.text,
                             line,
                             column,
                             format!(
-                                "duplicate key \"{k}\" (first defined on line {}); keep one",
-                                first.line
+                                "duplicate key \"{}\" (first defined on line {first}); keep one",
+                                crate::error::printable(&k)
                             ),
                         ));
                     }
+                    if seen.len() >= MAX_KEYS {
+                        return Err(Error::syntax(
+                            self.file,
+                            self.text,
+                            line,
+                            column,
+                            format!("more than {MAX_KEYS} keys in one mapping"),
+                        ));
+                    }
+                    seen.insert(k.clone(), line);
                     entries.push(Entry {
                         key: k,
                         line,
@@ -560,6 +643,7 @@ impl<'a> Builder<'a> {
                 mut entries,
                 merges,
                 key,
+                ..
             } => {
                 if key.is_some() {
                     return Err(self.error(end, "mapping key without a value"));
@@ -604,9 +688,19 @@ impl<'a> Builder<'a> {
             }
             Kind::Scalar(_) => return Err(self.merge_error(merge.line, merge.column)),
         };
+        let mut present: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
         for source in sources {
             for entry in source {
-                if !entries.iter().any(|e| e.key == entry.key) {
+                if present.insert(entry.key.clone()) {
+                    if present.len() > MAX_KEYS {
+                        return Err(Error::syntax(
+                            self.file,
+                            self.text,
+                            entry.line,
+                            1,
+                            format!("more than {MAX_KEYS} keys in one mapping (merges included)"),
+                        ));
+                    }
                     entries.push(entry);
                 }
             }
@@ -716,23 +810,175 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let err = parse_one("bomb.yaml", &text).unwrap_err().to_string();
-        assert!(err.contains("YAML nodes"), "{err}");
-        assert!(started.elapsed().as_secs() < 5);
+        assert!(err.contains("aliases expand to more than"), "{err}");
+        assert!(
+            started.elapsed().as_millis() < 500,
+            "{:?}",
+            started.elapsed()
+        );
+        // The same with mappings, and with merge keys.
+        let mut text = String::from("a0: &a0 {a: x, b: x, c: x, d: x, e: x, f: x, g: x, h: x}\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!("a{i}: &a{i} {{a: *a{p}, b: *a{p}, c: *a{p}, d: *a{p}, e: *a{p}, f: *a{p}, g: *a{p}, h: *a{p}}}\n"));
+        }
+        assert!(error_of(&text).contains("aliases expand to more than"));
+    }
+
+    fn error_of(text: &str) -> String {
+        match parse_one("t.yaml", text) {
+            Ok(d) => panic!("{text:?} parsed: {:?}", d.root),
+            Err(e) => e.to_string(),
+        }
     }
 
     #[test]
-    fn deep_nesting_is_an_error_not_a_crash() {
-        let text = "[".repeat(10_000) + &"]".repeat(10_000);
-        let err = parse_one("deep.yaml", &text).unwrap_err().to_string();
+    fn tabs_in_indentation_say_what_to_do() {
+        let err = error_of("a:\n\tb: 1\n");
+        assert!(err.starts_with("t.yaml:2:"), "{err}");
+        assert!(err.contains("replace the tab"), "{err}");
+    }
+
+    #[test]
+    fn control_characters_and_binary_are_refused_with_their_place() {
+        let err = error_of("a: 1\nb: x\u{1b}[31m\n");
         assert!(
-            err.contains("nested deeper") || err.contains("recursion limit"),
+            err.starts_with("t.yaml:2:5: control character U+001B"),
             "{err}"
         );
+        // The snippet shows the character escaped, never raw.
+        assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}"), "{err}");
+        let err = error_of("a: 1\n\0\0\u{1}PNG");
         assert!(
-            err.len() < 2000,
-            "the snippet of a huge line is cut: {} bytes",
-            err.len()
+            err.contains("t.yaml:2:1: a NUL character: this looks like a binary file"),
+            "{err}"
         );
+        for c in ['\u{7f}', '\u{85}', '\u{9b}', '\u{8}'] {
+            let err = error_of(&format!("a: {c}\n"));
+            assert!(err.contains("control character U+"), "{c:?}: {err}");
+        }
+        // Escaped in a double-quoted string, a control character is a value like any other.
+        let d = doc("a: \"\\e\\x01\"\n");
+        assert_eq!(d.root.get("a").and_then(Node::as_str), Some("\u{1b}\u{1}"));
+    }
+
+    #[test]
+    fn line_endings_crlf_like_lf_lone_cr_refused() {
+        let lf = doc("a: x\nb: |\n  l1\n  l2\nc: 3\n");
+        let crlf = doc("a: x\r\nb: |\r\n  l1\r\n  l2\r\nc: 3\r\n");
+        assert_eq!(lf.root, crlf.root);
+        assert_eq!(crlf.lines(2, 3), vec!["b: |", "  l1"]);
+        let err = error_of("a: 1\rb: 2\r");
+        assert!(
+            err.starts_with("t.yaml:1:5: a carriage return without a line feed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn byte_order_marks() {
+        let d = doc("\u{feff}a: 1\n");
+        assert_eq!(d.root.get("a").map(|n| n.line), Some(1));
+        assert_eq!(d.lines(1, 1), vec!["a: 1"]);
+        let err = error_of("a: 1\n\u{feff}b: 2\n");
+        assert!(
+            err.contains("t.yaml:2:1: a byte order mark must not appear inside a document"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn documents_are_counted() {
+        let err = error_of("a: 1\n---\nb: 2\n");
+        assert!(
+            err.starts_with("t.yaml:2:1: a second YAML document starts here"),
+            "{err}"
+        );
+        // A stream of a million documents stops at the second.
+        let many = "---\n".repeat(1_000_000);
+        let started = std::time::Instant::now();
+        assert!(error_of(&many).contains("a second YAML document"));
+        assert!(
+            started.elapsed().as_millis() < 500,
+            "{:?}",
+            started.elapsed()
+        );
+        let err = match parse("t.yaml", &"---\na: 1\n".repeat(MAX_DOCUMENTS + 1)) {
+            Ok(_) => panic!("parsed"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains(&format!("more than {MAX_DOCUMENTS} YAML documents")),
+            "{err}"
+        );
+        assert_eq!(
+            parse("t.yaml", &"---\na: 1\n".repeat(3))
+                .map(|d| d.len())
+                .ok(),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn wide_mappings_are_fast_and_bounded() {
+        // Duplicate keys are found by hash, not by scanning: MAX_KEYS keys parse at once.
+        let wide: String = (0..MAX_KEYS).map(|i| format!("k{i}: {i}\n")).collect();
+        let started = std::time::Instant::now();
+        let d = doc(&wide);
+        assert_eq!(d.root.as_map().map(<[Entry]>::len), Some(MAX_KEYS));
+        assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+        let wider = format!("{wide}k{MAX_KEYS}: x\n");
+        assert!(error_of(&wider).contains(&format!("more than {MAX_KEYS} keys in one mapping")));
+        let dup = format!("{wide}k17: again\n");
+        let err = error_of(&dup);
+        assert!(
+            err.contains(&format!(
+                "t.yaml:{}:1: duplicate key \"k17\" (first defined on line 18)",
+                MAX_KEYS + 1
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wide_sequences_hit_the_node_budget() {
+        let text = format!("a: [{}]\n", vec!["x"; MAX_NODES + 1].join(","));
+        assert!(error_of(&text).contains(&format!("more than {MAX_NODES} YAML nodes")));
+    }
+
+    #[test]
+    fn every_kind_of_deep_nesting_is_an_error() {
+        let n = 10_000;
+        let cases = [
+            "[".repeat(n) + &"]".repeat(n),
+            "{a: ".repeat(n) + "x" + &"}".repeat(n),
+            "- ".repeat(n) + "x\n",
+            // Block mappings by indentation: 2,000 levels are already 2 MB of spaces.
+            (0..2_000)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect::<String>(),
+        ];
+        for text in cases {
+            let started = std::time::Instant::now();
+            let err = error_of(&text);
+            assert!(
+                err.contains("nested deeper than 512 levels")
+                    || err.contains("flow collections ([...] or {...}) nested too deeply"),
+                "{}",
+                &err[..err.len().min(300)]
+            );
+            assert!(err.len() < 2000, "the snippet of a huge line is cut");
+            assert!(
+                started.elapsed().as_millis() < 500,
+                "{:?}: {:?}",
+                &text[..20],
+                started.elapsed()
+            );
+        }
+        // Just inside the limit is fine.
+        let ok = "- ".repeat(MAX_DEPTH) + "x\n";
+        assert!(parse_one("t.yaml", &ok).is_ok());
+        assert!(error_of(&("- ".repeat(MAX_DEPTH + 1) + "x\n")).contains("nested deeper"));
     }
 
     #[test]
