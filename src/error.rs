@@ -131,16 +131,33 @@ impl Error {
 /// Render the line before, the offending line and a caret under `column`, rustc style.
 /// Control characters are shown escaped so hostile input cannot drive the terminal.
 pub fn snippet(text: &str, line: usize, column: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.is_empty() || line == 0 {
+    if line == 0 {
         return String::new();
     }
+    // Only the two lines shown are kept: a file of a million lines costs no more.
+    let mut lines: Vec<&str> = Vec::with_capacity(2);
+    let mut count = 0;
+    for l in text.lines() {
+        count += 1;
+        lines.push(l);
+        if lines.len() > 2 {
+            lines.remove(0);
+        }
+        if count >= line {
+            break;
+        }
+    }
+    let Some(last) = lines.last() else {
+        return String::new();
+    };
     // Errors at end of input point past the last line: show the last line instead.
-    let (line, column) = if line > lines.len() {
-        (lines.len(), lines[lines.len() - 1].chars().count() + 1)
+    let (line, column) = if line > count {
+        (count, last.chars().count() + 1)
     } else {
         (line, column)
     };
+    // `lines` holds line `line` last, and line `line - 1` before it when there is one.
+    let first = line + 1 - lines.len();
     let width = line.to_string().len();
     // Long lines are shown as a window around the column.
     let skip = column.saturating_sub(60);
@@ -155,11 +172,11 @@ pub fn snippet(text: &str, line: usize, column: usize) -> String {
         printable(&shown)
     };
     let mut out = String::new();
-    for n in line.saturating_sub(1).max(1)..=line {
-        out.push_str(&format!("{n:>width$} | {}\n", window(lines[n - 1])));
+    for (n, l) in (first..).zip(&lines) {
+        out.push_str(&format!("{n:>width$} | {}\n", window(l)));
     }
     let marker_col = column.saturating_sub(1) - skip + usize::from(skip > 0);
-    let pad: String = window(lines[line - 1])
+    let pad: String = window(last)
         .chars()
         .take(marker_col)
         .map(|c| if c == '\t' { '\t' } else { ' ' })

@@ -1,12 +1,18 @@
 //! Finding and reading a guide: a values file, or a guide folder with `ms-*/`, `gaie-*/`
 //! and `helmfile.yaml.gotmpl`. Remote sources (`crate::remote`) produce the same [`Guide`].
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
 /// Largest file read, so a wrong path (a disk image, say) fails fast instead of filling memory.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// All files of one guide together (values, helmfile, environment files): a guide is a
+/// handful of small files. Local and remote guides have the same budget.
+pub const MAX_GUIDE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What a guide file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,9 +77,64 @@ pub struct Opened {
 }
 
 /// A guide folder or file on the local disk.
+///
+/// Reads stay inside the guide's repository: `../` paths (helmfile environments use them)
+/// and symbolic links are followed only while they resolve inside it, so a hostile guide
+/// cannot have its scenario quote `/etc/passwd` or a key file.
 pub struct LocalDir {
     root: PathBuf,
     shown: String,
+    /// The folder reads are confined to (canonical): the nearest folder upward holding
+    /// `.git`, else the folder holding the guide.
+    jail: Option<PathBuf>,
+    /// The file the user named (canonical), readable wherever it is.
+    entry: Option<PathBuf>,
+    /// Bytes read so far, against [`MAX_GUIDE_BYTES`].
+    spent: AtomicU64,
+}
+
+impl LocalDir {
+    fn new(root: PathBuf, shown: String, entry: Option<&Path>) -> LocalDir {
+        let canonical = std::fs::canonicalize(&root).ok();
+        let jail = canonical.map(|c| {
+            c.ancestors()
+                .find(|a| a.join(".git").exists())
+                .map(Path::to_path_buf)
+                .or_else(|| c.parent().map(Path::to_path_buf))
+                .unwrap_or(c)
+        });
+        LocalDir {
+            root,
+            shown,
+            jail,
+            entry: entry.and_then(|e| std::fs::canonicalize(e).ok()),
+            spent: AtomicU64::new(0),
+        }
+    }
+
+    /// `path`, unless it resolves outside the guide's repository.
+    fn confined(&self, path: PathBuf) -> Result<PathBuf> {
+        let Ok(real) = std::fs::canonicalize(&path) else {
+            // Missing: the read itself says so.
+            return Ok(path);
+        };
+        let inside = match &self.jail {
+            Some(jail) => real.starts_with(jail),
+            None => true,
+        };
+        if inside || self.entry.as_ref() == Some(&real) {
+            return Ok(path);
+        }
+        let jail = self.jail.as_deref().unwrap_or(Path::new("/"));
+        Err(Error::Read {
+            source: std::io::Error::other(format!(
+                "resolves to {}, outside the guide's repository {}; a guide reads only its own files (a symbolic link or a `../` path leaving it?)",
+                real.display(),
+                jail.display()
+            )),
+            path,
+        })
+    }
 }
 
 impl Source for LocalDir {
@@ -82,11 +143,25 @@ impl Source for LocalDir {
     }
 
     fn read(&self, rel: &str) -> Result<String> {
-        read(&self.root.join(rel))
+        let path = self.confined(self.root.join(rel))?;
+        let text = read(&path)?;
+        let total = self
+            .spent
+            .fetch_add(text.len() as u64, Ordering::Relaxed)
+            .saturating_add(text.len() as u64);
+        if total > MAX_GUIDE_BYTES {
+            return Err(Error::Read {
+                path,
+                source: std::io::Error::other(format!(
+                    "the guide's files add up to more than {MAX_GUIDE_BYTES} bytes, the most a guide may have"
+                )),
+            });
+        }
+        Ok(text)
     }
 
     fn list(&self, rel: &str) -> Result<Vec<String>> {
-        let dir = self.root.join(rel);
+        let dir = self.confined(self.root.join(rel))?;
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .map_err(|source| Error::Read {
                 path: dir.clone(),
@@ -116,10 +191,7 @@ pub fn open_local(path: &Path) -> Result<Opened> {
     if meta.is_dir() {
         return Ok(Opened {
             name: name_of_folder(path),
-            source: Box::new(LocalDir {
-                root: path.to_path_buf(),
-                shown,
-            }),
+            source: Box::new(LocalDir::new(path.to_path_buf(), shown, None)),
             entry: Entry::Folder,
         });
     }
@@ -148,7 +220,7 @@ pub fn open_local(path: &Path) -> Result<Opened> {
     };
     Ok(Opened {
         name: name_of_file(path),
-        source: Box::new(LocalDir { root, shown }),
+        source: Box::new(LocalDir::new(root, shown, Some(path))),
         entry: Entry::File { rel, role },
     })
 }
@@ -236,24 +308,37 @@ pub fn load(opened: &Opened) -> Result<Guide> {
 
 pub const HELMFILE: &str = "helmfile.yaml.gotmpl";
 
+/// A regular file of at most [`MAX_FILE_BYTES`], as UTF-8 text. Devices and pipes are
+/// refused (`/dev/zero` never ends), and the read stops at the cap whatever the size the
+/// file system reported (a file can grow while it is read).
 fn read(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+    let fail = |source: std::io::Error| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(format!(
-                "file is {} bytes, more than the {MAX_FILE_BYTES} a guide file may have",
-                meta.len()
-            )),
-        });
+    };
+    let meta = std::fs::metadata(path).map_err(fail)?;
+    if !meta.is_file() {
+        return Err(fail(std::io::Error::other(
+            "not a regular file (a device, pipe or socket); a guide file is YAML text",
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let too_large = |len: u64| {
+        fail(std::io::Error::other(format!(
+            "file is {len} bytes, more than the {MAX_FILE_BYTES} a guide file may have"
+        )))
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(fail)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(std::io::Error::other(format!(
+            "file grew past the {MAX_FILE_BYTES} bytes a guide file may have while it was read"
+        ))));
+    }
     String::from_utf8(bytes).map_err(|e| Error::Read {
         path: path.to_path_buf(),
         source: std::io::Error::other(format!(

@@ -374,6 +374,8 @@ enum Frame {
 struct Builder<'a> {
     file: &'a str,
     text: &'a str,
+    /// Byte offset of each line, so looking at a line costs nothing (block scalars do).
+    line_starts: Vec<usize>,
     next_id: usize,
     /// Anchored nodes and their size in nodes, so an alias is priced before it is copied.
     anchors: HashMap<usize, (Node, usize)>,
@@ -384,6 +386,7 @@ impl<'a> Builder<'a> {
         Builder {
             file,
             text,
+            line_starts: line_starts(text),
             next_id: 0,
             anchors: HashMap::new(),
         }
@@ -561,9 +564,11 @@ impl<'a> Builder<'a> {
         if span.end.col() == 0 {
             end = end.saturating_sub(1);
         }
-        let lines: Vec<&str> = self.text.lines().collect();
         while end > line {
-            let text = lines.get(end - 1).map(|l| l.trim()).unwrap_or("");
+            let text = slice_lines(self.text, &self.line_starts, end, end)
+                .first()
+                .map(|l| l.trim())
+                .unwrap_or("");
             if text.is_empty() || text.starts_with('#') {
                 end -= 1;
             } else {

@@ -20,8 +20,7 @@ pub const USER_AGENT: &str = concat!(
 /// Redirects followed before giving up: GitHub needs one at most (a renamed repository).
 pub const MAX_REDIRECTS: usize = 3;
 
-/// All files and listings of one guide together: a guide is a handful of small files.
-pub const MAX_GUIDE_BYTES: u64 = 16 * 1024 * 1024;
+pub use crate::source::MAX_GUIDE_BYTES;
 
 /// Connecting takes at most this long, whatever the total timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
