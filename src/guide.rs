@@ -203,12 +203,19 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
 
 /// A values file a release names but the guide does not have.
 fn missing(rel: &str, variant: &str, e: Error) -> Error {
-    match e {
-        Error::Read { .. } | Error::NotFound { .. } => Error::Usage(format!(
-            "variant {variant}: the helmfile names values file {rel}, which cannot be read ({e})"
-        )),
-        other => other,
+    // Only a file that is not there; other read failures (too large, outside the guide's
+    // repository) keep their own error and exit code.
+    let not_there = match &e {
+        Error::Read { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+        Error::NotFound { .. } => true,
+        _ => false,
+    };
+    if !not_there {
+        return e;
     }
+    Error::Usage(format!(
+        "variant {variant}: the helmfile names values file {rel}, which cannot be read ({e})"
+    ))
 }
 
 /// The guide's own recommended benchmark (`guides/benchmark/<guide>_template.yaml`):

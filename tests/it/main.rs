@@ -4,6 +4,7 @@ mod bash;
 mod cli;
 mod common;
 mod corpus;
+mod limits;
 mod quoting;
 mod remote;
 mod variants;

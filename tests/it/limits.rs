@@ -1,0 +1,370 @@
+//! Hostile and broken input, as users meet it: every limit is an error (exit 4) that names
+//! the file and the place, and comes fast and within little memory. Each run of the binary
+//! has its address space capped ([`MEMORY_KIB`]), so "bounded memory" is checked, not hoped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use convert_guide::source::{MAX_FILE_BYTES, MAX_GUIDE_BYTES};
+use convert_guide::yaml::{MAX_DEPTH, MAX_KEYS, MAX_NODES};
+
+/// Address space each run may use: a conversion of a real guide needs a few MB.
+const MEMORY_KIB: u64 = 128 * 1024;
+/// Time each failing run may take (a debug build; release is several times faster).
+const FAST: Duration = Duration::from_secs(1);
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// `convert-guide ARGS` from `cwd`, under `ulimit -v MEMORY_KIB`.
+fn run_capped(cwd: &Path, args: &[&str]) -> Run {
+    let bin = assert_cmd::cargo::cargo_bin("convert-guide");
+    let started = Instant::now();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$@\""))
+        .arg("bash")
+        .arg(bin)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run convert-guide under bash");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
+/// A guide folder `guide/` in a fresh temporary folder, holding `files`.
+fn guide(files: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let root = dir.path().join("guide");
+    for (rel, content) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("create folder");
+        std::fs::write(&path, content).expect("write guide file");
+    }
+    (dir, root)
+}
+
+/// Converting `files` fails with exit 4, fast, within the memory cap, and stderr holds
+/// every needle.
+fn refused(files: &[(&str, &[u8])], needles: &[&str]) -> String {
+    let (dir, root) = guide(files);
+    let r = run_capped(
+        dir.path(),
+        &[root.to_str().expect("UTF-8 path"), "-n", "-q"],
+    );
+    assert_eq!(r.code, Some(4), "{needles:?}: {}", r.stderr);
+    for n in needles {
+        assert!(r.stderr.contains(n), "{n:?} not in:\n{}", r.stderr);
+    }
+    assert!(r.took < FAST, "{needles:?}: took {:?}", r.took);
+    assert!(
+        !r.stderr.contains("memory allocation") && !r.stderr.contains("overflow"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.len() < 4000,
+        "errors stay short: {} bytes",
+        r.stderr.len()
+    );
+    r.stderr
+}
+
+const VALUES: &str = "ms-x/values.yaml";
+
+fn billion_laughs(seq: bool) -> String {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        let refs: Vec<String> = (0..10)
+            .map(|k| {
+                if seq {
+                    format!("*a{p}")
+                } else {
+                    format!("k{k}: *a{p}")
+                }
+            })
+            .collect();
+        let (open, close) = if seq { ('[', ']') } else { ('{', '}') };
+        text.push_str(&format!("a{i}: &a{i} {open}{}{close}\n", refs.join(", ")));
+    }
+    text
+}
+
+#[test]
+fn billion_laughs_fail_fast_in_little_memory() {
+    for seq in [true, false] {
+        refused(
+            &[(VALUES, billion_laughs(seq).as_bytes())],
+            &[
+                "ms-x/values.yaml:",
+                &format!("aliases expand to more than {MAX_NODES} YAML nodes"),
+            ],
+        );
+    }
+    // Merge keys expand aliases too.
+    let mut text = String::from("a0: &a0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}\n");
+    for i in 1..14 {
+        let p = i - 1;
+        text.push_str(&format!(
+            "a{i}: &a{i}\n  x: {{<<: *a{p}}}\n  y: {{<<: *a{p}}}\n  z: {{<<: *a{p}}}\n"
+        ));
+    }
+    refused(
+        &[(VALUES, text.as_bytes())],
+        &["aliases expand to more than"],
+    );
+}
+
+#[test]
+fn ten_thousand_levels_of_nesting_are_an_error_not_a_stack_overflow() {
+    let n = 10_000;
+    let depth = format!("nested deeper than {MAX_DEPTH} levels");
+    for text in [
+        format!("a: {}{}\n", "[".repeat(n), "]".repeat(n)),
+        format!("a: {}x{}\n", "{b: ".repeat(n), "}".repeat(n)),
+        format!("a:\n{}x\n", "- ".repeat(n)),
+    ] {
+        let err = refused(&[(VALUES, text.as_bytes())], &["ms-x/values.yaml:"]);
+        assert!(
+            err.contains(&depth) || err.contains("nested too deeply"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn file_and_guide_sizes_are_capped() {
+    let big = vec![b'#'; MAX_FILE_BYTES as usize + 1];
+    refused(
+        &[(VALUES, &big)],
+        &[&format!(
+            "more than the {MAX_FILE_BYTES} a guide file may have"
+        )],
+    );
+    // Five files under the file cap add up to more than the guide cap.
+    let each = (MAX_GUIDE_BYTES / 4) as usize - 1000;
+    let filler = format!("note: \"{}\"\n", "x".repeat(each));
+    let mut helmfile = String::from(
+        "environments:\n  default: {}\n---\nreleases:\n  - name: ms\n    chart: llm-d-modelservice/llm-d-modelservice\n    values:\n",
+    );
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..5 {
+        helmfile.push_str(&format!("      - ms-x/v{i}.yaml\n"));
+        files.push((format!("ms-x/v{i}.yaml"), filler.clone().into_bytes()));
+    }
+    files.push((VALUES.into(), b"decode: {}\n".to_vec()));
+    files.push(("helmfile.yaml.gotmpl".into(), helmfile.into_bytes()));
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    refused(
+        &files,
+        &[&format!(
+            "the guide's files add up to more than {MAX_GUIDE_BYTES} bytes"
+        )],
+    );
+}
+
+#[test]
+fn documents_keys_and_nodes_are_counted() {
+    refused(
+        &[(VALUES, "---\n".repeat(1_000_000).as_bytes())],
+        &["ms-x/values.yaml:2:1: a second YAML document starts here"],
+    );
+    let wide: String = (0..=MAX_KEYS).map(|i| format!("k{i}: {i}\n")).collect();
+    refused(
+        &[(VALUES, wide.as_bytes())],
+        &[&format!("more than {MAX_KEYS} keys in one mapping")],
+    );
+    let long = format!("a: [{}]\n", vec!["x"; MAX_NODES + 1].join(","));
+    refused(
+        &[(VALUES, long.as_bytes())],
+        &[&format!("more than {MAX_NODES} YAML nodes")],
+    );
+    // Many block scalars: each one's end is found without rescanning the file.
+    let blocks: String = (0..9000).map(|i| format!("k{i}: >\n  x\n\n")).collect();
+    let (dir, root) = guide(&[(VALUES, blocks.as_bytes())]);
+    let r = run_capped(dir.path(), &[root.to_str().expect("path"), "-n", "-q"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.took < 2 * FAST, "{:?}", r.took);
+}
+
+#[test]
+fn duplicate_keys_say_which_and_where() {
+    refused(
+        &[(
+            VALUES,
+            b"decode:\n  replicas: 1\n  parallelism:\n    tensor: 2\n  replicas: 3\n",
+        )],
+        &[
+            "ms-x/values.yaml:5:3: duplicate key \"replicas\" (first defined on line 2); keep one",
+            "5 |   replicas: 3",
+            "^",
+        ],
+    );
+}
+
+#[test]
+fn encodings_binary_files_and_devices() {
+    refused(
+        &[(VALUES, b"a: caf\xe9\n")],
+        &["not UTF-8 text (invalid byte at offset 6)"],
+    );
+    refused(
+        &[(VALUES, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")],
+        &["not UTF-8 text (invalid byte at offset 0)"],
+    );
+    refused(
+        &[(VALUES, b"a: 1\n\0\0\0\x01binary")],
+        &["ms-x/values.yaml:2:1: a NUL character: this looks like a binary file"],
+    );
+    refused(
+        &[(VALUES, b"a: \x1b]0;pwned\x07\n")],
+        &["ms-x/values.yaml:1:4: control character U+001B", "\\u{1b}"],
+    );
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let r = run_capped(dir.path(), &["/dev/zero", "-n", "-q"]);
+    assert_eq!(r.code, Some(4), "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    assert!(r.took < FAST);
+}
+
+const SMALL: &str = "modelArtifacts:\n  name: Qwen/Qwen3-0.6B\ndecode:\n  replicas: 2\n  containers:\n  - name: vllm\n    args:\n      - \"--max-model-len\"\n      - \"8192\"\n";
+
+/// The scenario of a values file, from stdout of a dry run.
+fn scenario_of(text: &[u8]) -> String {
+    let (dir, root) = guide(&[(VALUES, text)]);
+    let r = run_capped(dir.path(), &[root.to_str().expect("path"), "-n"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    r.stdout
+        .replace(dir.path().to_str().expect("UTF-8 path"), "TMP")
+}
+
+#[test]
+fn byte_order_marks_and_crlf_line_endings_convert_as_plain_lf() {
+    let plain = scenario_of(SMALL.as_bytes());
+    assert!(plain.contains("export LLMDBENCH_DEPLOY_MODEL_LIST=Qwen/Qwen3-0.6B"));
+    let bom = scenario_of(format!("\u{feff}{SMALL}").as_bytes());
+    assert_eq!(bom, plain);
+    let crlf = scenario_of(SMALL.replace('\n', "\r\n").as_bytes());
+    assert_eq!(crlf, plain, "quoted lines lose their CR");
+    refused(
+        &[(VALUES, SMALL.replace('\n', "\r").as_bytes())],
+        &["a carriage return without a line feed"],
+    );
+}
+
+#[test]
+fn tabs_in_indentation_are_named() {
+    refused(
+        &[(VALUES, b"decode:\n\treplicas: 2\n")],
+        &["ms-x/values.yaml:2:", "replace the tab"],
+    );
+}
+
+fn helmfile_guide(template: &str) -> Vec<(String, Vec<u8>)> {
+    vec![
+        (
+            "helmfile.yaml.gotmpl".into(),
+            format!("environments:\n  default: {{}}\n---\n{template}").into_bytes(),
+        ),
+        (VALUES.into(), SMALL.as_bytes().to_vec()),
+    ]
+}
+
+fn refused_helmfile(template: &str, needles: &[&str]) -> String {
+    let files = helmfile_guide(template);
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    refused(&files, needles)
+}
+
+#[test]
+fn helmfile_templates_are_bounded() {
+    // Output doubling: each step is checked against the output cap.
+    let mut t = String::from("{{ $x := \"0123456789abcdef\" }}");
+    t.push_str(&"{{ $x = printf \"%s%s\" $x $x }}".repeat(40));
+    refused_helmfile(&t, &["helmfile.yaml.gotmpl:", "larger than"]);
+    let deep = format!(
+        "{}x{}",
+        "{{ if true }}".repeat(10_000),
+        "{{ end }}".repeat(10_000)
+    );
+    refused_helmfile(&deep, &["nested deeper than"]);
+    let parens = format!("{{{{ {}1{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+    refused_helmfile(&parens, &["parentheses nested deeper than"]);
+    // No template can call itself: define/template/block are refused, so recursion cannot
+    // happen at all.
+    for t in [
+        "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}{{ template \"r\" . }}",
+        "{{ block \"r\" . }}x{{ end }}",
+        "{{ include \"r\" . }}",
+        "{{ tpl \"{{ tpl . . }}\" . }}",
+    ] {
+        let (dir, root) = guide(
+            &helmfile_guide(t)
+                .iter()
+                .map(|(p, c)| (p.as_str(), c.as_slice()))
+                .collect::<Vec<_>>(),
+        );
+        let r = run_capped(dir.path(), &[root.to_str().expect("path"), "-n", "-q"]);
+        assert!(r.took < FAST, "{t}: {:?}", r.took);
+        assert!(
+            matches!(r.code, Some(0 | 2 | 3 | 4)),
+            "{t}: {:?} {}",
+            r.code,
+            r.stderr
+        );
+        assert!(!r.stderr.contains("overflow"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn reads_stay_inside_the_guides_repository() {
+    let outside = tempfile::tempdir().expect("temporary folder");
+    let secret = outside.path().join("secret.yaml");
+    std::fs::write(&secret, "aws_secret_access_key: TOPSECRET\n").expect("write");
+    // A values file that is a symbolic link out of the repository.
+    let (dir, root) = guide(&[("gaie-x/values.yaml", b"a: 1\n")]);
+    std::fs::create_dir_all(root.join("ms-x")).expect("folder");
+    std::os::unix::fs::symlink(&secret, root.join(VALUES)).expect("symlink");
+    let r = run_capped(dir.path(), &[root.to_str().expect("path"), "-n"]);
+    assert_eq!(r.code, Some(4), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("outside the guide's repository"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("TOPSECRET") && !r.stderr.contains("TOPSECRET"));
+    // A helmfile climbing out with `../`.
+    let climb = "../".repeat(40);
+    let secret_rel = format!(
+        "{climb}{}",
+        secret.to_str().expect("path").trim_start_matches('/')
+    );
+    let template = format!(
+        "releases:\n  - name: ms\n    chart: llm-d-modelservice/llm-d-modelservice\n    values:\n      - {secret_rel}\n"
+    );
+    let stderr = refused_helmfile(&template, &["outside the guide's repository"]);
+    assert!(!stderr.contains("TOPSECRET"));
+    // Naming the file itself is the user's choice, wherever it is.
+    let r = run_capped(
+        outside.path(),
+        &[secret.to_str().expect("path"), "-n", "-q"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
