@@ -185,23 +185,30 @@ pub fn snippet(text: &str, line: usize, column: usize) -> String {
     out
 }
 
-/// Replace control characters (other than tab) by visible escapes.
+/// Characters that make text show other than it is: control characters (tab and line feed
+/// aside), bidirectional formatting (embeddings, overrides, isolates, marks), line and
+/// paragraph separators (line breaks to YAML 1.1 readers and to editors, but not to bash),
+/// and the byte order mark. Generated files never hold them raw.
+pub fn is_deceptive(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(
+            c,
+            '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Replace control characters (other than tab) and the other [`is_deceptive`] characters by
+/// visible escapes, so hostile text can neither drive the terminal nor reorder a line.
 pub fn printable(s: &str) -> String {
-    let special = |c: char| {
-        (c.is_control() && c != '\t')
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    };
+    let special = |c: char| c == '\n' || is_deceptive(c);
     if !s.chars().any(special) {
         return s.to_string();
     }
     s.chars()
         .map(|c| {
-            // Bidirectional overrides can reorder what the terminal shows: escape them too.
-            if (c.is_control() && c != '\t')
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c)
-            {
+            if special(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()

@@ -168,7 +168,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Pipe) => ExitCode::SUCCESS,
         Err(Failure::Error(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", shown(&e.to_string()));
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }
@@ -270,6 +270,15 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Text for the terminal: every line with its control and bidirectional characters escaped
+/// (messages quote paths, URLs and guide values).
+fn shown(text: &str) -> String {
+    text.lines()
+        .map(convert_guide::error::printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn check_experiment(_args: &CheckExperiment) -> Result<(), Failure> {
     Err(Error::Usage("check-experiment is not available yet".into()).into())
 }
@@ -331,7 +340,7 @@ fn list_variants(request: &Request) -> Result<(), Failure> {
             Err(e) => writeln!(
                 out,
                 "{variant:<16} error: {}",
-                e.to_string().lines().next().unwrap_or_default()
+                shown(e.to_string().lines().next().unwrap_or_default())
             )?,
         }
     }
@@ -394,7 +403,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
             }
             Outcome::Failed(e) => {
                 failed += 1;
-                let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                let first = shown(e.to_string().lines().next().unwrap_or_default());
                 writeln!(
                     out,
                     "{:<28} {:<14} FAILED: {first}",

@@ -1,12 +1,21 @@
 //! Rendering the scenario model as the bash file llm-d-benchmark sources.
 //!
 //! Safety by construction: every value is single-quoted unless it is made only of characters
-//! bash treats literally; files are written by quoted heredocs (no expansion at all); the one
-//! unquoted heredoc (the vLLM command, which must be joined into one line) escapes `\`, `$`
-//! and backticks; heredoc delimiters never equal a line of the content; comments escape
-//! control characters so a guide line cannot end the comment.
+//! bash treats literally (and written `$'...'` with escapes when it holds control or
+//! bidirectional characters); files are written by quoted heredocs (no expansion at all); the
+//! one unquoted heredoc (the vLLM command, which must be joined into one line) escapes `\`,
+//! `$` and backticks; heredoc delimiters never equal a line of the content; comments escape
+//! control and bidirectional characters so a guide line cannot end the comment or reorder it.
+//!
+//! The text is bash (llm-d-benchmark sources it from bash) and says so to shellcheck in its
+//! header, which also turns off SC2155 for `export VAR=$(mktemp)`: that is the form
+//! llm-d-benchmark's own scenarios use and e2e.sh rewrites (one line holding `VAR=` per
+//! variable), and a failing mktemp is not silent: the next line's `> "$VAR"` then fails.
 
-use crate::error::printable;
+use crate::error::{is_deceptive, printable};
+
+/// The shellcheck directive of every scenario (see the module documentation).
+pub const SHELLCHECK: &str = "# shellcheck shell=bash disable=SC2155 # export VAR=$(mktemp) is the form llm-d-benchmark scenarios use";
 use crate::scenario::{Export, Origin, Scenario, Section, Value};
 
 /// Most lines of a guide quoted above one export.
@@ -35,6 +44,8 @@ pub fn scenario(s: &Scenario) -> String {
     );
     line(&mut out, &format!("Defaults: {}", s.defaults));
     line(&mut out, &format!("Guide values: {}", s.counts));
+    out.push_str(SHELLCHECK);
+    out.push('\n');
     out.push_str("\n# IMPORTANT NOTE\n# All parameters not defined here will use default values from setup/env.sh\n");
     for w in &s.warnings {
         line(&mut out, &format!("WARNING: {w}"));
@@ -207,16 +218,41 @@ pub fn comment(text: &str) -> String {
 }
 
 /// A bash word that reads back as exactly `v`: bare when only literal characters, else
-/// single-quoted (inside which nothing is special; `'` is written `'\''`).
+/// single-quoted (inside which nothing is special; `'` is written `'\''`). A value holding
+/// line breaks, control or bidirectional characters is written `$'...'` with escapes
+/// instead, so the file stays one printable line per export.
 pub fn quote(v: &str) -> String {
     let literal = !v.is_empty()
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
     if literal {
         v.to_string()
+    } else if v.chars().any(|c| c == '\n' || c == '\t' || is_deceptive(c)) {
+        ansi_c(v)
     } else {
         format!("'{}'", v.replace('\'', r"'\''"))
     }
+}
+
+/// bash's `$'...'`: `\\`, `\'`, `\n`, `\t`, and `\xHH` / `\uHHHH` for the rest of what
+/// must not appear raw. (NUL cannot be in a bash variable; the mapper refuses it.)
+fn ansi_c(v: &str) -> String {
+    let mut out = String::from("$'");
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 && is_deceptive(c) => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if is_deceptive(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// In an unquoted heredoc only `\`, `$` and backticks are special.
@@ -272,5 +308,22 @@ mod tests {
     fn comments_cannot_break_out() {
         assert_eq!(comment("a\nexport X=1"), "# a\\nexport X=1");
         assert_eq!(comment("a\rb"), "# a\\rb");
+        assert_eq!(comment("a\u{2028}b\u{85}c"), "# a\\u{2028}b\\u{85}c");
+        // Trojan Source: an override, an isolate and a mark cannot reorder the comment.
+        assert_eq!(
+            comment("x\u{202e}y\u{2066}z\u{200f}"),
+            "# x\\u{202e}y\\u{2066}z\\u{200f}"
+        );
+        assert_eq!(comment("\u{1b}]0;title\u{7}"), "# \\u{1b}]0;title\\u{7}");
+    }
+
+    #[test]
+    fn values_with_line_breaks_or_invisible_characters_are_escaped() {
+        assert_eq!(quote("a\nb"), r"$'a\nb'");
+        assert_eq!(quote("it's\t\\"), r"$'it\'s\t\\'");
+        assert_eq!(quote("\u{1b}[31m\r"), r"$'\x1b[31m\x0d'");
+        assert_eq!(quote("a\u{202e}b\u{feff}"), r"$'a\u202eb\ufeff'");
+        assert_eq!(quote("é $x"), "'é $x'");
+        assert!(!quote("\u{85}\u{2028}").chars().any(is_deceptive));
     }
 }

@@ -125,7 +125,7 @@ fn key_text(key: &str) -> String {
     }
 }
 
-fn safe_plain(v: &str) -> bool {
+pub(super) fn safe_plain(v: &str) -> bool {
     let Some(first) = v.chars().next() else {
         return false;
     };
@@ -134,10 +134,14 @@ fn safe_plain(v: &str) -> bool {
         && !v.contains(": ")
         && !v.contains(" #")
         && !v.ends_with(':')
-        && !v.chars().any(char::is_control)
+        && !v
+            .chars()
+            .any(|c| c.is_control() || crate::error::is_deceptive(c))
 }
 
-/// A YAML double-quoted scalar (JSON-compatible escapes).
+/// A YAML double-quoted scalar (JSON-compatible escapes). Control, bidirectional and
+/// separator characters are escaped too, so the file a scenario writes shows what it holds
+/// and YAML 1.1 readers (PyYAML) see no extra line breaks.
 pub fn double_quoted(v: &str) -> String {
     let mut out = String::with_capacity(v.len() + 2);
     out.push('"');
@@ -148,7 +152,7 @@ pub fn double_quoted(v: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if crate::error::is_deceptive(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -184,6 +188,11 @@ mod tests {
             again.root.get("c").and_then(|n| n.as_str()),
             Some("line\nbreak")
         );
+        let hostile = "a\u{202e}b\u{2028}c\u{85}d\u{1b}e\re\u{feff}";
+        let text = double_quoted(hostile);
+        assert!(!text.chars().any(crate::error::is_deceptive), "{text}");
+        let back = parse_one("t.yaml", &format!("a: {text}\n")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.root.get("a").and_then(|n| n.as_str()), Some(hostile));
     }
 
     #[test]

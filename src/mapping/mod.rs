@@ -53,6 +53,39 @@ pub enum Fate {
     Unmapped(String),
 }
 
+/// Why a guide value holding a `REPLACE_ENV_` token is written nowhere. llm-d-benchmark
+/// replaces every such token in the files a scenario writes (and in values it pastes into
+/// them) by the named variable's value, and its format has no escape: the guide could read
+/// any variable (a token) or change what the benchmark deploys.
+pub const TOKEN_REFUSED: &str = "refused: it holds REPLACE_ENV_, which llm-d-benchmark would replace by the value of one of its own variables (there is no escape)";
+
+/// Whether a guide value may be exported as `var`: llm-d-benchmark pastes variable values
+/// unquoted into shell command lines (`/bin/sh -c`) and into YAML, so an exported value is
+/// made of letters, digits and `. _ / : = , + @ % ~ ^ -` only: nothing a shell or a YAML
+/// reader treats specially there. `~` may only start a chart version (`~0.5.0`): elsewhere
+/// a command line would expand it to a home folder. `None` when it may; else why not.
+pub fn refusal(var: &str, text: &str) -> Option<String> {
+    if text.contains('\0') {
+        return Some("contains a NUL character, which a shell variable cannot hold".into());
+    }
+    if text.contains("REPLACE_ENV_") {
+        return Some(TOKEN_REFUSED.into());
+    }
+    let inert = |c: char| c.is_ascii_alphanumeric() || "._/:=,+@%~^-".contains(c);
+    if !text.chars().all(inert) {
+        return Some(format!(
+            "refused: {} holds characters other than letters, digits and . _ / : = , + @ % ~ ^ -, and llm-d-benchmark pastes {var} unquoted into shell commands and YAML",
+            crate::error::printable(&format!("{text:?}"))
+        ));
+    }
+    if text.starts_with('~') && !var.ends_with("_VERSION") {
+        return Some(format!(
+            "refused: a leading ~ would become a home folder where llm-d-benchmark pastes {var} into a command line"
+        ));
+    }
+    None
+}
+
 /// Inputs of a mapping besides the guide itself.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -226,6 +259,26 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// True, with the item refused (unmapped, and a warning), when a scalar or key under it
+    /// holds a `REPLACE_ENV_` token: see [`TOKEN_REFUSED`].
+    pub fn refuse_tokens(&mut self, item: Item<'a>) -> bool {
+        let mut found = false;
+        item.node.walk(|n| match &n.kind {
+            Kind::Scalar(s) => found |= s.value.contains("REPLACE_ENV_"),
+            Kind::Map(entries) => found |= entries.iter().any(|e| e.key.contains("REPLACE_ENV_")),
+            Kind::Seq(_) => {}
+        });
+        if found {
+            let o = self.origin(item);
+            self.warnings.push(format!(
+                "{}:{}: not written: {TOKEN_REFUSED}",
+                o.file, o.first
+            ));
+            self.fate(item, Fate::Unmapped(TOKEN_REFUSED.into()));
+        }
+        found
+    }
+
     /// The lines an item spans, with its key.
     pub fn origin(&self, item: Item<'_>) -> Origin {
         let first = item.key_line.unwrap_or(item.node.line).min(item.node.line);
@@ -248,9 +301,13 @@ impl<'a> Mapper<'a> {
             }
             return;
         }
-        if matches!(&value, Value::Text(t) if t.contains('\0')) {
-            let why = "contains a NUL character, which a shell variable cannot hold".to_string();
+        if let Value::Text(t) = &value
+            && let Some(why) = refusal(var, t)
+        {
             for item in from {
+                let o = self.origin(*item);
+                self.warnings
+                    .push(format!("{var} not set from {}:{}: {why}", o.file, o.first));
                 self.fate(*item, Fate::Unmapped(why.clone()));
             }
             return;
@@ -321,6 +378,12 @@ impl<'a> Mapper<'a> {
                 "{} defines no {var}; not exported",
                 self.defaults.describe()
             ));
+            return;
+        }
+        if let Value::Text(t) = &value
+            && let Some(why) = refusal(var, t)
+        {
+            self.warnings.push(format!("{var} not set: {why}"));
             return;
         }
         if let Some(existing) = self.exports.iter_mut().find(|e| e.var == var) {

@@ -4,11 +4,15 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::emit::{emit, emit_entry, emit_item};
+use super::emit::{emit, emit_entry, emit_item, safe_plain};
 use super::rules::{BENCH_ENV, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
 use super::vllm::{one_line, parse_args, script_line, sh_word};
-use super::{Fate, Item, Mapper};
+use super::{Fate, Item, Mapper, refusal};
+use crate::error::is_deceptive;
 use crate::scenario::Value;
+
+/// Why a command word or script with control or bidirectional characters is left out.
+const DECEPTIVE_COMMAND: &str = "not expressible: control or bidirectional characters cannot go on the command line (they would show other than they run)";
 
 const PLUGINS_FILE: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE";
 const PLUGINS_CUSTOM: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS";
@@ -114,6 +118,17 @@ impl<'a> Mapper<'a> {
                 let (more, more_nodes) = self.arg_items(args);
                 words.extend(more);
                 nodes.extend(more_nodes);
+                let mut refused = false;
+                for n in &nodes {
+                    refused |= self.refuse_tokens(*n);
+                }
+                if refused {
+                    // The stage keeps llm-d-benchmark's own command.
+                    if let Some(m) = model_command {
+                        self.fate(m, Fate::Unmapped(super::TOKEN_REFUSED.into()));
+                    }
+                    return;
+                }
                 // `sh -c SCRIPT`: the script, on one line, is the command line itself.
                 let line = match words.as_slice() {
                     [sh, c, script] if sh.ends_with("sh") && c == "-c" => script_line(script),
@@ -125,8 +140,9 @@ impl<'a> Mapper<'a> {
                             .join(" "),
                     ),
                 };
+                let line = line.filter(|l| !l.chars().any(is_deceptive));
                 let Some(line) = line else {
-                    let why = "not expressible: this script cannot be written as the one-line command llm-d-benchmark runs (quotes or a here-document span lines); the stage keeps llm-d-benchmark's own command";
+                    let why = "not expressible: this script cannot be written as the one-line command llm-d-benchmark runs (quotes or a here-document span lines, or control characters); the stage keeps llm-d-benchmark's own command";
                     for n in nodes.into_iter().chain(model_command) {
                         self.fate(n, Fate::Unmapped(why.into()));
                     }
@@ -279,6 +295,13 @@ impl<'a> Mapper<'a> {
             if let Some(flag) = &canonical {
                 seen.insert(flag.clone());
             }
+            let mut refused = false;
+            for item in &from {
+                refused |= self.refuse_tokens(*item);
+            }
+            if refused {
+                continue;
+            }
             if let Some((_, why)) = OWNED_FLAGS
                 .iter()
                 .find(|(f, _)| Some(*f) == canonical.as_deref())
@@ -299,10 +322,13 @@ impl<'a> Mapper<'a> {
                 );
                 continue;
             }
+            // A value reaches the command through a token only when it is one plain word:
+            // llm-d-benchmark pastes the variable's value into `/bin/sh -c` unquoted.
             if let (Some(flag), Some(value)) = (
                 FLAGS.iter().find(|f| Some(f.name) == canonical.as_deref()),
                 &arg.value,
-            ) && let Some(var) = self.flag_var(flag, &up, value, &from)
+            ) && sh_word(value) == *value
+                && let Some(var) = self.flag_var(flag, &up, value, &from)
             {
                 if !in_preamble(flag.name) {
                     lines.push(format!("{} {}", flag.name, token(&var)));
@@ -323,10 +349,9 @@ impl<'a> Mapper<'a> {
                 (None, Some(v)) => v,
                 (None, None) => continue,
             };
-            if line.contains("REPLACE_ENV_") {
-                self.warnings.push(format!(
-                    "{stage} argument {line:?} contains REPLACE_ENV_, which llm-d-benchmark will try to substitute"
-                ));
+            if line.chars().any(is_deceptive) {
+                self.fates_all(&from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
+                continue;
             }
             self.fates_all(&from, Fate::Mapped(args_var.clone()));
             lines.push(line);
@@ -411,6 +436,9 @@ impl<'a> Mapper<'a> {
                 key_line: None,
                 node,
             };
+            if self.refuse_tokens(item) {
+                continue;
+            }
             let name = node
                 .get("name")
                 .and_then(|n| n.as_str())
@@ -420,13 +448,16 @@ impl<'a> Mapper<'a> {
                 self.fate(item, Fate::Framework((*why).into()));
                 continue;
             }
-            let value = node
-                .entry("value")
-                .filter(|e| e.value.as_scalar().is_some());
+            let bench_var = format!("LLMDBENCH_VLLM_COMMON_{name}");
+            // A value that cannot be exported (see `refusal`) stays in the file as it is.
+            let value = node.entry("value").filter(|e| {
+                e.value
+                    .as_scalar()
+                    .is_some_and(|s| refusal(&bench_var, &s.value).is_none())
+            });
             if BENCH_ENV.contains(&name.as_str())
                 && let Some(value) = value
             {
-                let bench_var = format!("LLMDBENCH_VLLM_COMMON_{name}");
                 let value_item = Item {
                     doc: env.doc,
                     key_line: Some(value.line),
@@ -444,6 +475,10 @@ impl<'a> Mapper<'a> {
                 ));
                 present.insert(name);
             } else {
+                if BENCH_ENV.contains(&name.as_str()) {
+                    // Written as the guide has it: the benchmark's own entry is not added.
+                    present.insert(name);
+                }
                 out.push_str(&emit_item(node, &|_| None));
             }
             self.fate(item, Fate::Mapped(var.clone()));
@@ -496,25 +531,53 @@ impl<'a> Mapper<'a> {
                         key_line: Some(size.line),
                         node: &size.value,
                     };
-                    if let Some(text) = size.value.as_str().map(str::to_string) {
+                    // A token only for a plain word (the token sits unquoted in YAML).
+                    if let Some(text) = size
+                        .value
+                        .as_str()
+                        .filter(|t| sh_word(t) == *t && safe_plain(t))
+                        .map(str::to_string)
+                    {
                         self.set(&shm_var, Value::Text(text), &[item], None);
                         tokens.insert(size.value.id, token(&shm_var));
                     }
                 }
             }
             let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_VOLUMES");
-            let text = emit(volumes.node, &|id| tokens.get(&id).cloned());
-            self.fate(volumes, Fate::Mapped(var.clone()));
-            let origin = self.origin(volumes);
-            self.set_derived(&var, Value::File(text), vec![origin], None);
+            self.list_file(&var, volumes, &|id| tokens.get(&id).cloned());
         }
         if let Some(mounts) = mounts {
             let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_VOLUME_MOUNTS");
-            let text = emit(mounts.node, &|_| None);
-            self.fate(mounts, Fate::Mapped(var.clone()));
-            let origin = self.origin(mounts);
-            self.set_derived(&var, Value::File(text), vec![origin], None);
+            self.list_file(&var, mounts, &|_| None);
         }
+    }
+
+    /// A YAML list file of the guide's items, but those refused (see [`Mapper::refuse_tokens`]).
+    fn list_file(&mut self, var: &str, list: Item<'a>, token: &dyn Fn(usize) -> Option<String>) {
+        let text = match list.node.as_seq() {
+            Some(items) if !items.is_empty() => {
+                let mut text = String::new();
+                for node in items {
+                    let item = Item {
+                        doc: list.doc,
+                        key_line: None,
+                        node,
+                    };
+                    if !self.refuse_tokens(item) {
+                        text.push_str(&emit_item(node, token));
+                    }
+                }
+                text
+            }
+            _ if self.refuse_tokens(list) => return,
+            _ => emit(list.node, token),
+        };
+        self.fate(list, Fate::Mapped(var.to_string()));
+        if text.is_empty() {
+            return;
+        }
+        let origin = self.origin(list);
+        self.set_derived(var, Value::File(text), vec![origin], None);
     }
 
     fn container_config_file(&mut self, stage: &str, fields: &[(String, Item<'a>)]) {
@@ -528,6 +591,9 @@ impl<'a> Mapper<'a> {
         let mut text = String::new();
         let mut origins = Vec::new();
         for (field, item) in fields {
+            if self.refuse_tokens(*item) {
+                continue;
+            }
             if field == "extraConfig" {
                 for e in item.node.as_map().unwrap_or_default() {
                     text.push_str(&emit_entry(&e.key, &e.value, &|_| None));
@@ -538,7 +604,9 @@ impl<'a> Mapper<'a> {
             self.fate(*item, Fate::Mapped(var.clone()));
             origins.push(self.origin(*item));
         }
-        self.set_derived(&var, Value::File(text), origins, None);
+        if !text.is_empty() {
+            self.set_derived(&var, Value::File(text), origins, None);
+        }
     }
 
     /// `pluginsConfigFile` names the EPP configuration; `pluginsCustomConfig` may hold it.
@@ -572,6 +640,15 @@ impl<'a> Mapper<'a> {
                     );
                     continue;
                 };
+                if self.refuse_tokens(item) {
+                    continue;
+                }
+                if let Some(why) = plugins_refusal(&e.key, content) {
+                    self.warnings
+                        .push(format!("GAIE plugins {:?}: {why}", e.key));
+                    self.fate(item, Fate::Unmapped(why));
+                    continue;
+                }
                 // A preset of the same name would win over the custom content.
                 let (name, note) = if self.options.gaie_presets.contains(&e.key) {
                     let renamed = format!("{}-{}", self.guide_name, e.key);
@@ -583,7 +660,7 @@ impl<'a> Mapper<'a> {
                 } else {
                     (e.key.clone(), None)
                 };
-                let mut text = format!("{name}: |\n");
+                let mut text = format!("{name}: {}\n", block_header(content));
                 for line in content.lines() {
                     if line.is_empty() {
                         text.push('\n');
@@ -607,5 +684,120 @@ impl<'a> Mapper<'a> {
         if let (false, Some(f), Some(name)) = (used, file, chosen) {
             self.set(PLUGINS_FILE, Value::Text(name), &[f], None);
         }
+    }
+}
+
+/// Why a custom plugins configuration cannot be written as the `<name>: |` block
+/// llm-d-benchmark reads, if it cannot.
+fn plugins_refusal(name: &str, content: &str) -> Option<String> {
+    let plain_name = !name.is_empty()
+        && !name.starts_with(['-', '.'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !plain_name {
+        return Some(format!(
+            "refused: the plugins file name {} is not a plain file name (letters, digits, . _ -)",
+            crate::error::printable(&format!("{name:?}"))
+        ));
+    }
+    if content.chars().any(is_deceptive) {
+        return Some(
+            "not expressible: control or bidirectional characters cannot be written in the YAML block llm-d-benchmark reads"
+                .into(),
+        );
+    }
+    None
+}
+
+/// `|`, with the indentation indicator when the content's first line starts with blanks
+/// (or is empty) and the chomping indicator when its final line breaks are not exactly
+/// one, so the block reads back as exactly the content.
+fn block_header(content: &str) -> String {
+    let plain_start = content
+        .chars()
+        .next()
+        .is_some_and(|c| !matches!(c, ' ' | '\t' | '\n'));
+    let indent = if plain_start { "" } else { "2" };
+    let chomp = if !content.ends_with('\n') {
+        "-"
+    } else if content.ends_with("\n\n") || content == "\n" {
+        "+"
+    } else {
+        ""
+    };
+    format!("|{indent}{chomp}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_one;
+
+    /// The block written for `content` reads back as exactly `content`.
+    fn round_trip(content: &str) -> String {
+        let mut text = format!("p.yaml: {}\n", block_header(content));
+        for line in content.lines() {
+            if line.is_empty() {
+                text.push('\n');
+            } else {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+        let doc = parse_one("t", &text).unwrap_or_else(|e| panic!("{content:?}: {e}\n{text}"));
+        doc.root
+            .get("p.yaml")
+            .and_then(|n| n.as_scalar())
+            .map(|s| s.value.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn plugin_blocks_read_back_exactly() {
+        assert_eq!(block_header("a: 1\n"), "|");
+        for content in [
+            "a: 1\n",
+            "  indented: first\nb: 2\n",
+            "\n\nlate: start\n",
+            "no final newline",
+            "two\n\n",
+            "\n",
+            "",
+            "\tx\n",
+            "   \n x\n",
+            "---\n...\n# not a comment\n",
+        ] {
+            assert_eq!(round_trip(content), content, "{content:?}");
+        }
+    }
+
+    #[test]
+    fn plugin_configs_that_cannot_be_written_are_refused() {
+        assert!(plugins_refusal("custom.yaml", "a: 1\n").is_none());
+        assert!(plugins_refusal("../x.yaml", "a").is_some());
+        assert!(plugins_refusal("x y.yaml", "a").is_some());
+        assert!(plugins_refusal("x.yaml", "a\r\nb").is_some());
+        assert!(plugins_refusal("x.yaml", "# \u{202e}evil").is_some());
+    }
+
+    #[test]
+    fn exported_values_are_inert() {
+        use super::super::refusal;
+        assert_eq!(
+            refusal("LLMDBENCH_DEPLOY_MODEL_LIST", "Qwen/Qwen3-0.6B"),
+            None
+        );
+        assert_eq!(refusal("LLMDBENCH_WVA_CHART_VERSION", "~0.5.0"), None);
+        assert_eq!(refusal("X", ""), None);
+        for bad in [
+            "a b", "$(id)", "x;y", "a\nb", "'", "\"", "\\", "`", "a#b", "{a}", "é",
+        ] {
+            assert!(refusal("X", bad).is_some(), "{bad:?}");
+        }
+        assert!(refusal("X", "~root").is_some());
+        assert!(
+            refusal("X", "REPLACE_ENV_LLMDBENCH_HF_TOKEN")
+                .is_some_and(|w| w.contains("REPLACE_ENV_"))
+        );
     }
 }

@@ -529,10 +529,44 @@ fn hostile_values_stay_data() {
     check_plugins("hostile", &conv, &s);
 
     let label = "hostile";
+    // llm-d-benchmark pastes the model name unquoted into the vLLM command line: a name
+    // that is not one plain word is refused, loudly, and the benchmark's default stays.
     assert_eq!(
         var(&s, label, "LLMDBENCH_DEPLOY_MODEL_LIST"),
-        "m/$(touch CANARY)`touch CANARY`'\"\\x\nEOF\nREPLACE_ENV_LLMDBENCH_X"
+        "facebook/opt-125m"
     );
+    assert!(
+        conv.warnings.iter().any(|w| w
+            .starts_with("LLMDBENCH_DEPLOY_MODEL_LIST not set from ms-x/values.yaml:2: refused:")),
+        "{:#?}",
+        conv.warnings
+    );
+    // Values holding REPLACE_ENV_ are written nowhere (llm-d-benchmark would substitute
+    // them), and each is reported.
+    let kept: Vec<&str> = HOSTILE
+        .iter()
+        .copied()
+        .filter(|h| !h.contains("REPLACE_ENV_"))
+        .collect();
+    let not_mapped = conv
+        .scenario_text
+        .split_once("# Not mapped: ")
+        .map_or("", |(_, b)| b);
+    for (i, h) in HOSTILE.iter().enumerate() {
+        if h.contains("REPLACE_ENV_") {
+            for path in [
+                format!("decode.containers[0].env[{i}] ("),
+                format!("decode.volumes[{i}] ("),
+                format!("decode.containers[0].volumeMounts[{i}] ("),
+            ] {
+                assert!(
+                    not_mapped.contains(&path)
+                        && not_mapped.contains("refused: it holds REPLACE_ENV_"),
+                    "{path} not reported:\n{not_mapped}"
+                );
+            }
+        }
+    }
     // Env entries come back with their values, through bash and YAML.
     let env = file_content(
         &s,
@@ -541,6 +575,10 @@ fn hostile_values_stay_data() {
     );
     let env_doc = yaml::parse_one("env", &env).expect("env YAML");
     for (i, h) in HOSTILE.iter().enumerate() {
+        if h.contains("REPLACE_ENV_") {
+            assert!(!env.contains(&format!("HOSTILE_{i}\n")), "{env}");
+            continue;
+        }
         let entry = env_doc
             .root
             .as_seq()
@@ -564,7 +602,7 @@ fn hostile_values_stay_data() {
             .iter()
             .filter_map(|v| v.get("name").and_then(Node::as_str))
             .collect();
-        assert_eq!(names, HOSTILE, "{var_name}:\n{content}");
+        assert_eq!(names, kept, "{var_name}:\n{content}");
     }
     // Args: each hostile value is one word of the one-line command.
     let cmd = file_content(&s, label, "LLMDBENCH_VLLM_MODELSERVICE_DECODE_EXTRA_ARGS");
@@ -575,11 +613,7 @@ fn hostile_values_stay_data() {
         .map(|w| w[1].as_str())
         .collect();
     // A multi-line arg cannot be on the one-line command: it is left out, and said so.
-    let one_line: Vec<&str> = HOSTILE
-        .iter()
-        .copied()
-        .filter(|h| !h.contains('\n'))
-        .collect();
+    let one_line: Vec<&str> = kept.iter().copied().filter(|h| !h.contains('\n')).collect();
     assert_eq!(values, one_line, "{cmd}");
     let block = conv
         .scenario_text
