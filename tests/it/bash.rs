@@ -643,3 +643,129 @@ fn walk_files(root: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------
+// shellcheck, and the one-line-per-variable invariant e2e.sh relies on
+
+/// Every corpus scenario (every guide and variant, with and without a sweep), the hostile
+/// guide's and the fixture checkout's, checked by shellcheck in one run. The scenarios
+/// declare their shell and their one exclusion (SC2155, see `render`) in their header.
+#[test]
+fn generated_scenarios_pass_shellcheck() {
+    let have = Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        eprintln!(
+            "SKIPPED: `shellcheck` is not on PATH (apt-get install shellcheck; .ci/run installs it)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    let mut add = |label: &str, text: &str| {
+        let path = dir.path().join(format!("{}.sh", label.replace('/', "_")));
+        std::fs::write(&path, text).expect("write scenario");
+        files.push(path);
+    };
+    for case in common::corpus_cases() {
+        add(&case.label, &common::convert_case(&case).scenario_text);
+    }
+    let cwd = tempfile::tempdir().expect("temp dir");
+    for g in common::HELM_GUIDES {
+        let conv = convert_guide::convert::convert(&convert_guide::convert::Request {
+            input: common::corpus_guides().join(g),
+            cwd: cwd.path().to_path_buf(),
+            bench_dir: Some(common::fixture_bench()),
+            variations: vec![
+                convert_guide::experiment::Variation::parse_flag("decode_replicas=1..3")
+                    .expect("variation"),
+            ],
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{g}: {e}"));
+        add(&format!("sweep-{g}"), &conv.scenario_text);
+    }
+    let hostile = hostile_guide(dir.path());
+    add("hostile", &common::convert_builtin(&hostile).scenario_text);
+    let out = Command::new("shellcheck")
+        .arg("--format=gcc")
+        .args(&files)
+        .output()
+        .expect("run shellcheck");
+    assert!(
+        out.status.success(),
+        "shellcheck on {} scenarios:\n{}{}",
+        files.len(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(files.len() > 60, "{}", files.len());
+}
+
+/// e2e.sh replaces every line holding `VAR=` of a swept variable by `export VAR=value`:
+/// each exported variable is on exactly one such line, its export (file-valued ones too:
+/// `export VAR=$(mktemp)`, then `cat ... > "$VAR"`, which holds no `VAR=`).
+#[test]
+fn each_variable_has_one_line_holding_var_eq() {
+    for case in common::corpus_cases() {
+        let conv = common::convert_case(&case);
+        for e in &conv.scenario.exports {
+            let needle = format!("{}=", e.var);
+            let lines: Vec<&str> = conv
+                .scenario_text
+                .lines()
+                .filter(|l| l.contains(&needle))
+                .collect();
+            assert_eq!(lines.len(), 1, "{}: {}: {lines:?}", case.label, e.var);
+            assert!(
+                lines[0].starts_with(&format!("export {needle}")),
+                "{}",
+                lines[0]
+            );
+        }
+    }
+}
+
+/// SC2155 is off for `export VAR=$(mktemp)`: a mktemp that fails is still not silent, the
+/// next line's `> "$VAR"` fails, and `set -e` stops there.
+#[test]
+fn a_failing_mktemp_stops_the_scenario() {
+    if !have_bash() {
+        return;
+    }
+    let conv =
+        common::convert_builtin(&common::crate_root().join("examples/guides/small-scheduling"));
+    assert!(conv.scenario_text.contains("=$(mktemp)\n"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin folder");
+    let fake = bin.join("mktemp");
+    std::fs::write(&fake, "#!/bin/sh\nexit 1\n").expect("fake mktemp");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let scenario = dir.path().join("s.sh");
+    std::fs::write(&scenario, &conv.scenario_text).expect("write");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(r#"set -euo pipefail; source "$1"; echo SOURCED"#)
+        .arg("bash")
+        .arg(&scenario)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .output()
+        .expect("run bash");
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("SOURCED"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No such file or directory"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
