@@ -267,7 +267,9 @@ fn heredoc_escape(line: &str) -> String {
     out
 }
 
-/// `EOF`, or `EOF_1`, `EOF_2`, ... when a line of the content is exactly that.
+/// `EOF`, or `EOF_1`, `EOF_2`, ... when a line of the content holds that. A line equal to
+/// the delimiter would end the heredoc; one holding it otherwise (`  EOF`) would not, but
+/// shellcheck reads it as a mistake (SC1039 and friends), so it is avoided as well.
 fn delimiter<'a>(lines: impl Iterator<Item = &'a str> + Clone) -> String {
     let mut n = 0;
     loop {
@@ -276,7 +278,7 @@ fn delimiter<'a>(lines: impl Iterator<Item = &'a str> + Clone) -> String {
         } else {
             format!("EOF_{n}")
         };
-        if !lines.clone().any(|l| l == d) {
+        if !lines.clone().any(|l| l.contains(&d)) {
             return d;
         }
         n += 1;
@@ -301,7 +303,9 @@ mod tests {
     #[test]
     fn heredoc_delimiter_avoids_content_lines() {
         assert_eq!(delimiter(["a", "EOF", "EOF_1"].into_iter()), "EOF_2");
-        assert_eq!(delimiter(["EOF x"].into_iter()), "EOF");
+        assert_eq!(delimiter(["  EOF"].into_iter()), "EOF_1");
+        assert_eq!(delimiter(["EOF x"].into_iter()), "EOF_1");
+        assert_eq!(delimiter(["a", "b"].into_iter()), "EOF");
     }
 
     #[test]

@@ -362,6 +362,17 @@ fn check_guide(g: &GuideValues) -> Result<(), TestCaseError> {
         .map(|e| e.var.clone())
         .collect();
     let env = source(dir.path(), text, &vars);
+    // shellcheck, when present (bash::generated_scenarios_pass_shellcheck says if not).
+    if let Ok(out) = Command::new("shellcheck")
+        .arg(dir.path().join("scenario.sh"))
+        .output()
+    {
+        prop_assert!(
+            out.status.success(),
+            "shellcheck:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
     let file = |var: &str| -> Option<String> {
         env.get(var)
             .map(|p| std::fs::read_to_string(p).expect("the file a scenario wrote"))
