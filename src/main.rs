@@ -223,7 +223,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         planned.push((experiment_path, text.clone()));
     }
     report(cli, &conversion)?;
-    let changes: Vec<Change> = planned.iter().map(|(p, t)| writer::change(p, t)).collect();
+    let changes: Vec<Change> = planned
+        .iter()
+        .map(|(p, t)| writer::change(&base, p, t))
+        .collect();
     if !cli.quiet {
         // A closed stdout (`| head`) ends the display, not the run: writing still happens.
         if let Err(e) = show(&conversion, &planned, &changes)
@@ -244,6 +247,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         }
         return Ok(());
     }
+    // A target that cannot be written (a link out of the output folder) fails before asking.
+    for (path, _) in &planned {
+        writer::check(&base, path)?;
+    }
     let overwrites: Vec<&Path> = planned
         .iter()
         .zip(&changes)
@@ -262,7 +269,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
     for ((path, text), change) in planned.iter().zip(&changes) {
         if *change != Change::Unchanged {
-            writer::write_atomic(path, text)?;
+            writer::write(&base, path, text)?;
             // The file is written; a closed stdout only loses this line.
             let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
         }
@@ -418,7 +425,10 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         }
     }
     drop(out);
-    let changes: Vec<Change> = planned.iter().map(|(p, t)| writer::change(p, t)).collect();
+    let changes: Vec<Change> = planned
+        .iter()
+        .map(|(p, t)| writer::change(&base, p, t))
+        .collect();
     let converted = items
         .iter()
         .filter(|i| matches!(i.outcome, Outcome::Converted(_)))
@@ -442,7 +452,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
                     failed += 1;
                 }
                 _ => {
-                    writer::write_atomic(path, text)?;
+                    writer::write(&base, path, text)?;
                     let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
                 }
             }

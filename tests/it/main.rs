@@ -8,3 +8,4 @@ mod limits;
 mod quoting;
 mod remote;
 mod variants;
+mod writing;
