@@ -196,9 +196,28 @@ fn reads_reach_the_repository_but_never_leave_it() {
 // ---------------------------------------------------------------------------------------
 // The binary
 
-/// The binary with a clean environment: no token, proxy or base URL from the caller's.
+/// Address space each run may use: whatever a server sends, the client stays small.
+const MEMORY_BYTES: u64 = 128 * 1024 * 1024;
+
+/// The binary with a clean environment (no token, proxy or base URL from the caller's) and
+/// its address space capped at [`MEMORY_BYTES`].
 fn cg(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("convert-guide").expect("binary built");
+    use std::os::unix::process::CommandExt;
+    let mut std_cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("convert-guide"));
+    // SAFETY: setrlimit is async-signal-safe and touches only the child being started.
+    unsafe {
+        std_cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_BYTES as libc::rlim_t,
+                rlim_max: MEMORY_BYTES as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut cmd = Command::from_std(std_cmd);
     cmd.current_dir(cwd);
     for var in [
         "GITHUB_TOKEN",
@@ -384,6 +403,86 @@ fn a_redirect_to_another_host_drops_the_token() {
         .filter(|r| r.target.starts_with("/repos/"))
         .collect();
     assert!(!api.is_empty() && api.iter().all(|r| r.header("authorization").is_some()));
+}
+
+/// Whatever the redirect status, a hop to another host carries no token.
+#[test]
+fn no_redirect_status_carries_the_token_to_another_host() {
+    for status in [302, 303, 307, 308] {
+        let elsewhere = Server::start();
+        let server = Server::start_with(Some(elsewhere.base()));
+        let (out, cache) = (tmp(), tmp());
+        let url = format!(
+            "https://github.com/moved-{status}/llm-d/tree/main/guides/inference-scheduling"
+        );
+        let result = run(&server.base(), &url, out.path(), cache.path(), &["-q"])
+            .env("GITHUB_TOKEN", TOKEN)
+            .output()
+            .expect("run");
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{status}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let followed = elsewhere.requests();
+        assert!(!followed.is_empty(), "{status}: not followed");
+        for r in &followed {
+            assert!(
+                r.headers.iter().all(|(_, v)| !v.contains(TOKEN)),
+                "{status}: the token reached another host: {r:#?}"
+            );
+        }
+    }
+}
+
+/// Servers that misbehave on purpose: each is cut off within the time and memory bounds
+/// (the `fails` helper checks under 3 s; `cg` caps the address space at 128 MiB).
+#[test]
+fn hostile_servers_are_cut_off_in_bounded_time_and_memory() {
+    let server = Server::start();
+    let base = server.base();
+    // Slowloris: headers (or a body) dripping one byte at a time never end; the total
+    // timeout does.
+    for path in ["slowloris", "slowbody"] {
+        let started = Instant::now();
+        fails(
+            &base,
+            &format!("{base}/{path}/values.yaml"),
+            &["--timeout", "1"],
+            7,
+            &["timed out waiting for 127.0.0.1:", "raise --timeout"],
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{path}: {:?}",
+            started.elapsed()
+        );
+    }
+    // An endless chunked body stops at the file cap.
+    fails(
+        &base,
+        &format!("{base}/endless/values.yaml"),
+        &[],
+        4,
+        &["more than 4194304 bytes"],
+    );
+    // A gzip bomb is never inflated: no gzip support is compiled in and none is asked for,
+    // so the compressed bytes are what they are (not text).
+    fails(
+        &base,
+        &format!("{base}/gzip-bomb/values.yaml"),
+        &[],
+        4,
+        &["not UTF-8"],
+    );
+    for r in server.requests() {
+        assert!(
+            r.header("accept-encoding")
+                .is_none_or(|v| !v.contains("gzip")),
+            "{r:#?}"
+        );
+    }
 }
 
 #[test]

@@ -3,13 +3,14 @@
 //! (`/O/R/SHA/PATH`), plus endpoints that misbehave. Every request is logged with its headers.
 //!
 //! Hand-written on `std::net`: one thread per connection, `Connection: close`, and every
-//! handler ends by itself (the slow one after 5 s).
+//! handler ends by itself (the slow ones after at most 20 s, the endless ones when the
+//! client hangs up or after 1 GiB).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::common;
 
@@ -56,6 +57,31 @@ enum Body {
     Declared(u64),
     /// Nothing for this long, then a small valid body.
     Late(Duration),
+    /// Slowloris: the status line and headers one byte at a time, this far apart.
+    DripHead(Duration),
+    /// A declared body of 1000 bytes sent one byte at a time, this far apart.
+    DripContent(Duration),
+    /// A chunked body that never ends.
+    EndlessChunked,
+    /// A gzip bomb: these compressed bytes, sent with `Content-Encoding: gzip`.
+    Gzip(&'static [u8]),
+}
+
+/// Most a drip lasts, so every handler ends by itself.
+const DRIP_FOR: Duration = Duration::from_secs(20);
+
+/// 64 MiB of zeros, gzipped (about 64 KB): sixteen times the file cap once inflated.
+pub fn gzip_bomb() -> &'static [u8] {
+    static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
+    BOMB.get_or_init(|| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("head -c 67108864 /dev/zero | gzip -c -9")
+            .output()
+            .expect("gzip (Debian's gzip package) builds the bomb");
+        assert!(out.status.success() && out.stdout.len() < 200_000);
+        out.stdout
+    })
 }
 
 impl Server {
@@ -170,6 +196,50 @@ fn write_reply(stream: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             let head = format!("{head}Content-Length: {}\r\n\r\n{body}", body.len());
             stream.write_all(head.as_bytes())
         }
+        Body::DripHead(delay) => {
+            let started = Instant::now();
+            // Headers without end: `X-Pad-N: ...` lines, one byte at a time.
+            let endless = (0..).flat_map(|n| format!("X-Pad-{n}: a\r\n").into_bytes());
+            for b in head.into_bytes().into_iter().chain(endless) {
+                if started.elapsed() > DRIP_FOR {
+                    break;
+                }
+                stream.write_all(&[b])?;
+                std::thread::sleep(delay);
+            }
+            Ok(())
+        }
+        Body::DripContent(delay) => {
+            let started = Instant::now();
+            stream.write_all(format!("{head}Content-Length: 1000\r\n\r\n").as_bytes())?;
+            for _ in 0..1000 {
+                if started.elapsed() > DRIP_FOR {
+                    break;
+                }
+                stream.write_all(b"a")?;
+                std::thread::sleep(delay);
+            }
+            Ok(())
+        }
+        Body::EndlessChunked => {
+            stream.write_all(format!("{head}Transfer-Encoding: chunked\r\n\r\n").as_bytes())?;
+            let data = "key: value\n".repeat(6000);
+            let chunk = format!("{:x}\r\n{data}\r\n", data.len());
+            let mut sent = 0usize;
+            while sent < 1 << 30 {
+                stream.write_all(chunk.as_bytes())?;
+                sent += data.len();
+            }
+            Ok(())
+        }
+        Body::Gzip(bytes) => {
+            head.push_str(&format!(
+                "Content-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+                bytes.len()
+            ));
+            stream.write_all(head.as_bytes())?;
+            stream.write_all(bytes)
+        }
     }
 }
 
@@ -217,9 +287,13 @@ fn route(target: &str, moved_to: Option<&str>) -> Reply {
             body: Body::Bytes(br#"{"message": "API rate limit exceeded"}"#.to_vec()),
         },
         ["repos", "broken", ..] | ["broken", ..] => json(500, r#"{"message": "boom"}"#.into()),
-        ["repos", "moved", _, rest @ ..] => match moved_to {
+        ["repos", owner, _, rest @ ..] if owner.starts_with("moved") => match moved_to {
+            // `moved` answers 301, `moved-307` 307, and so on.
             Some(to) => Reply {
-                status: 301,
+                status: owner
+                    .strip_prefix("moved-")
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(301),
                 headers: vec![(
                     "Location".into(),
                     format!("{to}/repos/llm-d/llm-d/{}?{query}", rest.join("/")),
@@ -232,6 +306,26 @@ fn route(target: &str, moved_to: Option<&str>) -> Reply {
             status: 302,
             headers: vec![("Location".into(), path.to_string())],
             body: Body::Bytes(Vec::new()),
+        },
+        ["slowloris", ..] => Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: Body::DripHead(Duration::from_millis(50)),
+        },
+        ["slowbody", ..] => Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: Body::DripContent(Duration::from_millis(50)),
+        },
+        ["endless", ..] => Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: Body::EndlessChunked,
+        },
+        ["gzip-bomb", ..] => Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: Body::Gzip(gzip_bomb()),
         },
         ["huge", ..] => Reply {
             status: 200,
@@ -259,7 +353,11 @@ fn route(target: &str, moved_to: Option<&str>) -> Reply {
             contents(rest)
         }
         // Raw files of `moved` are the same repository (only its API requests move).
-        ["llm-d" | "moved", "llm-d", sha, rest @ ..] if *sha == SHA => raw_file(rest),
+        [owner, "llm-d", sha, rest @ ..]
+            if *sha == SHA && (*owner == "llm-d" || owner.starts_with("moved")) =>
+        {
+            raw_file(rest)
+        }
         _ => not_found(),
     }
 }
