@@ -279,6 +279,22 @@ fn slice_lines<'t>(text: &'t str, starts: &[usize], first: usize, last: usize) -
         .collect()
 }
 
+/// True when `s`, written unquoted after `key: ` or `- `, is read back as the same scalar.
+pub fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    !"[]{},#&*!|>'\"%@`".contains(first)
+        && !s.starts_with("- ")
+        && !s.starts_with("? ")
+        && !s.starts_with(": ")
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with([':', ' ', '\t'])
+        && !s.starts_with([' ', '\t'])
+        && !s.chars().any(|c| c.is_control())
+}
+
 /// A YAML double-quoted scalar that reads back as exactly `s`: quotes, backslashes, line
 /// breaks, control characters and byte-order marks escaped.
 pub fn double_quoted(s: &str) -> String {

@@ -503,27 +503,11 @@ pub(crate) fn section_name(s: Section) -> &'static str {
 /// A value: unquoted when it was read unquoted and still reads back the same on one line
 /// (so `true` stays a boolean and `500,1000` stays as written), else double-quoted.
 fn scalar(value: &str, plain: bool) -> String {
-    if plain && plain_ok(value) {
+    if plain && crate::yaml::plain_ok(value) {
         value.to_string()
     } else {
         quote(value)
     }
-}
-
-/// True when `s`, written unquoted after `key: ` or `- `, is read back as the same scalar.
-fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    !"[]{},#&*!|>'\"%@`".contains(first)
-        && !s.starts_with("- ")
-        && !s.starts_with("? ")
-        && !s.starts_with(": ")
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.ends_with([':', ' ', '\t'])
-        && !s.starts_with([' ', '\t'])
-        && !s.chars().any(|c| c.is_control())
 }
 
 /// A YAML double-quoted scalar.
