@@ -57,3 +57,12 @@ fn whole_corpus_from_disk() -> usize {
 fn builtin_defaults() -> Bench {
     Bench::builtin()
 }
+
+/// `--all` over the corpus guides root: every guide and every variant.
+#[divan::bench]
+fn all_guides_all_variants() -> usize {
+    let bench = Bench::builtin();
+    convert_guide::convert::convert_tree(&corpus(), &bench, &Request::default())
+        .map(|items| items.len())
+        .unwrap_or(0)
+}

@@ -26,6 +26,9 @@ pub enum CatalogOrigin {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     harnesses: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// (harness, profile) -> key -> the template's value, for keys that appear once with a
+    /// scalar value. Only known when read from a checkout.
+    values: BTreeMap<(String, String), BTreeMap<String, String>>,
     origin: CatalogOrigin,
 }
 
@@ -57,6 +60,7 @@ impl Catalog {
         }
         Catalog {
             harnesses,
+            values: BTreeMap::new(),
             origin: CatalogOrigin::Builtin,
         }
     }
@@ -65,6 +69,7 @@ impl Catalog {
     pub fn from_checkout(bench_dir: &Path) -> Result<Catalog> {
         let root = bench_dir.join("workload").join("profiles");
         let mut harnesses: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        let mut values = BTreeMap::new();
         for entry in read_dir_sorted(&root)? {
             if !entry.is_dir() {
                 continue;
@@ -87,8 +92,12 @@ impl Catalog {
                     path: file.clone(),
                     source,
                 })?;
-                let keys = template_keys(&String::from_utf8_lossy(&bytes));
-                profiles.insert(format!("{stem}.yaml"), keys);
+                let text = String::from_utf8_lossy(&bytes);
+                values.insert(
+                    (harness.to_string(), format!("{stem}.yaml")),
+                    template_values(&text),
+                );
+                profiles.insert(format!("{stem}.yaml"), template_keys(&text));
             }
             if !profiles.is_empty() {
                 harnesses.insert(harness.to_string(), profiles);
@@ -102,6 +111,7 @@ impl Catalog {
         }
         Ok(Catalog {
             harnesses,
+            values,
             origin: CatalogOrigin::Checkout(bench_dir.to_path_buf()),
         })
     }
@@ -155,6 +165,17 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// The value the profile template gives `key`, when the catalog was read from a checkout
+    /// and the key appears once in the template with a scalar value (`question_len: 256`).
+    pub fn workload_value(&self, harness: &str, profile: &str, key: &str) -> Option<&str> {
+        self.values
+            .get(&(harness.to_string(), profile_file_name(profile)))
+            .and_then(|v| v.get(key))
+            .map(String::as_str)
+    }
+}
+
 /// `name`, `name.yaml` or `name.yaml.in` -> `name.yaml`.
 fn profile_file_name(profile: &str) -> String {
     let stem = profile
@@ -182,30 +203,58 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
 /// is made of letters, digits, `_`, `-` and `.`. Values, comments and anything else are ignored.
 pub fn template_keys(text: &str) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let mut rest = line.trim_start();
-        while let Some(after) = rest.strip_prefix("- ") {
-            rest = after.trim_start();
-        }
-        let end = rest
-            .char_indices()
-            .find(|&(_, c)| !is_key_char(c))
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        let (key, tail) = rest.split_at(end);
-        let Some(after_colon) = tail.strip_prefix(':') else {
-            continue;
-        };
-        let key_ok = key
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        let value_ok = after_colon.chars().next().is_none_or(char::is_whitespace);
-        if key_ok && value_ok && !keys.iter().any(|k| k == key) {
+    for (key, _) in text.lines().filter_map(key_of) {
+        if !keys.iter().any(|k| k == key) {
             keys.push(key.to_string());
         }
     }
     keys
+}
+
+/// Keys of a template that appear exactly once, with a one-line scalar value (quotes and
+/// trailing comments removed): what a run factor replaces, when it is unambiguous.
+pub fn template_values(text: &str) -> BTreeMap<String, String> {
+    let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (key, after_colon) in text.lines().filter_map(key_of) {
+        let value = match after_colon.find(" #") {
+            Some(i) => &after_colon[..i],
+            None => after_colon,
+        }
+        .trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(value);
+        let scalar = (!value.is_empty()).then(|| value.to_string());
+        seen.entry(key.to_string())
+            .and_modify(|v| *v = None)
+            .or_insert(scalar);
+    }
+    seen.into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+}
+
+/// `KEY: rest` of a template line (after any `- ` list markers), when KEY starts with a
+/// letter, digit or `_` and the colon is followed by a blank or the end of the line.
+fn key_of(line: &str) -> Option<(&str, &str)> {
+    let mut rest = line.trim_start();
+    while let Some(after) = rest.strip_prefix("- ") {
+        rest = after.trim_start();
+    }
+    let end = rest
+        .char_indices()
+        .find(|&(_, c)| !is_key_char(c))
+        .map_or(rest.len(), |(i, _)| i);
+    let (key, tail) = rest.split_at(end);
+    let after_colon = tail.strip_prefix(':')?;
+    let key_ok = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let value_ok = after_colon.chars().next().is_none_or(char::is_whitespace);
+    (key_ok && value_ok).then_some((key, after_colon))
 }
 
 fn is_key_char(c: char) -> bool {
@@ -349,6 +398,33 @@ mod tests {
         assert!(
             !keys.iter().any(|k| k.starts_with('#')),
             "comments are not keys: {keys:?}"
+        );
+    }
+
+    #[test]
+    fn template_values_of_unique_scalar_keys() {
+        let cat = corpus();
+        let v = |k: &str| cat.workload_value("inference-perf", "shared_prefix_synthetic", k);
+        assert_eq!(v("question_len"), Some("256"));
+        assert_eq!(v("system_prompt_len"), Some("2048"));
+        assert_eq!(v("streaming"), Some("true"));
+        assert_eq!(v("rate"), None, "appears in every stage");
+        assert_eq!(v("shared_prefix"), None, "a mapping");
+        assert_eq!(
+            cat.workload_value(
+                "vllm-benchmark",
+                "random_concurrent.yaml",
+                "percentile-metrics"
+            ),
+            Some("ttft,tpot,itl,e2el")
+        );
+        assert_eq!(
+            Catalog::builtin().workload_value(
+                "inference-perf",
+                "shared_prefix_synthetic",
+                "question_len"
+            ),
+            None
         );
     }
 

@@ -58,6 +58,8 @@ pub struct Request {
     pub name: Option<String>,
     /// The helmfile environment to convert (default: `default`).
     pub variant: Option<String>,
+    /// How the experiment's treatments are chosen (default: full factorial).
+    pub design: experiment::Design,
 }
 
 /// llm-d-benchmark as seen from here: its defaults, harnesses, presets.
@@ -200,6 +202,17 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         ));
     }
     add_workload(&mut scenario, &harness, &profile, &name, workload_note);
+    // The guide's own values, read before swept variables are forced in: the center of a
+    // one-factor-at-a-time design, marked in the experiment.
+    let centers = experiment::design::centers(
+        &experiment,
+        &scenario,
+        &bench.defaults,
+        &bench.catalog,
+        &harness,
+        &profile,
+    );
+    let (experiment, design_notes) = experiment.apply(&req.design, centers)?;
     for var in &force {
         if scenario.export(var).is_none() {
             let value = default_text(&bench.defaults, var);
@@ -214,7 +227,18 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     let scenario_text = render::scenario(&scenario);
     check_sweepable(&scenario_text, &force)?;
     let experiment_text = (!experiment.is_empty()).then(|| experiment.render());
-    let warnings = scenario.warnings.clone();
+    let mut warnings = scenario.warnings.clone();
+    if let Some(text) = &experiment_text {
+        // A generated experiment passes the validator, or nothing is written.
+        warnings.extend(design_notes);
+        warnings.extend(experiment::check_generated(
+            &name,
+            text,
+            &scenario_text,
+            &bench.defaults,
+            &bench.catalog,
+        )?);
+    }
     Ok(Conversion {
         name,
         scenario,

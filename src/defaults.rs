@@ -52,6 +52,8 @@ pub enum DefaultsOrigin {
 pub struct Defaults {
     origin: DefaultsOrigin,
     values: BTreeMap<String, DefaultValue>,
+    /// Variable -> the `LLMDBENCH_*` variables its default expression refers to.
+    refers_to: BTreeMap<String, Vec<String>>,
 }
 
 impl Defaults {
@@ -82,6 +84,7 @@ impl Defaults {
         }
         Defaults {
             origin: DefaultsOrigin::Builtin,
+            refers_to: references(&exprs),
             values: resolve(exprs),
         }
     }
@@ -106,6 +109,7 @@ impl Defaults {
         }
         Ok(Defaults {
             origin: DefaultsOrigin::EnvSh(path.to_path_buf()),
+            refers_to: references(&exprs),
             values: resolve(exprs),
         })
     }
@@ -166,6 +170,17 @@ impl Defaults {
         self.values.keys().map(String::as_str)
     }
 
+    /// Variables whose default setup/env.sh computes from `name` (`X=${X:-$NAME}`), sorted.
+    /// env.sh computes them before it sources the scenario, so a scenario (or e2e.sh) that
+    /// sets `name` does not change them.
+    pub fn derived_from(&self, name: &str) -> Vec<&str> {
+        self.refers_to
+            .iter()
+            .filter(|(_, refs)| refs.iter().any(|r| r == name))
+            .map(|(v, _)| v.as_str())
+            .collect()
+    }
+
     /// True when `value` equals the default of `name` (Value only; Dynamic never equals).
     pub fn is_default(&self, name: &str, value: &str) -> bool {
         matches!(self.values.get(name), Some(DefaultValue::Value(v)) if v == value)
@@ -211,6 +226,34 @@ enum Part {
     },
     /// Only known at run time: `$(...)`, backticks, `$1`, `${#X}`, `~`, ...
     Dyn,
+}
+
+/// The `LLMDBENCH_*` variables each default expression refers to (its own name excluded).
+fn references(exprs: &[Expr]) -> BTreeMap<String, Vec<String>> {
+    fn walk(parts: &[Part], out: &mut Vec<String>) {
+        for part in parts {
+            match part {
+                Part::Var(name) => out.push(name.clone()),
+                Part::Default { name, word, .. } | Part::Alt { name, word, .. } => {
+                    out.push(name.clone());
+                    walk(word, out);
+                }
+                Part::Lit(_) | Part::Dyn => {}
+            }
+        }
+    }
+    let mut map = BTreeMap::new();
+    for expr in exprs {
+        let mut refs = Vec::new();
+        walk(&expr.parts, &mut refs);
+        refs.retain(|r| r.starts_with("LLMDBENCH_") && *r != expr.name);
+        refs.sort();
+        refs.dedup();
+        if !refs.is_empty() {
+            map.entry(expr.name.clone()).or_insert(refs);
+        }
+    }
+    map
 }
 
 /// Resolve in file order: a reference sees only the variables assigned before it.
@@ -941,6 +984,36 @@ mod tests {
                 .starts_with("env.sh:1:20: unterminated double quote\n"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn derived_defaults_name_their_sources() {
+        let d = Defaults::builtin();
+        assert_eq!(
+            d.derived_from("LLMDBENCH_VLLM_COMMON_REPLICAS"),
+            [
+                "LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS",
+                "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_REPLICAS"
+            ]
+        );
+        assert!(
+            d.derived_from("LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL")
+                .contains(&"LLMDBENCH_VLLM_MODELSERVICE_DECODE_ACCELERATOR_MEM_UTIL")
+        );
+        assert!(
+            d.derived_from("LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS")
+                .is_empty()
+        );
+        let text = "export LLMDBENCH_A=${LLMDBENCH_A:-1}\n\
+                    export LLMDBENCH_B=${LLMDBENCH_B:-${LLMDBENCH_A}-x}\n\
+                    export LLMDBENCH_C=\"${LLMDBENCH_C:-$(f $LLMDBENCH_A)}\"\n\
+                    export LLMDBENCH_D=${LLMDBENCH_D:-${LLMDBENCH_E:-$LLMDBENCH_A}}\n";
+        let d = Defaults::parse_env_sh(Path::new("env.sh"), text).unwrap();
+        assert_eq!(
+            d.derived_from("LLMDBENCH_A"),
+            ["LLMDBENCH_B", "LLMDBENCH_D"]
+        );
+        assert_eq!(d.derived_from("LLMDBENCH_E"), ["LLMDBENCH_D"]);
     }
 
     #[test]

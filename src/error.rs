@@ -20,6 +20,8 @@ pub mod exit {
     /// Network: a remote guide could not be fetched (DNS, connection, timeout, HTTP 5xx,
     /// rate limit, redirect loop), or `--offline` and it is not cached.
     pub const NETWORK: i32 = 7;
+    /// `check-experiment` found errors in the experiment.
+    pub const CHECK_FAILED: i32 = 8;
     /// `--all`: some guide variants failed (the others were converted and written).
     pub const SOME_FAILED: i32 = 9;
 }
@@ -90,6 +92,9 @@ pub enum Error {
         message: String,
         hint: String,
     },
+    /// `check-experiment` found errors (they were printed; this is the summary).
+    #[error("{0}")]
+    CheckFailed(String),
 }
 
 impl Error {
@@ -105,6 +110,7 @@ impl Error {
             Error::Write { .. } => exit::WRITE_FAILED,
             Error::NotConfirmed(_) => exit::NOT_CONFIRMED,
             Error::Batch(_) => exit::SOME_FAILED,
+            Error::CheckFailed(_) => exit::CHECK_FAILED,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The seed's command words after the source: `with <harness> <profile>` and
-//! `varying <parameter> from <start> to <end> [by <step>]` or `varying <parameter> over <list>`,
-//! in any order and number, optionally joined by `and`.
+//! `varying <parameter> from <start> to <end> [by <step> | doubling]` or
+//! `varying <parameter> over <list>`, in any order and number, optionally joined by `and`.
 
 use crate::error::{Error, Result};
 use crate::experiment::Variation;
@@ -12,7 +12,7 @@ pub struct Clauses {
     pub variations: Vec<Variation>,
 }
 
-const USAGE: &str = "expected `with <harness> <profile>` or `varying <parameter> from <start> to <end> [by <step>]` or `varying <parameter> over <v1,v2,...>`";
+const USAGE: &str = "expected `with <harness> <profile>` or `varying <parameter> from <start> to <end> [by <step> | doubling]` or `varying <parameter> over <v1,v2,...>`";
 
 pub fn parse(words: &[String]) -> Result<Clauses> {
     let mut c = Clauses::default();
@@ -44,6 +44,10 @@ pub fn parse(words: &[String]) -> Result<Clauses> {
                             )));
                         }
                         let to = w.next().ok_or_else(|| missing("to", "an end value"))?;
+                        if w.next_if_eq(&"doubling").is_some() {
+                            c.variations.push(Variation::doubling(param, from, to)?);
+                            continue;
+                        }
                         let step = if w.next_if_eq(&"by").is_some() {
                             Some(w.next().ok_or_else(|| missing("by", "a step"))?)
                         } else {
@@ -103,6 +107,46 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.variations.len(), 3);
         assert_eq!(c.variations[2].levels, vec!["0.80", "0.85", "0.90"]);
+    }
+
+    #[test]
+    fn each_varying_form() {
+        let levels = |s: &str| -> Vec<String> {
+            let c = parse(&words(s)).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(c.variations.len(), 1, "{s}");
+            c.variations[0].levels.clone()
+        };
+        assert_eq!(
+            levels("varying decode_replicas from 1 to 4"),
+            ["1", "2", "3", "4"]
+        );
+        assert_eq!(
+            levels("varying max_model_len from 4096 to 16384 by 4096"),
+            ["4096", "8192", "12288", "16384"]
+        );
+        assert_eq!(
+            levels("varying gpu_memory_utilization from 0.80 to 0.95 by 0.05"),
+            ["0.80", "0.85", "0.90", "0.95"]
+        );
+        assert_eq!(
+            levels("varying max_num_seqs from 16 to 256 doubling"),
+            ["16", "32", "64", "128", "256"]
+        );
+        assert_eq!(
+            levels("varying decode_replicas over 1,2,4"),
+            ["1", "2", "4"]
+        );
+        assert_eq!(levels("varying decode_replicas in 1,2,4"), ["1", "2", "4"]);
+        let c = parse(&words(
+            "varying a from 1 to 4 doubling and varying b over x,y varying c from 2 to 1",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let all: Vec<String> = c.variations.iter().map(|v| v.levels.join(",")).collect();
+        assert_eq!(all, ["1,2,4", "x,y", "2,1"]);
+        let err = parse(&words("varying a from 4 to 1 doubling"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("counts up"), "{err}");
     }
 
     #[test]

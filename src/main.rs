@@ -8,7 +8,9 @@ use std::time::Duration;
 use clap::Parser;
 use convert_guide::convert::{self, Conversion, Outcome, Request};
 use convert_guide::error::Error;
-use convert_guide::experiment::Variation;
+use convert_guide::experiment::check::{self, Severity};
+use convert_guide::experiment::scenario_text::ScenarioText;
+use convert_guide::experiment::{Design, TreatmentList, Variation};
 use convert_guide::helmfile::Chart;
 use convert_guide::remote::{self, RemoteOptions};
 use convert_guide::writer::{self, Change};
@@ -25,16 +27,27 @@ Examples:
   convert-guide guides/inference-scheduling --list-variants
   convert-guide guides/inference-scheduling --variant xpu        (writes inference-scheduling.xpu.sh)
   convert-guide guides --all --yes                               (every guide and variant)
+  convert-guide guides/x varying max_num_seqs from 16 to 256 doubling varying decode_replicas over 1,2,4 --design ofat
+  convert-guide guides/x varying decode_replicas over 1,2,4 varying max_model_len over 8192,16384 --treatments mine.txt
+  convert-guide check-experiment experiments/x.yaml --scenario scenarios/guides/x.sh
 
 Words after the source (combine freely):
   with <harness> [<profile>]                      load generator and workload profile
   varying <param> from <start> to <end> [by <s>]  a swept factor (integers step 1 by default)
+  varying <param> from <start> to <end> doubling  a swept factor: start, 2 x start, ... up to end
   varying <param> over <v1,v2,...>                a swept factor with listed levels
 
 Parameters: friendly names (decode_replicas, prefill_replicas, decode_tensor_parallelism,
 max_model_len, block_size, gpu_memory_utilization, gaie_plugins, ...) and LLMDBENCH_* variables
 are setup factors; keys of the workload profile (question_len, output_len, num_groups,
 max-concurrency, num-prompts, rate, ...) are run factors.
+
+Designs (--design): full (default; every combination), ofat (one factor at a time: a center
+treatment at the guide's own values, then each other level of one factor at a time), list
+(--treatments FILE: one treatment a line, `[name:] v1,v2,...` in the order the factors were
+given, NA where a factor does not apply). The treatment count is shown before writing; above
+--max-treatments (default 50) the question says so, and --yes refuses (exit 5) unless
+--max-treatments is raised (0: no limit).
 
 Exit codes:
   0  files written, or shown with --dry-run
@@ -44,6 +57,7 @@ Exit codes:
   5  nothing written: not confirmed, no terminal to ask on, or a file exists (use --force)
   6  writing failed
   7  network: the guide could not be fetched (or, with --offline, is not cached)
+  8  check-experiment found errors (the findings are printed, one `file:line: error: ...` a line)
   9  --all: some guide variants failed (the others were converted and written)";
 
 /// Turn an llm-d guide into an llm-d-benchmark scenario (and, with variations, an experiment).
@@ -137,6 +151,18 @@ struct Cli {
     /// Seconds one request may take, body included (connecting: at most 10).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     timeout: f64,
+
+    /// How treatments are chosen: full (every combination), ofat (one factor at a time around the guide's values), list (with --treatments).
+    #[arg(long, value_name = "DESIGN")]
+    design: Option<String>,
+
+    /// The treatments to run, one a line: `[name:] v1,v2,...` in the order the factors were given (implies --design list).
+    #[arg(long, value_name = "FILE")]
+    treatments: Option<PathBuf>,
+
+    /// Ask (or, with --yes, refuse) when the experiment has more treatments than this; 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    max_treatments: usize,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -223,6 +249,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         planned.push((experiment_path, text.clone()));
     }
     report(cli, &conversion)?;
+    let count = conversion
+        .experiment_text
+        .as_ref()
+        .map_or(0, |_| conversion.experiment.treatment_count());
+    let big = cli.max_treatments != 0 && count > cli.max_treatments;
     let changes: Vec<Change> = planned
         .iter()
         .map(|(p, t)| writer::change(&base, p, t))
@@ -237,6 +268,12 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
     if cli.dry_run {
         if !cli.quiet {
+            if big {
+                eprintln!(
+                    "experiment: {count} treatments is more than --max-treatments {}: writing would ask first",
+                    cli.max_treatments
+                );
+            }
             eprintln!("dry run: nothing written");
         }
         return Ok(());
@@ -258,7 +295,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         .map(|((p, _), _)| p.as_path())
         .collect();
     if !cli.yes {
-        confirm()?;
+        confirm(big.then_some((count, cli.max_treatments)))?;
+    } else if big {
+        return Err(Error::NotConfirmed(format!(
+            "the experiment has {count} treatments, more than --max-treatments {}: nothing written\n  hint: pass --max-treatments {count} (or 0 for no limit) to write it",
+            cli.max_treatments
+        ))
+        .into());
     } else if !overwrites.is_empty() && !cli.force {
         let list: Vec<String> = overwrites.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::NotConfirmed(format!(
@@ -286,8 +329,60 @@ fn shown(text: &str) -> String {
         .join("\n")
 }
 
-fn check_experiment(_args: &CheckExperiment) -> Result<(), Failure> {
-    Err(Error::Usage("check-experiment is not available yet".into()).into())
+/// `check-experiment FILE [--scenario S] [--bench-dir D]`: the findings on stdout, one a
+/// line, then a summary; exit 8 when there are errors.
+fn check_experiment(args: &CheckExperiment) -> Result<(), Failure> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Read {
+        path: PathBuf::from("."),
+        source,
+    })?;
+    let bench = convert::Bench::locate(args.bench_dir.as_deref(), &cwd)?;
+    let read = |path: &Path| -> Result<String, Error> {
+        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => Error::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        String::from_utf8(bytes).map_err(|_| Error::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("not UTF-8 text"),
+        })
+    };
+    let text = read(&args.file)?;
+    let scenario_text = args.scenario.as_deref().map(read).transpose()?;
+    let file_name = args.file.display().to_string();
+    let scenario_name = args
+        .scenario
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let ctx = check::Context {
+        defaults: &bench.defaults,
+        catalog: &bench.catalog,
+        scenario: scenario_text
+            .as_deref()
+            .map(|t| ScenarioText::new(&scenario_name, t)),
+    };
+    let report = check::check(&file_name, &text, &ctx);
+    let mut out = std::io::stdout().lock();
+    for f in &report.findings {
+        writeln!(out, "{f}")?;
+    }
+    writeln!(out, "{}", report.summary())?;
+    out.flush()?;
+    let errors = report.count(Severity::Error);
+    if errors > 0 {
+        return Err(Error::CheckFailed(format!(
+            "{file_name}: {errors} error{}: e2e.sh would not run this experiment as designed",
+            if errors == 1 { "" } else { "s" }
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
@@ -299,7 +394,19 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
     for spec in &cli.vary {
         variations.push(Variation::parse_flag(spec)?);
     }
+    let treatments = match &cli.treatments {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Some(TreatmentList::parse(&path.display().to_string(), &text)?)
+        }
+        None => None,
+    };
+    let design = Design::from_args(cli.design.as_deref(), treatments)?;
     Ok(Request {
+        design,
         input: cli.source.clone().unwrap_or_default(),
         remote: remote_options(cli)?,
         bench_dir: cli.bench_dir.clone(),
@@ -438,8 +545,26 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         items.len() - converted - failed
     );
     if !cli.dry_run && changes.iter().any(|c| *c != Change::Unchanged) {
+        // The largest experiment decides whether the treatment count needs confirming.
+        let most = items
+            .iter()
+            .filter_map(|i| match &i.outcome {
+                Outcome::Converted(c) if c.experiment_text.is_some() => {
+                    Some(c.experiment.treatment_count())
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let big = cli.max_treatments != 0 && most > cli.max_treatments;
         if !cli.yes {
-            confirm()?;
+            confirm(big.then_some((most, cli.max_treatments)))?;
+        } else if big {
+            return Err(Error::NotConfirmed(format!(
+                "an experiment has {most} treatments, more than --max-treatments {}: nothing written\n  hint: pass --max-treatments {most} (or 0 for no limit) to write it",
+                cli.max_treatments
+            ))
+            .into());
         }
         for ((path, text), change) in planned.iter().zip(&changes) {
             match change {
@@ -508,11 +633,7 @@ fn report(cli: &Cli, c: &Conversion) -> Result<(), Failure> {
         if c.experiment_text.is_none() {
             writeln!(err, "no variations given: no experiment file")?;
         } else {
-            writeln!(
-                err,
-                "experiment: {} treatments",
-                c.experiment.treatment_count()
-            )?;
+            writeln!(err, "experiment: {}", c.experiment.describe_count())?;
         }
     }
     Ok(())
@@ -537,14 +658,20 @@ fn show(c: &Conversion, planned: &[(PathBuf, String)], changes: &[Change]) -> st
     Ok(())
 }
 
-/// Ask on the terminal; without one, refuse (scripts pass --yes).
-fn confirm() -> Result<(), Failure> {
+/// Ask on the terminal; without one, refuse (scripts pass --yes). `big`: the treatment
+/// count and the limit it exceeds, said in the question.
+fn confirm(big: Option<(usize, usize)>) -> Result<(), Failure> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(Error::NotConfirmed(
             "standard input is not a terminal, so nobody can confirm: nothing written\n  hint: pass --yes to write, or --dry-run to only show".into(),
         )
         .into());
+    }
+    if let Some((count, limit)) = big {
+        eprintln!(
+            "The experiment has {count} treatments (more than --max-treatments {limit}); each setup treatment is a stand-up."
+        );
     }
     eprint!("Would you like me to write these files? (yes/no) ");
     let mut answer = String::new();

@@ -4,12 +4,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::emit::{emit, emit_entry, emit_item, safe_plain};
+use super::emit::{emit, emit_entry, emit_item};
 use super::rules::{BENCH_ENV, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
 use super::vllm::{one_line, parse_args, script_line, sh_word};
 use super::{Fate, Item, Mapper, refusal};
 use crate::error::is_deceptive;
 use crate::scenario::Value;
+use crate::yaml::plain_ok;
 
 /// Why a command word or script with control or bidirectional characters is left out.
 const DECEPTIVE_COMMAND: &str = "not expressible: control or bidirectional characters cannot go on the command line (they would show other than they run)";
@@ -535,7 +536,7 @@ impl<'a> Mapper<'a> {
                     if let Some(text) = size
                         .value
                         .as_str()
-                        .filter(|t| sh_word(t) == *t && safe_plain(t))
+                        .filter(|t| sh_word(t) == *t && plain_ok(t))
                         .map(str::to_string)
                     {
                         self.set(&shm_var, Value::Text(text), &[item], None);

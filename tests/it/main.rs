@@ -4,6 +4,7 @@ mod bash;
 mod cli;
 mod common;
 mod corpus;
+mod experiments;
 mod limits;
 mod quoting;
 mod remote;

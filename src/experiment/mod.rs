@@ -1,214 +1,28 @@
-//! Experiments: variations become setup/run factors, levels and full-factorial treatments.
+//! Experiments: variations become setup/run factors, levels and treatments.
 //!
 //! A [`Variation`] is what the user asked for (`decode_replicas=1..4`, `varying question_len
 //! over 100,300`). [`resolve`] turns it into a [`Factor`]: a setup factor is an `LLMDBENCH_*`
 //! variable that e2e.sh exports per stand-up; a run factor is a key of the workload profile.
-//! [`Experiment::render`] writes the file e2e.sh reads with `--experiments`.
+//! A [`Design`] chooses the treatments (full factorial, one factor at a time around the
+//! guide's values, or a list the user gives). [`Experiment::render`] writes the file e2e.sh
+//! reads with `--experiments`, through the file [`model`]; [`check`] validates any
+//! experiment file, generated or hand-written.
 
+pub mod check;
+pub mod design;
+pub mod model;
+pub mod scenario_text;
+pub mod variation;
+
+use std::collections::BTreeMap;
+
+pub use design::{Center, CenterSource, Design, TreatmentList};
+pub use variation::{MAX_LEVELS, MAX_TREATMENTS, Variation};
+
+use crate::catalog::Catalog;
+use crate::defaults::Defaults;
 use crate::{Error, Result};
-
-/// Most levels one variation may have.
-pub const MAX_LEVELS: usize = 1000;
-/// Most treatments one section (setup or run) may have.
-pub const MAX_TREATMENTS: usize = 10_000;
-
-/// A parameter and the values it takes, as the user wrote them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Variation {
-    pub parameter: String,
-    pub levels: Vec<String>,
-}
-
-impl Variation {
-    /// `varying P from A to B [by S]`: numbers from A to B inclusive. Integers step by 1 by
-    /// default (A > B counts down); decimals need an explicit step. The step's sign must match
-    /// the direction. Arithmetic is exact: `0.80` to `0.95` by `0.05` gives `0.80,0.85,0.90,0.95`.
-    pub fn range(parameter: &str, from: &str, to: &str, step: Option<&str>) -> Result<Variation> {
-        let parameter = check_parameter(parameter)?;
-        let a = Decimal::parse(from, "range start")?;
-        let b = Decimal::parse(to, "range end")?;
-        let s = step.map(|s| Decimal::parse(s, "range step")).transpose()?;
-        let scale = a.scale.max(b.scale).max(s.as_ref().map_or(0, |s| s.scale));
-        let (a_v, b_v) = (a.scaled(scale)?, b.scaled(scale)?);
-        let step_v = match &s {
-            Some(s) => s.scaled(scale)?,
-            None if scale > 0 => {
-                return Err(Error::Usage(format!(
-                    "range {from}..{to} of {parameter} has decimals and needs a step, such as `from {from} to {to} by 0.05` or `{parameter}={from}..{to}/0.05`"
-                )));
-            }
-            None if a_v <= b_v => 1,
-            None => -1,
-        };
-        if step_v == 0 {
-            return Err(Error::Usage(format!(
-                "range step of {parameter} is zero; give a non-zero step"
-            )));
-        }
-        if (b_v > a_v && step_v < 0) || (b_v < a_v && step_v > 0) {
-            let (dir, hint) = if b_v > a_v {
-                ("up", "positive")
-            } else {
-                ("down", "negative")
-            };
-            return Err(Error::Usage(format!(
-                "range step {} of {parameter} goes the wrong way: {from} to {to} counts {dir}; give a {hint} step",
-                step.unwrap_or_default().trim()
-            )));
-        }
-        let count = (b_v - a_v) / step_v + 1;
-        if count > MAX_LEVELS as i128 {
-            return Err(Error::Usage(format!(
-                "range {from}..{to} of {parameter} has {count} levels; at most {MAX_LEVELS} are allowed"
-            )));
-        }
-        let levels = (0..count)
-            .map(|i| format_scaled(a_v + i * step_v, scale))
-            .collect();
-        Ok(Variation { parameter, levels })
-    }
-
-    /// `--vary P=V1,V2,...` or `varying P over V1,V2`: explicit list, trimmed, no empties,
-    /// no duplicates.
-    pub fn list(parameter: &str, values: &str) -> Result<Variation> {
-        let parameter = check_parameter(parameter)?;
-        let mut levels: Vec<String> = Vec::new();
-        for raw in values.split(',') {
-            let v = raw.trim();
-            if v.is_empty() {
-                return Err(Error::Usage(format!(
-                    "values of {parameter} include an empty one in {values:?}; give comma-separated non-empty values"
-                )));
-            }
-            check_level(&parameter, v)?;
-            if levels.iter().any(|l| l == v) {
-                return Err(Error::Usage(format!(
-                    "value {v:?} of {parameter} is given twice; give each value once"
-                )));
-            }
-            levels.push(v.to_string());
-        }
-        if levels.len() > MAX_LEVELS {
-            return Err(Error::Usage(format!(
-                "{parameter} has {} values; at most {MAX_LEVELS} are allowed",
-                levels.len()
-            )));
-        }
-        Ok(Variation { parameter, levels })
-    }
-
-    /// Parse the flag form `P=V1,V2` (list), `P=A..B` (inclusive range) or `P=A..B/S`.
-    pub fn parse_flag(spec: &str) -> Result<Variation> {
-        let Some((parameter, rhs)) = spec.split_once('=') else {
-            return Err(Error::Usage(format!(
-                "variation {spec:?} has no `=`; valid forms: P=V1,V2,...  P=A..B  P=A..B/STEP"
-            )));
-        };
-        let rhs = rhs.trim();
-        match rhs.split_once("..") {
-            Some((from, rest)) if !rhs.contains(',') => {
-                let (to, step) = match rest.split_once('/') {
-                    Some((to, step)) => (to, Some(step)),
-                    None => (rest, None),
-                };
-                Variation::range(parameter, from, to, step)
-            }
-            _ => Variation::list(parameter, rhs),
-        }
-    }
-}
-
-/// A parameter name: non-empty, letters, digits, `_`, `-`, `.`.
-fn check_parameter(parameter: &str) -> Result<String> {
-    let p = parameter.trim();
-    let ok = !p.is_empty()
-        && p.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !ok {
-        return Err(Error::Usage(format!(
-            "parameter name {parameter:?} is not valid; use letters, digits, `_`, `-` and `.`"
-        )));
-    }
-    Ok(p.to_string())
-}
-
-/// e2e.sh splits treatments on commas and the file quotes values: refuse what cannot survive.
-fn check_level(parameter: &str, v: &str) -> Result<()> {
-    if let Some(c) = v
-        .chars()
-        .find(|&c| matches!(c, ',' | '"' | '\\') || c.is_control())
-    {
-        return Err(Error::Usage(format!(
-            "value {v:?} of {parameter} contains {c:?}; values cannot hold commas, quotes, backslashes or control characters"
-        )));
-    }
-    Ok(())
-}
-
-/// A decimal number as digits and a count of decimals: `-0.05` is (-5, 2).
-struct Decimal {
-    mantissa: i128,
-    scale: u32,
-}
-
-/// Most digits a range bound or step may have (keeps the scaled arithmetic far from overflow).
-const MAX_DIGITS: usize = 18;
-
-impl Decimal {
-    fn parse(text: &str, what: &str) -> Result<Decimal> {
-        let t = text.trim();
-        let not_a_number = || {
-            Error::Usage(format!(
-                "{what} {text:?} is not a number; give digits with an optional sign and decimal point, such as 4 or 0.85"
-            ))
-        };
-        let (negative, body) = match t.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, t.strip_prefix('+').unwrap_or(t)),
-        };
-        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty()
-            || !digits_ok(int)
-            || !digits_ok(frac)
-            || (body.contains('.') && frac.is_empty())
-        {
-            return Err(not_a_number());
-        }
-        if int.len() + frac.len() > MAX_DIGITS {
-            return Err(Error::Usage(format!(
-                "{what} {text:?} has too many digits; at most {MAX_DIGITS}"
-            )));
-        }
-        let mut mantissa: i128 = 0;
-        for b in int.bytes().chain(frac.bytes()) {
-            mantissa = mantissa * 10 + i128::from(b - b'0');
-        }
-        let scale = u32::try_from(frac.len()).map_err(|_| not_a_number())?;
-        Ok(Decimal {
-            mantissa: if negative { -mantissa } else { mantissa },
-            scale,
-        })
-    }
-
-    /// The mantissa at a larger scale: (5, 1).scaled(2) = 50.
-    fn scaled(&self, scale: u32) -> Result<i128> {
-        10i128
-            .checked_pow(scale - self.scale.min(scale))
-            .and_then(|f| self.mantissa.checked_mul(f))
-            .ok_or_else(|| Error::Usage("range numbers are too large".to_string()))
-    }
-}
-
-fn format_scaled(v: i128, scale: u32) -> String {
-    if scale == 0 {
-        return v.to_string();
-    }
-    let digits = format!("{:0>width$}", v.unsigned_abs(), width = scale as usize + 1);
-    let (int, frac) = digits.split_at(digits.len() - scale as usize);
-    let sign = if v < 0 { "-" } else { "" };
-    format!("{sign}{int}.{frac}")
-}
+use model::{Block, ExperimentFile, Levels, Named, Treatment};
 
 /// Which part of the experiment a factor belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -377,18 +191,39 @@ pub fn resolve(
     )))
 }
 
-/// Setup and run factors, each section a full factorial of its factors.
+/// One treatment of a section: a value per factor (in factor order), maybe a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub name: Option<String>,
+    pub values: Vec<String>,
+    /// Written after the treatment (`# decode_replicas=4` in a one-factor-at-a-time design).
+    pub comment: Option<String>,
+}
+
+/// Setup and run factors and the treatments a [`Design`] chose for each section.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Experiment {
     pub setup: Vec<Factor>,
     pub run: Vec<Factor>,
+    /// Factor names in the order the user gave them (a treatment list follows it).
+    pub order: Vec<String>,
+    /// Which design chose the treatments: `full factorial`, `one factor at a time`, `list`.
+    pub design: &'static str,
+    setup_treatments: Vec<Chosen>,
+    run_treatments: Vec<Chosen>,
+    /// The value each factor has without the experiment, marked in the file.
+    pub centers: BTreeMap<String, Center>,
 }
 
 impl Experiment {
-    /// Sort factors into their sections, keeping their order. The same variable twice, or a
-    /// section with more than [`MAX_TREATMENTS`] treatments, is a usage error.
+    /// Sort factors into their sections, keeping their order, and choose the full factorial.
+    /// The same variable twice, or a section with more than [`MAX_TREATMENTS`] treatments,
+    /// is a usage error.
     pub fn from_factors(factors: Vec<Factor>) -> Result<Experiment> {
-        let mut exp = Experiment::default();
+        let mut exp = Experiment {
+            design: design::FULL,
+            ..Experiment::default()
+        };
         for f in factors {
             let all = exp.setup.iter().chain(exp.run.iter());
             if let Some(prev) = all.clone().find(|g| g.name == f.name) {
@@ -410,6 +245,7 @@ impl Experiment {
                     f.requested_as
                 )));
             }
+            exp.order.push(f.name.clone());
             match f.section {
                 Section::Setup => exp.setup.push(f),
                 Section::Run => exp.run.push(f),
@@ -428,6 +264,8 @@ impl Experiment {
                 )));
             }
         }
+        exp.setup_treatments = design::full_factorial(&exp.setup);
+        exp.run_treatments = design::full_factorial(&exp.run);
         Ok(exp)
     }
 
@@ -436,133 +274,169 @@ impl Experiment {
         self.setup.is_empty() && self.run.is_empty()
     }
 
-    fn factors(&self, section: Section) -> &[Factor] {
+    pub fn factors(&self, section: Section) -> &[Factor] {
         match section {
             Section::Setup => &self.setup,
             Section::Run => &self.run,
         }
     }
 
-    /// Full factorial: cartesian product in factor order, first factor slowest.
-    /// Empty when the section has no factors.
+    /// The chosen treatments of a section, with names and comments.
+    pub fn chosen(&self, section: Section) -> &[Chosen] {
+        match section {
+            Section::Setup => &self.setup_treatments,
+            Section::Run => &self.run_treatments,
+        }
+    }
+
+    /// The values of each chosen treatment of a section, in factor order (for the full
+    /// factorial: the cartesian product, first factor slowest). Empty without factors.
     pub fn treatments(&self, section: Section) -> Vec<Vec<String>> {
-        let factors = self.factors(section);
-        if factors.is_empty() {
-            return Vec::new();
-        }
-        let mut out: Vec<Vec<String>> = vec![Vec::new()];
-        for f in factors {
-            out = out
-                .iter()
-                .flat_map(|prefix| {
-                    f.levels.iter().map(move |l| {
-                        let mut t = prefix.clone();
-                        t.push(l.clone());
-                        t
-                    })
-                })
-                .collect();
-        }
-        out
+        self.chosen(section)
+            .iter()
+            .map(|t| t.values.clone())
+            .collect()
     }
 
-    /// Setup treatments x run treatments; a section without factors counts 1.
+    /// Setup treatments x run treatments (e2e.sh runs every run treatment for every setup
+    /// treatment); a section without factors counts 1.
     pub fn treatment_count(&self) -> usize {
-        count(&self.setup).saturating_mul(count(&self.run))
+        let n = |s: Section| {
+            if self.factors(s).is_empty() {
+                1
+            } else {
+                self.chosen(s).len()
+            }
+        };
+        n(Section::Setup).saturating_mul(n(Section::Run))
     }
 
-    /// The experiment file e2e.sh reads: `setup:` then `run:` (a section without factors is
-    /// left out), each with `factors:`, `levels:` and `treatments:`. Values are double-quoted,
-    /// so YAML 1.1 readers see strings. Empty text for an empty experiment.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        for (section, title) in [(Section::Setup, "setup"), (Section::Run, "run")] {
+    /// `18 treatments (6 setup x 3 run), full factorial`.
+    pub fn describe_count(&self) -> String {
+        let n = |s: Section| {
+            if self.factors(s).is_empty() {
+                "no".to_string()
+            } else {
+                self.chosen(s).len().to_string()
+            }
+        };
+        format!(
+            "{} treatments ({} setup x {} run), {}",
+            self.treatment_count(),
+            n(Section::Setup),
+            n(Section::Run),
+            self.design
+        )
+    }
+
+    /// The experiment as the file model: a section per non-empty factor list, levels marked
+    /// with the value the factor has without the experiment.
+    pub fn to_file(&self) -> ExperimentFile {
+        let mut file = ExperimentFile::default();
+        for section in [Section::Setup, Section::Run] {
             let factors = self.factors(section);
             if factors.is_empty() {
                 continue;
             }
-            out.push_str(&format!("{title}:\n  factors:\n"));
-            for f in factors {
-                out.push_str(&format!("    - {}\n", yaml_key(&f.name)));
+            let mut b = Block::new(section);
+            if section == Section::Run {
+                b.comments
+                    .push("Harness and workload profile are defined on scenarios/guides".into());
             }
-            out.push_str("  levels:\n");
-            for f in factors {
-                out.push_str(&format!(
-                    "    {}: {}\n",
-                    yaml_key(&f.name),
-                    quote(&f.levels.join(","))
-                ));
-            }
-            out.push_str("  treatments:\n");
-            for t in self.treatments(section) {
-                out.push_str(&format!("    - {}\n", quote(&t.join(","))));
-            }
+            b.factors = factors
+                .iter()
+                .map(|f| Named {
+                    name: f.name.clone(),
+                    line: 0,
+                })
+                .collect();
+            b.levels = factors
+                .iter()
+                .map(|f| Levels {
+                    factor: f.name.clone(),
+                    raw: f.levels.join(","),
+                    plain: false,
+                    line: 0,
+                    comment: self.centers.get(&f.name).map(|c| c.comment(&f.levels)),
+                })
+                .collect();
+            b.treatments_line = Some(0);
+            b.treatments = self
+                .chosen(section)
+                .iter()
+                .map(|t| Treatment {
+                    name: t.name.clone(),
+                    raw: t.values.join(","),
+                    plain: false,
+                    line: 0,
+                    comment: t.comment.clone(),
+                })
+                .collect();
+            file.blocks.push(b);
         }
-        out
+        file
+    }
+
+    /// The experiment file e2e.sh reads, in the layout of llm-d-benchmark's experiments:
+    /// `setup:` then `run:` (a section without factors is left out), each with `factors:`,
+    /// `levels:` and `treatments:`. Values are double-quoted, so YAML 1.1 readers see
+    /// strings. Empty text for an empty experiment.
+    pub fn render(&self) -> String {
+        self.to_file().render()
     }
 }
 
-/// Treatments of a section; 1 without factors, saturating.
+/// Treatments of a full factorial of a section; 1 without factors, saturating.
 fn count(factors: &[Factor]) -> usize {
     factors
         .iter()
         .fold(1usize, |n, f| n.saturating_mul(f.levels.len()))
 }
 
-/// A YAML double-quoted scalar.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{feff}' => {
-                let n = u32::from(c);
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02x}"));
-                } else {
-                    out.push_str(&format!("\\u{n:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
+/// Check a generated experiment against the generated scenario it runs with. Errors refuse
+/// the conversion (a generated experiment always passes the validator); the warnings are
+/// returned for the user.
+pub fn check_generated(
+    name: &str,
+    experiment_text: &str,
+    scenario_text: &str,
+    defaults: &Defaults,
+    catalog: &Catalog,
+) -> Result<Vec<String>> {
+    let exp_file = format!("experiments/{name}.yaml");
+    let scenario_file = format!("scenarios/guides/{name}.sh");
+    let ctx = check::Context {
+        defaults,
+        catalog,
+        scenario: Some(scenario_text::ScenarioText::new(
+            &scenario_file,
+            scenario_text,
+        )),
+    };
+    let report = check::check(&exp_file, experiment_text, &ctx);
+    let errors: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == check::Severity::Error)
+        .map(|f| format!("  {f}"))
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error::Usage(format!(
+            "the experiment cannot run as asked; nothing written:\n{}",
+            errors.join("\n")
+        )));
     }
-    out.push('"');
-    out
-}
-
-/// A key as a plain scalar when YAML 1.1 reads it back as the same string, else quoted.
-fn yaml_key(s: &str) -> String {
-    const SPECIAL: &[&str] = &[
-        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~",
-    ];
-    let plain = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-        && !SPECIAL.contains(&s.to_ascii_lowercase().as_str());
-    if plain { s.to_string() } else { quote(s) }
+    Ok(report
+        .findings
+        .iter()
+        .filter(|f| f.severity == check::Severity::Warning)
+        .map(|f| format!("experiment: {}", f.message))
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn levels(v: &Variation) -> String {
-        v.levels.join(",")
-    }
-
-    fn usage(r: Result<Variation>) -> String {
-        match r {
-            Err(Error::Usage(m)) => m,
-            other => panic!("expected a usage error, got {other:?}"),
-        }
-    }
 
     fn known(v: &str) -> bool {
         v == "LLMDBENCH_VLLM_COMMON_MAX_NUM_SEQS_TEST" || FRIENDLY.iter().any(|(_, var)| *var == v)
@@ -587,145 +461,6 @@ mod tests {
         )
         .unwrap();
         Experiment::from_factors(vec![a, b]).unwrap()
-    }
-
-    #[test]
-    fn integer_ranges_up_and_down() {
-        assert_eq!(
-            levels(&Variation::range("p", "1", "4", None).unwrap()),
-            "1,2,3,4"
-        );
-        assert_eq!(
-            levels(&Variation::range("p", "4", "1", None).unwrap()),
-            "4,3,2,1"
-        );
-        assert_eq!(levels(&Variation::range("p", "3", "3", None).unwrap()), "3");
-        assert_eq!(
-            levels(&Variation::range("p", "1", "10", Some("4")).unwrap()),
-            "1,5,9"
-        );
-        assert_eq!(
-            levels(&Variation::range("p", "8", "2", Some("-3")).unwrap()),
-            "8,5,2"
-        );
-        assert_eq!(
-            levels(&Variation::range("p", "-2", "1", None).unwrap()),
-            "-2,-1,0,1"
-        );
-        assert_eq!(
-            levels(&Variation::range("p", " 1 ", "+2", None).unwrap()),
-            "1,2"
-        );
-    }
-
-    #[test]
-    fn decimal_ranges_have_no_float_noise() {
-        let v = Variation::range("gpu_memory_utilization", "0.80", "0.95", Some("0.05")).unwrap();
-        assert_eq!(levels(&v), "0.80,0.85,0.90,0.95");
-        assert_eq!(
-            levels(&Variation::range("p", "0.1", "0.3", Some("0.1")).unwrap()),
-            "0.1,0.2,0.3"
-        );
-        assert_eq!(
-            levels(&Variation::range("p", "0.8", "0.95", Some("0.05")).unwrap()),
-            "0.80,0.85,0.90,0.95"
-        );
-        assert_eq!(
-            levels(&Variation::range("p", "1", "2", Some("0.5")).unwrap()),
-            "1.0,1.5,2.0"
-        );
-        assert_eq!(
-            levels(&Variation::range("p", "0.1", "-0.1", Some("-0.1")).unwrap()),
-            "0.1,0.0,-0.1"
-        );
-        assert_eq!(
-            levels(&Variation::parse_flag("p=0.80..0.95/0.05").unwrap()),
-            "0.80,0.85,0.90,0.95"
-        );
-    }
-
-    #[test]
-    fn range_errors() {
-        assert!(usage(Variation::range("p", "0.8", "0.9", None)).contains("needs a step"));
-        assert!(usage(Variation::range("p", "1", "4", Some("0"))).contains("zero"));
-        assert!(usage(Variation::range("p", "1", "4", Some("-1"))).contains("wrong way"));
-        assert!(usage(Variation::range("p", "4", "1", Some("1"))).contains("give a negative step"));
-        assert!(
-            usage(Variation::range("p", "one", "4", None))
-                .contains(r#"range start "one" is not a number"#)
-        );
-        assert!(usage(Variation::range("p", "1", "4x", None)).contains("not a number"));
-        assert!(usage(Variation::range("p", "1", "4", Some("a"))).contains("range step"));
-        for bad in ["", "-", ".", "1.", ".5", "1e3", "1.2.3", "--1", "0x10", "١"] {
-            assert!(
-                Variation::range("p", bad, "4", Some("1")).is_err(),
-                "{bad:?}"
-            );
-        }
-        assert!(
-            usage(Variation::range("p", "1", "1001", None)).contains("1001 levels; at most 1000")
-        );
-        assert_eq!(
-            Variation::range("p", "1", "1000", None)
-                .unwrap()
-                .levels
-                .len(),
-            1000
-        );
-        assert!(
-            usage(Variation::range("p", "0", "99999999999999999999", None))
-                .contains("too many digits")
-        );
-        assert!(
-            Variation::range("p", "0", "999999999999999999", Some("0.000000000000000001")).is_err()
-        );
-        assert!(usage(Variation::range("bad name", "1", "2", None)).contains("parameter name"));
-    }
-
-    #[test]
-    fn lists() {
-        let v = Variation::list("gaie_plugins", " a.yaml, b.yaml ,c ").unwrap();
-        assert_eq!(
-            v,
-            Variation {
-                parameter: "gaie_plugins".into(),
-                levels: keys(&["a.yaml", "b.yaml", "c"])
-            }
-        );
-        assert_eq!(levels(&Variation::list("p", "only").unwrap()), "only");
-        assert!(usage(Variation::list("p", "1,,2")).contains("empty"));
-        assert!(usage(Variation::list("p", "")).contains("empty"));
-        assert!(usage(Variation::list("p", "1,2,1")).contains(r#""1" of p is given twice"#));
-        assert!(usage(Variation::list("p", r#"a"b"#)).contains("quotes"));
-        assert!(usage(Variation::list("p", r"a\b")).contains("backslashes"));
-        assert!(usage(Variation::list("p", "a\nb")).contains("control"));
-        let many: Vec<String> = (0..1001).map(|i| i.to_string()).collect();
-        assert!(usage(Variation::list("p", &many.join(","))).contains("at most 1000"));
-    }
-
-    #[test]
-    fn flag_forms() {
-        let v = Variation::parse_flag("decode_replicas=1..4").unwrap();
-        assert_eq!(
-            (v.parameter.as_str(), levels(&v).as_str()),
-            ("decode_replicas", "1,2,3,4")
-        );
-        assert_eq!(
-            levels(&Variation::parse_flag("p=1..10/3").unwrap()),
-            "1,4,7,10"
-        );
-        assert_eq!(levels(&Variation::parse_flag("p=4..1").unwrap()), "4,3,2,1");
-        assert_eq!(levels(&Variation::parse_flag(" p = 1, 2 ").unwrap()), "1,2");
-        assert_eq!(
-            levels(&Variation::parse_flag("p=x.yaml,y.yaml").unwrap()),
-            "x.yaml,y.yaml"
-        );
-        assert_eq!(levels(&Variation::parse_flag("p=a=b").unwrap()), "a=b");
-        assert!(usage(Variation::parse_flag("decode_replicas")).contains("no `=`"));
-        assert!(usage(Variation::parse_flag("=1,2")).contains("parameter name"));
-        assert!(usage(Variation::parse_flag("p=")).contains("empty"));
-        assert!(usage(Variation::parse_flag("p=1..")).contains("range end"));
-        assert!(usage(Variation::parse_flag("p=1..4/")).contains("range step"));
     }
 
     #[test]
@@ -875,6 +610,7 @@ mod tests {
     - "3"
     - "4"
 run:
+# Harness and workload profile are defined on scenarios/guides
   factors:
     - question_len
   levels:
@@ -907,7 +643,6 @@ run:
         );
         assert!(text.contains("    \"on\": \"yes,no\"\n"), "{text}");
         assert!(text.contains("    - \"yes,1\"\n    - \"no,1\"\n"), "{text}");
-        assert_eq!(quote("a\"b\\c\nd\u{1b}"), r#""a\"b\\c\nd\x1b""#);
     }
 
     /// Reads a rendered experiment back with a small line parser and checks its shape.
@@ -925,6 +660,10 @@ run:
         let mut sections: Vec<Parsed> = Vec::new();
         let mut part = "";
         for line in text.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let line = line.split("  #").next().unwrap_or(line);
             if !line.starts_with(' ') {
                 let name = line.strip_suffix(':').expect("section header");
                 sections.push((name.to_string(), vec![], vec![], vec![]));
