@@ -88,10 +88,7 @@ impl Catalog {
                 if stem.is_empty() || !file.is_file() {
                     continue;
                 }
-                let bytes = std::fs::read(&file).map_err(|source| Error::Read {
-                    path: file.clone(),
-                    source,
-                })?;
+                let bytes = crate::source::read_bytes(&file)?;
                 let text = String::from_utf8_lossy(&bytes);
                 values.insert(
                     (harness.to_string(), format!("{stem}.yaml")),

@@ -121,10 +121,7 @@ impl Defaults {
             .or_else(|_| std::path::absolute(bench_dir))
             .unwrap_or_else(|_| bench_dir.to_path_buf());
         let path = dir.join("setup").join("env.sh");
-        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = crate::source::read_bytes(&path)?;
         Defaults::parse_env_sh(&path, &String::from_utf8_lossy(&bytes))
     }
 

@@ -338,18 +338,13 @@ fn check_experiment(args: &CheckExperiment) -> Result<(), Failure> {
     })?;
     let bench = convert::Bench::locate(args.bench_dir.as_deref(), &cwd)?;
     let read = |path: &Path| -> Result<String, Error> {
-        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => Error::Read {
-                path: path.to_path_buf(),
-                source,
-            },
-        })?;
-        String::from_utf8(bytes).map_err(|_| Error::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("not UTF-8 text"),
+        convert_guide::source::read_file(path).map_err(|e| match e {
+            Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                Error::NotFound {
+                    path: path.to_path_buf(),
+                }
+            }
+            other => other,
         })
     };
     let text = read(&args.file)?;
@@ -396,10 +391,7 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
     }
     let treatments = match &cli.treatments {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
+            let text = convert_guide::source::read_file(path)?;
             Some(TreatmentList::parse(&path.display().to_string(), &text)?)
         }
         None => None,

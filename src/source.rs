@@ -308,10 +308,27 @@ pub fn load(opened: &Opened) -> Result<Guide> {
 
 pub const HELMFILE: &str = "helmfile.yaml.gotmpl";
 
-/// A regular file of at most [`MAX_FILE_BYTES`], as UTF-8 text. Devices and pipes are
-/// refused (`/dev/zero` never ends), and the read stops at the cap whatever the size the
-/// file system reported (a file can grow while it is read).
+/// A regular file of at most [`MAX_FILE_BYTES`], as UTF-8 text: how every input file is
+/// read (guide files, env.sh, profiles, experiments, treatment lists). Devices and pipes
+/// are refused (`/dev/zero` never ends), and the read stops at the cap whatever the size
+/// the file system reported (a file can grow while it is read).
+pub fn read_file(path: &Path) -> Result<String> {
+    let bytes = read_bytes(path)?;
+    String::from_utf8(bytes).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!(
+            "not UTF-8 text (invalid byte at offset {}); guides are YAML text",
+            e.utf8_error().valid_up_to()
+        )),
+    })
+}
+
 fn read(path: &Path) -> Result<String> {
+    read_file(path)
+}
+
+/// The bytes of a regular file of at most [`MAX_FILE_BYTES`] (see [`read_file`]).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let fail = |source: std::io::Error| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -339,13 +356,7 @@ fn read(path: &Path) -> Result<String> {
             "file grew past the {MAX_FILE_BYTES} bytes a guide file may have while it was read"
         ))));
     }
-    String::from_utf8(bytes).map_err(|e| Error::Read {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(format!(
-            "not UTF-8 text (invalid byte at offset {}); guides are YAML text",
-            e.utf8_error().valid_up_to()
-        )),
-    })
+    Ok(bytes)
 }
 
 fn name_of_folder(root: &Path) -> String {

@@ -234,11 +234,32 @@ fn encodings_binary_files_and_devices() {
         &[(VALUES, b"a: \x1b]0;pwned\x07\n")],
         &["ms-x/values.yaml:1:4: control character U+001B", "\\u{1b}"],
     );
+    // Devices, as a guide, an experiment to check, or a treatment list.
     let dir = tempfile::tempdir().expect("temporary folder");
-    let r = run_capped(dir.path(), &["/dev/zero", "-n", "-q"]);
-    assert_eq!(r.code, Some(4), "{}", r.stderr);
-    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
-    assert!(r.took < FAST);
+    for args in [
+        &["/dev/zero", "-n", "-q"][..],
+        &["check-experiment", "/dev/zero"],
+        &[
+            crate::common::crate_root()
+                .join("examples/guides/small-scheduling")
+                .to_str()
+                .expect("path"),
+            "-n",
+            "--treatments",
+            "/dev/zero",
+            "varying",
+            "decode_replicas",
+            "from",
+            "1",
+            "to",
+            "2",
+        ],
+    ] {
+        let r = run_capped(dir.path(), args);
+        assert_eq!(r.code, Some(4), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+        assert!(r.took < FAST);
+    }
 }
 
 const SMALL: &str = "modelArtifacts:\n  name: Qwen/Qwen3-0.6B\ndecode:\n  replicas: 2\n  containers:\n  - name: vllm\n    args:\n      - \"--max-model-len\"\n      - \"8192\"\n";
