@@ -205,6 +205,16 @@ pub fn is_deceptive(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
+/// `s` quoted for a message (`"..."`, escapes as Rust writes them), at most `max`
+/// characters of it: messages name a value without repeating a huge one.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let quoted = match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{:?}…", &s[..at]),
+        None => format!("{s:?}"),
+    };
+    printable(&quoted)
+}
+
 /// Replace control characters (other than tab) and the other [`is_deceptive`] characters by
 /// visible escapes, so hostile text can neither drive the terminal nor reorder a line.
 pub fn printable(s: &str) -> String {

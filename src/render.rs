@@ -18,11 +18,19 @@ use crate::error::{is_deceptive, printable};
 pub const SHELLCHECK: &str = "# shellcheck shell=bash disable=SC2155 # export VAR=$(mktemp) is the form llm-d-benchmark scenarios use";
 use crate::scenario::{Export, Origin, Scenario, Section, Value};
 
-/// Most lines of a guide quoted above one export.
+/// Most lines of a guide quoted above one export or under one note.
 const MAX_QUOTED_LINES: usize = 40;
+/// Most characters of one quoted line, and of a path in a note.
+const MAX_QUOTED_CHARS: usize = 500;
+/// Most guide lines quoted in one scenario: aliases let many values share the same long
+/// lines, and the scenario of a hostile guide must stay proportional to the guide.
+pub const MAX_QUOTED_TOTAL: usize = 20_000;
+/// Most notes listed in one section; the counts in the header still count them all.
+pub const MAX_NOTES: usize = 5_000;
 
 pub fn scenario(s: &Scenario) -> String {
     let mut out = String::new();
+    let mut budget = MAX_QUOTED_TOTAL;
     let line = |out: &mut String, text: &str| {
         out.push_str(&comment(text));
         out.push('\n');
@@ -61,33 +69,33 @@ pub fn scenario(s: &Scenario) -> String {
             section = Some(this);
         }
         out.push('\n');
-        export(&mut out, e);
+        export(&mut out, e, &mut budget);
     }
     defaulted(&mut out, s);
     notes(
         &mut out,
         "Handled by llm-d-benchmark itself (not exported):",
         &s.framework,
-        false,
+        None,
     );
     notes(
         &mut out,
         "Not mapped: no llm-d-benchmark setting carries these guide values:",
         &s.unmapped,
-        true,
+        Some(&mut budget),
     );
     notes(
         &mut out,
         "Replaced by a later values source of the same release (Helm order), so not used:",
         &s.overridden,
-        false,
+        None,
     );
     out
 }
 
-fn export(out: &mut String, e: &Export) {
+fn export(out: &mut String, e: &Export, budget: &mut usize) {
     for o in &e.origins {
-        origin(out, o);
+        origin(out, o, budget);
     }
     if let Some(note) = &e.note {
         out.push_str(&comment(&format!("note: {note}")));
@@ -136,7 +144,7 @@ fn export(out: &mut String, e: &Export) {
     }
 }
 
-fn origin(out: &mut String, o: &Origin) {
+fn origin(out: &mut String, o: &Origin, budget: &mut usize) {
     let range = if o.first == o.last {
         format!("{}", o.first)
     } else {
@@ -144,16 +152,33 @@ fn origin(out: &mut String, o: &Origin) {
     };
     out.push_str(&comment(&format!("{}:{range}", o.file)));
     out.push('\n');
-    for l in o.lines.iter().take(MAX_QUOTED_LINES) {
-        out.push_str(&comment(&format!("  | {l}")));
-        out.push('\n');
-    }
-    if o.lines.len() > MAX_QUOTED_LINES {
+    let shown = quote_lines(out, "  | ", &o.lines, budget);
+    if o.lines.len() > shown {
         out.push_str(&comment(&format!(
             "  | ... ({} more lines)",
-            o.lines.len() - MAX_QUOTED_LINES
+            o.lines.len() - shown
         )));
         out.push('\n');
+    }
+}
+
+/// Quote up to [`MAX_QUOTED_LINES`] of `lines` (each cut at [`MAX_QUOTED_CHARS`]) within
+/// what is left of the scenario's `budget`; how many were quoted.
+fn quote_lines(out: &mut String, prefix: &str, lines: &[String], budget: &mut usize) -> usize {
+    let shown = lines.len().min(MAX_QUOTED_LINES).min(*budget);
+    for l in &lines[..shown] {
+        out.push_str(&comment(&format!("{prefix}{}", cut(l))));
+        out.push('\n');
+    }
+    *budget -= shown;
+    shown
+}
+
+/// `s`, or its first [`MAX_QUOTED_CHARS`] characters and `…`.
+fn cut(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+        None => s.into(),
     }
 }
 
@@ -179,14 +204,20 @@ fn defaulted(out: &mut String, s: &Scenario) {
     }
 }
 
-fn notes(out: &mut String, title: &str, notes: &[crate::scenario::Note], quote_lines: bool) {
+/// A section of notes; `budget`: quote each note's lines, within it.
+fn notes(
+    out: &mut String,
+    title: &str,
+    notes: &[crate::scenario::Note],
+    mut budget: Option<&mut usize>,
+) {
     if notes.is_empty() {
         return;
     }
     out.push('\n');
     out.push_str(&comment(title));
     out.push('\n');
-    for n in notes {
+    for n in notes.iter().take(MAX_NOTES) {
         let o = &n.origin;
         let range = if o.first == o.last {
             format!("{}", o.first)
@@ -195,15 +226,27 @@ fn notes(out: &mut String, title: &str, notes: &[crate::scenario::Note], quote_l
         };
         out.push_str(&comment(&format!(
             "  {} ({}:{range}): {}",
-            n.path, o.file, n.reason
+            cut(&n.path),
+            o.file,
+            n.reason
         )));
         out.push('\n');
-        if quote_lines {
-            for l in o.lines.iter().take(MAX_QUOTED_LINES) {
-                out.push_str(&comment(&format!("    | {l}")));
+        if let Some(budget) = budget.as_deref_mut() {
+            let wanted = o.lines.len().min(MAX_QUOTED_LINES);
+            if quote_lines(out, "    | ", &o.lines, budget) < wanted {
+                out.push_str(&comment(&format!(
+                    "    | ... (not quoted: the scenario quotes at most {MAX_QUOTED_TOTAL} guide lines)"
+                )));
                 out.push('\n');
             }
         }
+    }
+    if notes.len() > MAX_NOTES {
+        out.push_str(&comment(&format!(
+            "  ... and {} more, not listed (a scenario lists at most {MAX_NOTES} per section)",
+            notes.len() - MAX_NOTES
+        )));
+        out.push('\n');
     }
 }
 

@@ -15,6 +15,9 @@ pub const MAX_DEPTH: usize = 512;
 /// Most nodes one file may produce, aliases expanded. A corpus values file has about a
 /// thousand; the budget keeps a hostile file's tree to a few megabytes.
 pub const MAX_NODES: usize = 100_000;
+/// Most text (scalars and keys) aliases may copy, in bytes: a node count alone lets a few
+/// aliases of one long string fill memory.
+pub const MAX_ALIAS_BYTES: usize = 16 * 1024 * 1024;
 /// Most keys one mapping may hold (guides have tens): later stages look keys up by name.
 pub const MAX_KEYS: usize = 10_000;
 /// Most documents one stream may hold.
@@ -424,8 +427,11 @@ struct Builder<'a> {
     /// Byte offset of each line, so looking at a line costs nothing (block scalars do).
     line_starts: Vec<usize>,
     next_id: usize,
-    /// Anchored nodes and their size in nodes, so an alias is priced before it is copied.
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes with their size in nodes and in bytes of text, so an alias is priced
+    /// before it is copied.
+    anchors: HashMap<usize, (Node, usize, usize)>,
+    /// Bytes of text aliases have copied so far.
+    alias_bytes: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -436,6 +442,7 @@ impl<'a> Builder<'a> {
             line_starts: line_starts(text),
             next_id: 0,
             anchors: HashMap::new(),
+            alias_bytes: 0,
         }
     }
 
@@ -516,9 +523,18 @@ impl<'a> Builder<'a> {
                     Some((node, anchor))
                 }
                 Event::Alias(anchor) => {
-                    let Some((target, size)) = self.anchors.get(&anchor) else {
+                    let Some((target, size, bytes)) = self.anchors.get(&anchor) else {
                         return Err(self.error(span, "alias to an unknown anchor"));
                     };
+                    if self.alias_bytes.saturating_add(*bytes) > MAX_ALIAS_BYTES {
+                        return Err(self.error(
+                            span,
+                            format!(
+                                "aliases copy more than {MAX_ALIAS_BYTES} bytes of text; a guide needs far fewer (an alias bomb?)"
+                            ),
+                        ));
+                    }
+                    self.alias_bytes += *bytes;
                     // Priced before copying: a "billion laughs" file stops here, cheaply.
                     if self.next_id.saturating_add(*size) > MAX_NODES {
                         return Err(self.error(
@@ -563,9 +579,16 @@ impl<'a> Builder<'a> {
             };
             if let Some((node, anchor)) = done {
                 if anchor != 0 {
-                    let mut size = 0;
-                    node.walk(|_| size += 1);
-                    self.anchors.insert(anchor, (node.clone(), size));
+                    let (mut size, mut bytes) = (0, 0);
+                    node.walk(|n| {
+                        size += 1;
+                        bytes += match &n.kind {
+                            Kind::Scalar(s) => s.value.len(),
+                            Kind::Map(entries) => entries.iter().map(|e| e.key.len()).sum(),
+                            Kind::Seq(_) => 0,
+                        };
+                    });
+                    self.anchors.insert(anchor, (node.clone(), size, bytes));
                 }
                 match stack.last_mut() {
                     None => root = Some(node),
@@ -875,6 +898,13 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} {{a: *a{p}, b: *a{p}, c: *a{p}, d: *a{p}, e: *a{p}, f: *a{p}, g: *a{p}, h: *a{p}}}\n"));
         }
         assert!(error_of(&text).contains("aliases expand to more than"));
+        // Few nodes, long text: priced in bytes too.
+        let long = format!(
+            "a: &a \"{}\"\n{}",
+            "x".repeat(1 << 20),
+            (0..17).map(|i| format!("r{i}: *a\n")).collect::<String>()
+        );
+        assert!(error_of(&long).contains("aliases copy more than"));
     }
 
     fn error_of(text: &str) -> String {

@@ -201,7 +201,10 @@ impl<'a> Mapper<'a> {
             }
             None => self.fate(
                 item,
-                Fate::Unmapped(format!("unknown accelerator type {value:?}")),
+                Fate::Unmapped(format!(
+                    "unknown accelerator type {}",
+                    crate::error::excerpt(value, 60)
+                )),
             ),
         }
     }
@@ -220,8 +223,8 @@ impl<'a> Mapper<'a> {
                     return self.fate(
                         item,
                         Fate::Unmapped(format!(
-                            "not expressible: {var} is a comma-separated list of key:value, and {:?} does not fit it",
-                            e.key
+                            "not expressible: {var} is a comma-separated list of key:value, and {} does not fit it",
+                            crate::error::excerpt(&e.key, 60)
                         )),
                     );
                 }

@@ -75,7 +75,7 @@ pub fn refusal(var: &str, text: &str) -> Option<String> {
     if !text.chars().all(inert) {
         return Some(format!(
             "refused: {} holds characters other than letters, digits and . _ / : = , + @ % ~ ^ -, and llm-d-benchmark pastes {var} unquoted into shell commands and YAML",
-            crate::error::printable(&format!("{text:?}"))
+            crate::error::excerpt(text, 60)
         ));
     }
     if text.starts_with('~') && !var.ends_with("_VERSION") {
@@ -558,7 +558,7 @@ struct Visit<'n> {
 
 fn describe_value(value: &Value) -> String {
     match value {
-        Value::Text(t) => format!("{t:?}"),
+        Value::Text(t) => crate::error::excerpt(t, 60),
         _ => "set".to_string(),
     }
 }

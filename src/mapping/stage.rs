@@ -158,7 +158,10 @@ impl<'a> Mapper<'a> {
                 if let Some(item) = model_command {
                     self.fate(
                         item,
-                        Fate::Unmapped(format!("unknown modelCommand {other:?}")),
+                        Fate::Unmapped(format!(
+                            "unknown modelCommand {}",
+                            crate::error::excerpt(other, 60)
+                        )),
                     );
                 }
             }
@@ -645,8 +648,10 @@ impl<'a> Mapper<'a> {
                     continue;
                 }
                 if let Some(why) = plugins_refusal(&e.key, content) {
-                    self.warnings
-                        .push(format!("GAIE plugins {:?}: {why}", e.key));
+                    self.warnings.push(format!(
+                        "GAIE plugins {}: {why}",
+                        crate::error::excerpt(&e.key, 60)
+                    ));
                     self.fate(item, Fate::Unmapped(why));
                     continue;
                 }
@@ -699,7 +704,7 @@ fn plugins_refusal(name: &str, content: &str) -> Option<String> {
     if !plain_name {
         return Some(format!(
             "refused: the plugins file name {} is not a plain file name (letters, digits, . _ -)",
-            crate::error::printable(&format!("{name:?}"))
+            crate::error::excerpt(name, 60)
         ));
     }
     if content.chars().any(is_deceptive) {

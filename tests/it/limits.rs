@@ -389,3 +389,37 @@ fn reads_stay_inside_the_guides_repository() {
     );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
 }
+
+/// Aliases let many values share the same long lines; the scenario quotes each line at most
+/// 500 characters long and 20,000 lines in all, and aliases copy at most 16 MiB of text, so
+/// what is shown stays proportional to the guide.
+#[test]
+fn output_stays_proportional_to_the_guide() {
+    let val = "x".repeat(10_000);
+    let mut text = String::from("base: &a\n");
+    for i in 0..40 {
+        text.push_str(&format!("  k{i}: {val}\n"));
+    }
+    for i in 0..38 {
+        text.push_str(&format!("r{i}: *a\n"));
+    }
+    let (dir, root) = guide(&[(VALUES, text.as_bytes())]);
+    let r = run_capped(dir.path(), &[root.to_str().expect("path"), "-n"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.len() < 4 * text.len(),
+        "{} bytes shown for a guide of {}",
+        r.stdout.len(),
+        text.len()
+    );
+    assert!(r.took < FAST, "{:?}", r.took);
+    // Past the copy budget, an error.
+    let mut more = text.clone();
+    for i in 38..60 {
+        more.push_str(&format!("s{i}: *a\n"));
+    }
+    refused(
+        &[(VALUES, more.as_bytes())],
+        &["aliases copy more than 16777216 bytes of text"],
+    );
+}
