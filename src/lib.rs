@@ -10,6 +10,8 @@ pub mod convert;
 pub mod defaults;
 pub mod error;
 pub mod experiment;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod grammar;
 pub mod guide;
 pub mod helmfile;

@@ -8,7 +8,7 @@ mod emit;
 mod handlers;
 pub mod rules;
 mod stage;
-mod vllm;
+pub(crate) mod vllm;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod corpus;
 mod experiments;
+mod fuzz;
 mod limits;
 mod quoting;
 mod remote;

@@ -1,0 +1,238 @@
+//! Entry points of the fuzz targets (`fuzz/`) and of their regression tests
+//! (`tests/it/fuzz.rs`): each takes arbitrary bytes, runs one reader of hostile input or the
+//! whole conversion, and panics only when an invariant breaks. Errors are fine; a panic, a
+//! hang or a blow-up is what fuzzing looks for. Not part of the tool's interface.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::convert::{self, Bench, Request};
+use crate::defaults::Defaults;
+use crate::error::{Error, Result, is_deceptive};
+use crate::experiment::check::{self, Context};
+use crate::experiment::scenario_text::ScenarioText;
+use crate::experiment::{TreatmentList, Variation};
+use crate::mapping::vllm;
+use crate::source::{Entry, Opened, Role, Source};
+use crate::{grammar, guide, template};
+
+/// A guide held in memory: relative path -> text.
+struct Memory(BTreeMap<String, String>);
+
+impl Source for Memory {
+    fn origin(&self) -> String {
+        "fuzz".into()
+    }
+
+    fn read(&self, rel: &str) -> Result<String> {
+        self.0.get(rel).cloned().ok_or_else(|| Error::Read {
+            path: rel.into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+    }
+
+    fn list(&self, rel: &str) -> Result<Vec<String>> {
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", rel.trim_end_matches('/'))
+        };
+        let mut names: Vec<String> = self
+            .0
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .map(|rest| match rest.split_once('/') {
+                Some((dir, _)) => format!("{dir}/"),
+                None => rest.to_string(),
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+fn text(data: &[u8]) -> Option<&str> {
+    std::str::from_utf8(data).ok()
+}
+
+/// What every scenario must be, whatever the guide: printable (no control, bidirectional
+/// or separator character but newline and tab) and one `export` line per variable.
+fn check_scenario(c: &convert::Conversion) {
+    if let Some(ch) = c.scenario_text.chars().find(|ch| is_deceptive(*ch)) {
+        panic!(
+            "raw {ch:?} in the scenario:\n{}",
+            c.scenario_text.escape_debug()
+        );
+    }
+    for e in &c.scenario.exports {
+        let line = format!("export {}=", e.var);
+        let n = c
+            .scenario_text
+            .lines()
+            .filter(|l| l.starts_with(&line))
+            .count();
+        assert_eq!(n, 1, "{}: {n} export lines", e.var);
+    }
+}
+
+fn convert_opened(opened: &Opened, variant: Option<&str>) {
+    let req = Request {
+        variant: variant.map(str::to_string),
+        ..Request::default()
+    };
+    if let Ok(c) = convert::convert_guide(opened, &Bench::builtin(), &req) {
+        check_scenario(&c);
+    }
+}
+
+/// The whole conversion of one values file: bytes -> guide -> scenario.
+pub fn convert_values(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let rel = "ms-x/values.yaml".to_string();
+    let opened = Opened {
+        name: "fuzz".into(),
+        source: Box::new(Memory(BTreeMap::from([(rel.clone(), text.to_string())]))),
+        entry: Entry::File {
+            rel,
+            role: Role::ModelService,
+        },
+    };
+    convert_opened(&opened, None);
+}
+
+/// The whole conversion of a guide folder whose helmfile is the input, for each of its
+/// first environments: helmfile -> environments -> template -> releases -> scenario.
+pub fn convert_helmfile(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let files = BTreeMap::from([
+        ("helmfile.yaml.gotmpl".to_string(), text.to_string()),
+        (
+            "ms-x/values.yaml".to_string(),
+            "modelArtifacts:\n  name: Qwen/Qwen3-0.6B\ndecode:\n  replicas: 2\n  containers:\n  - name: vllm\n    args: [\"--max-model-len\", \"8192\"]\n".to_string(),
+        ),
+        (
+            "gaie-x/values.yaml".to_string(),
+            "inferenceExtension:\n  replicas: 1\n".to_string(),
+        ),
+        ("env/values.yaml".to_string(), "gateway:\n  provider: istio\n  service:\n    type: NodePort\nflags: [a, b]\n".to_string()),
+    ]);
+    let opened = Opened {
+        name: "fuzz".into(),
+        source: Box::new(Memory(files)),
+        entry: Entry::Folder,
+    };
+    let Ok(variants) = guide::variants(&opened) else {
+        return;
+    };
+    for v in variants.iter().take(3) {
+        convert_opened(&opened, Some(v));
+    }
+}
+
+/// The static reader of llm-d-benchmark's `setup/env.sh`.
+pub fn env_sh(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let Ok(d) = Defaults::parse_env_sh(Path::new("env.sh"), &text) else {
+        return;
+    };
+    let _ = d.describe();
+    let names: Vec<String> = d.names().map(str::to_string).collect();
+    for n in names.iter().take(64) {
+        let _ = d.get(n);
+        let _ = d.derived_from(n);
+        let _ = d.is_default(n, "1");
+    }
+}
+
+/// The helmfile template evaluator, with environment values to reach.
+pub fn template(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let values = crate::yaml::parse_one(
+        "env.yaml",
+        "gateway:\n  provider: istio\n  n: 3\n  on: true\nlist: [a, 1, {b: c}]\nempty: {}\nf: 0.5\n",
+    )
+    .map(|d| template::from_yaml(&d.root))
+    .unwrap_or_default();
+    let ctx = template::Context {
+        environment_name: "default".into(),
+        environment_values: values,
+        ..template::Context::default()
+    };
+    let _ = template::check("h.gotmpl", text, 1);
+    if let Ok(out) = template::render("h.gotmpl", text, 1, &ctx) {
+        assert!(out.text.len() <= template::MAX_OUTPUT_BYTES);
+        assert_eq!(
+            out.lines.len(),
+            out.text.lines().count(),
+            "one line entry per line"
+        );
+    }
+}
+
+/// The shell-command readers: vLLM args (`split_words`, `parse_args`, `one_line`),
+/// custom scripts (`script_line`), and a scenario's heredocs and assignments
+/// (`ScenarioText`, which check-experiment reads).
+pub fn shell(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    if let Some(words) = vllm::split_words(text) {
+        // Quoting the words and reading them back gives the same words.
+        let line: Vec<String> = words.iter().map(|w| vllm::sh_word(w)).collect();
+        assert_eq!(
+            vllm::split_words(&line.join(" ")).as_ref(),
+            Some(&words),
+            "{line:?}"
+        );
+        for a in vllm::parse_args(&words) {
+            assert!(a.items.iter().all(|i| *i < words.len()));
+            let _ = a.canonical();
+        }
+    }
+    if let Some(line) = vllm::script_line(text) {
+        assert!(!line.contains('\n'), "{line:?}");
+    }
+    if let Some(line) = vllm::one_line(text) {
+        assert!(!line.contains('\n'), "{line:?}");
+    }
+    let items: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let _ = vllm::parse_args(&items);
+    let s = ScenarioText::new("s.sh", text);
+    for var in [
+        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_EXTRA_ARGS",
+        "LLMDBENCH_VLLM_COMMON_MAX_MODEL_LEN",
+        "A",
+    ] {
+        let _ = s.lines_containing_assignment(var);
+        let _ = s.value_of(var);
+        let _ = s.references(var);
+        let _ = s.expansions(var);
+        if let Some(h) = s.file_of(var) {
+            let _ = s.heredoc_words(h);
+        }
+    }
+    for n in 1..=s.lines.len().min(200) {
+        let _ = s.heredoc_of(n);
+        let _ = s.literal_value(n, "A");
+    }
+}
+
+/// The experiment checker (an experiment file as input, with a real scenario), treatment
+/// lists, `--vary` specs and the words after the source.
+pub fn experiment(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let bench = Bench::builtin();
+    let scenario = "export LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS=2\nexport LLMDBENCH_HARNESS_NAME=inference-perf\nexport LLMDBENCH_HARNESS_EXPERIMENT_PROFILE=shared_prefix_synthetic.yaml\nexport LLMDBENCH_VLLM_MODELSERVICE_DECODE_EXTRA_ARGS=$(mktemp)\ncat << EOF > \"$LLMDBENCH_VLLM_MODELSERVICE_DECODE_EXTRA_ARGS\"\nvllm serve m \\\n--max-model-len REPLACE_ENV_LLMDBENCH_VLLM_COMMON_MAX_MODEL_LEN\nEOF\n";
+    let ctx = Context {
+        defaults: &bench.defaults,
+        catalog: &bench.catalog,
+        scenario: Some(ScenarioText::new("s.sh", scenario)),
+    };
+    let report = check::check("e.yaml", text, &ctx);
+    let _ = report.summary();
+    let _ = TreatmentList::parse("t.yaml", text);
+    for line in text.lines().take(16) {
+        let _ = Variation::parse_flag(line);
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let _ = grammar::parse(&words);
+    }
+}
