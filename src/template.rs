@@ -773,6 +773,25 @@ impl Func {
         }
     }
 
+    /// Why `n` arguments (piped value included) do not fit this function, if they do not.
+    fn arity_error(self, n: usize) -> Option<String> {
+        let (min, max) = self.arity();
+        if (min..=max).contains(&n) {
+            return None;
+        }
+        let want = if min == max {
+            min.to_string()
+        } else if max == usize::MAX {
+            format!("at least {min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        Some(format!(
+            "wrong number of arguments for {}: want {want}, got {n}",
+            self.name()
+        ))
+    }
+
     /// Accepted argument counts, piped value included.
     fn arity(self) -> (usize, usize) {
         match self {
@@ -1136,25 +1155,22 @@ impl<'s, 'a> Parser<'s, 'a> {
         let mut words = words.into_iter();
         let first = words.next().expect("not empty");
         let args: Vec<Arg> = words.collect();
+        // A function as an argument is called with no arguments, as Go does.
+        for a in &args {
+            if let Arg::Call(f, at) = a
+                && let Some(message) = f.arity_error(0)
+            {
+                return Err(src.err(
+                    *at,
+                    format!("{message} (to pass its result, write ({} ...))", f.name()),
+                ));
+            }
+        }
         let head = match first {
             Arg::Call(f, _) => {
                 let n = args.len() + usize::from(stage > 0);
-                let (min, max) = f.arity();
-                if n < min || n > max {
-                    let want = if min == max {
-                        min.to_string()
-                    } else if max == usize::MAX {
-                        format!("at least {min}")
-                    } else {
-                        format!("{min} to {max}")
-                    };
-                    return Err(src.err(
-                        pos,
-                        format!(
-                            "wrong number of arguments for {}: want {want}, got {n}",
-                            f.name()
-                        ),
-                    ));
+                if let Some(message) = f.arity_error(n) {
+                    return Err(src.err(pos, message));
                 }
                 Head::Func(f)
             }
@@ -2465,6 +2481,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("supported: and, default"));
+    }
+
+    #[test]
+    fn functions_as_arguments_take_no_arguments() {
+        // Found by fuzzing: `printf` as an argument was called with nothing and panicked.
+        for t in [
+            "{{printf printf}}",
+            "{{ eq 1 not }}",
+            "{{ default \"x\" toYaml }}",
+        ] {
+            let e = err(t);
+            assert!(e.contains("wrong number of arguments for"), "{t}: {e}");
+            assert!(e.contains("to pass its result, write ("), "{t}: {e}");
+        }
+        assert_eq!(r("{{ printf \"%s.\" quote }}"), ".");
     }
 
     #[test]
