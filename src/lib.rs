@@ -13,6 +13,7 @@ pub mod experiment;
 pub mod grammar;
 pub mod guide;
 pub mod helmfile;
+pub mod kustomize;
 pub mod mapping;
 pub mod remote;
 pub mod render;

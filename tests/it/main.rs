@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod corpus;
 mod experiments;
+mod kustomize;
 mod quoting;
 mod remote;
 mod variants;
