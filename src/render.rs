@@ -24,7 +24,8 @@ pub fn scenario(s: &Scenario) -> String {
     );
     line(&mut out, &format!("Based on {}", s.origin));
     if let Some(v) = &s.variant {
-        line(&mut out, &format!("Variant: {v} (helmfile environment)"));
+        let kind = s.variant_kind.as_deref().unwrap_or("helmfile environment");
+        line(&mut out, &format!("Variant: {v} ({kind})"));
     }
     line(
         &mut out,
