@@ -291,26 +291,34 @@ pub fn is_helm_guide(src: &dyn Source, dir: &str) -> Result<bool> {
     }))
 }
 
-/// A kustomize guide folder (and not a Helm one): a kustomization, or `manifests/` in it or
-/// in one of its folders (`tiered-prefix-cache/cpu/manifests`).
+/// A kustomize guide folder (and not a Helm one): a kustomization or `manifests/` in it, or
+/// in each of its folders (`tiered-prefix-cache/{cpu,storage}/manifests`). A folder of
+/// guides is not one: some of its folders hold other things.
 pub fn is_kustomize_guide(src: &dyn Source, dir: &str) -> Result<bool> {
     if is_helm_guide(src, dir)? {
         return Ok(false);
     }
     let entries = src.list(dir)?;
-    if kustomize::has_kustomization(&entries) || entries.iter().any(|e| e == "manifests/") {
+    let has_manifests = |entries: &[String]| {
+        kustomize::has_kustomization(entries) || entries.iter().any(|e| e == "manifests/")
+    };
+    if has_manifests(&entries) {
         return Ok(true);
     }
-    for folder in entries.iter().filter_map(|e| e.strip_suffix('/')) {
-        if folder.starts_with('.') {
-            continue;
-        }
-        let sub = kustomize::join(dir, folder);
-        if src.list(&sub)?.iter().any(|e| e == "manifests/") {
-            return Ok(true);
+    let folders: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e.strip_suffix('/'))
+        .filter(|f| !f.starts_with('.'))
+        .collect();
+    if folders.is_empty() {
+        return Ok(false);
+    }
+    for folder in folders {
+        if !has_manifests(&src.list(&kustomize::join(dir, folder))?) {
+            return Ok(false);
         }
     }
-    Ok(false)
+    Ok(true)
 }
 
 fn is_kustomize(opened: &Opened) -> Result<bool> {

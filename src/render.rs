@@ -66,12 +66,12 @@ pub fn scenario(s: &Scenario) -> String {
         &s.unmapped,
         true,
     );
-    notes(
-        &mut out,
-        "Replaced by a later values source of the same release (Helm order), so not used:",
-        &s.overridden,
-        false,
-    );
+    let replaced = if s.variant_kind.is_some() {
+        "Replaced by a later patch of the kustomize build, so not used:"
+    } else {
+        "Replaced by a later values source of the same release (Helm order), so not used:"
+    };
+    notes(&mut out, replaced, &s.overridden, false);
     out
 }
 

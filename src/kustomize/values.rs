@@ -97,6 +97,7 @@ pub fn extract(build: &mut Build) -> Extracted {
     }
     stages.sort_by_key(|(s, _)| STAGES.iter().position(|t| t == s));
 
+    x.claims(&stages, &others);
     let mut top: Vec<Entry> = Vec::new();
     let mut manifests: Vec<Entry> = Vec::new();
     let mut model = None;
@@ -280,6 +281,38 @@ fn take(node: &mut Node, path: &[&str]) -> Option<Entry> {
 }
 
 impl Extractor<'_> {
+    /// Volumes that mount a PersistentVolumeClaim the build does not create: llm-d-benchmark
+    /// does not create it either, so the user must.
+    fn claims(&mut self, stages: &[(&'static str, Resource)], others: &[Resource]) {
+        for (stage, r) in stages {
+            let Some(template) = pod_path(r).and_then(|p| child(&r.node, p)) else {
+                continue;
+            };
+            for v in template
+                .at("spec.volumes")
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+            {
+                let Some(claim) = v
+                    .at("persistentVolumeClaim.claimName")
+                    .and_then(Node::as_str)
+                else {
+                    continue;
+                };
+                let built = others.iter().any(|o| {
+                    let id = o.id();
+                    id.kind == "PersistentVolumeClaim" && id.name == claim
+                });
+                if !built {
+                    let volume = v.get("name").and_then(Node::as_str).unwrap_or("?");
+                    self.warnings.push(format!(
+                        "{stage}: volume {volume} mounts PersistentVolumeClaim {claim}, which neither this overlay nor llm-d-benchmark creates: create it in the benchmark namespace first"
+                    ));
+                }
+            }
+        }
+    }
+
     fn id(&mut self) -> usize {
         self.next_id += 1;
         self.next_id
@@ -339,6 +372,11 @@ impl Extractor<'_> {
         for e in entries {
             match by_kind.iter_mut().find(|k| k.key == e.key) {
                 Some(k) => {
+                    // The kind's node spans its resources of the same file.
+                    if e.value.src == k.value.src {
+                        k.value.line = k.value.line.min(e.value.line);
+                        k.value.end_line = k.value.end_line.max(e.value.end_line);
+                    }
                     if let (Kind::Map(into), Kind::Map(from)) = (&mut k.value.kind, e.value.kind) {
                         into.extend(from);
                     }
