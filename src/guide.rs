@@ -366,22 +366,10 @@ fn kustomization_dirs(src: &dyn Source) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// The overlays that are variants: those whose build runs a model server naming a model (a
-/// base without one, such as `tiered-prefix-cache/cpu/manifests/vllm/base`, is not; an
-/// overlay that does not build is listed, so its error is seen). Named by their path
-/// without the folders every overlay shares; `base` (or the only one) is `default`.
-pub fn overlays(opened: &Opened) -> Result<Vec<Overlay>> {
-    let src = opened.source.as_ref();
-    let mut dirs = Vec::new();
-    for dir in kustomization_dirs(src)? {
-        let keep = match kustomize::build(src, &dir, kustomize::Options::default()) {
-            Ok(mut b) => kustomize::values::extract(&mut b).model.is_some(),
-            Err(_) => true,
-        };
-        if keep {
-            dirs.push(dir);
-        }
-    }
+/// Every kustomization folder of a guide as a possible variant, named by its path without
+/// the folders every one of them shares; `base` (or the only one) is `default`.
+fn candidates(src: &dyn Source) -> Result<Vec<Overlay>> {
+    let dirs = kustomization_dirs(src)?;
     let split: Vec<Vec<&str>> = dirs.iter().map(|d| d.split('/').collect()).collect();
     let shared = |seg: &str| split.len() > 1 && split.iter().all(|s| s.contains(&seg));
     let mut out: Vec<Overlay> = Vec::new();
@@ -409,6 +397,25 @@ pub fn overlays(opened: &Opened) -> Result<Vec<Overlay>> {
         (a.name != DEFAULT_VARIANT, &a.name).cmp(&(b.name != DEFAULT_VARIANT, &b.name))
     });
     Ok(out)
+}
+
+/// Whether an overlay is a variant: its build runs a model server that names a model (a base
+/// without one, such as `tiered-prefix-cache/cpu/manifests/vllm/base`, is not), or it does
+/// not build (listed, so its error is seen).
+fn runs_a_model(src: &dyn Source, overlay: &Overlay) -> bool {
+    match kustomize::build(src, &overlay.dir, kustomize::Options::default()) {
+        Ok(mut b) => kustomize::values::extract(&mut b).model.is_some(),
+        Err(_) => true,
+    }
+}
+
+/// The overlays that are variants (see [`runs_a_model`]), `default` first.
+pub fn overlays(opened: &Opened) -> Result<Vec<Overlay>> {
+    let src = opened.source.as_ref();
+    Ok(candidates(src)?
+        .into_iter()
+        .filter(|o| runs_a_model(src, o))
+        .collect())
 }
 
 /// File names of GAIE values beside kustomize manifests.
@@ -459,9 +466,10 @@ fn from_kustomize(
     fetch: Option<&Fetch<'_>>,
 ) -> Result<Model> {
     let src = opened.source.as_ref();
-    let all = overlays(opened)?;
+    let all = candidates(src)?;
     let names = || {
         all.iter()
+            .filter(|o| runs_a_model(src, o))
             .map(|o| o.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
@@ -475,10 +483,11 @@ fn from_kustomize(
             ))
         })?,
         None => {
+            // `default` when there is a base; else the first overlay that runs a model.
             let chosen = all
                 .iter()
                 .find(|o| o.name == DEFAULT_VARIANT)
-                .or(all.first());
+                .or_else(|| all.iter().find(|o| runs_a_model(src, o)));
             let Some(chosen) = chosen else {
                 return Err(Error::NoValues {
                     path: std::path::PathBuf::from(src.origin()),

@@ -18,7 +18,7 @@ use crate::values::Overridden;
 use crate::yaml::{Entry, Kind, Node};
 
 /// Deepest tree a merge walks (patched trees can be deeper than one file's limit).
-const MAX_DEPTH: usize = 1024;
+const MAX_DEPTH: usize = 128;
 
 /// Where in the Kubernetes schema a node sits: what decides how its lists merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,6 +22,8 @@ pub mod shell;
 mod transform;
 pub mod values;
 
+use std::collections::HashSet;
+
 use crate::error::{Error, Result};
 use crate::source::{Entry as SourceEntry, Opened, Source};
 use crate::values::Overridden;
@@ -589,15 +591,12 @@ impl<'s> Builder<'s> {
                 Some(true) => {
                     let mut sub = Vec::new();
                     self.target(&loc, &mut sub, Role::Kustomization)?;
-                    for r in sub {
-                        self.add(k, &node, acc, r)?;
-                    }
+                    self.add(k, &node, acc, sub)?;
                 }
                 Some(false) => {
                     self.check_within(k, &node, &loc, "resources")?;
-                    for r in self.load_resources(&loc)? {
-                        self.add(k, &node, acc, r)?;
-                    }
+                    let loaded = self.load_resources(&loc)?;
+                    self.add(k, &node, acc, loaded)?;
                 }
                 None => {
                     return Err(self.field_error(
@@ -662,15 +661,12 @@ impl<'s> Builder<'s> {
                     path: String::new(),
                 };
                 self.target(&loc, &mut sub, Role::Kustomization)?;
-                for r in sub {
-                    self.add(k, node, acc, r)?;
-                }
+                self.add(k, node, acc, sub)?;
             }
             SourceEntry::File { rel, .. } => {
                 let loc = Loc { place, path: rel };
-                for r in self.load_resources(&loc)? {
-                    self.add(k, node, acc, r)?;
-                }
+                let loaded = self.load_resources(&loc)?;
+                self.add(k, node, acc, loaded)?;
             }
         }
         Ok(())
@@ -715,20 +711,33 @@ impl<'s> Builder<'s> {
         })
     }
 
-    /// Add a resource, refusing a second one with the same id (kustomize does).
-    fn add(&self, k: &Kust, node: &Node, acc: &mut Vec<Resource>, r: Resource) -> Result<()> {
-        let id = r.id();
-        if acc.iter().any(|o| o.id() == id) {
-            return Err(self.field_error(
-                k,
-                node,
-                format!("{id} is there twice (kustomize refuses resources with the same id)"),
-            ));
+    /// Add resources, refusing a second one with the same id (kustomize does).
+    fn add(
+        &self,
+        k: &Kust,
+        node: &Node,
+        acc: &mut Vec<Resource>,
+        batch: Vec<Resource>,
+    ) -> Result<()> {
+        let mut ids: HashSet<Id> = acc.iter().map(Resource::id).collect();
+        for r in batch {
+            let id = r.id();
+            if acc.len() >= MAX_RESOURCES {
+                return Err(self.field_error(
+                    k,
+                    node,
+                    format!("more than {MAX_RESOURCES} resources"),
+                ));
+            }
+            if !ids.insert(id.clone()) {
+                return Err(self.field_error(
+                    k,
+                    node,
+                    format!("{id} is there twice (kustomize refuses resources with the same id)"),
+                ));
+            }
+            acc.push(r);
         }
-        if acc.len() >= MAX_RESOURCES {
-            return Err(self.field_error(k, node, format!("more than {MAX_RESOURCES} resources")));
-        }
-        acc.push(r);
         Ok(())
     }
 

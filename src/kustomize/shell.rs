@@ -707,18 +707,17 @@ impl Arith<'_> {
     }
 
     fn unary(&mut self) -> Result<i64, String> {
-        match self.peek().cloned() {
-            Some(Tok::Op('-')) => {
-                self.i += 1;
-                self.unary()?
-                    .checked_neg()
-                    .ok_or_else(|| "arithmetic overflow".into())
-            }
-            Some(Tok::Op('+')) => {
-                self.i += 1;
-                self.unary()
-            }
-            _ => self.primary(),
+        // Signs are counted, not recursed on: `- - - 1` cannot exhaust the stack.
+        let mut negative = false;
+        while let Some(Tok::Op(op @ ('-' | '+'))) = self.peek().cloned() {
+            self.i += 1;
+            negative ^= op == '-';
+        }
+        let v = self.primary()?;
+        if negative {
+            v.checked_neg().ok_or_else(|| "arithmetic overflow".into())
+        } else {
+            Ok(v)
         }
     }
 
@@ -854,5 +853,12 @@ mod tests {
         assert!(one("$((1 / 0))").is_err());
         assert_eq!(one("$(hostname)"), Ok(None));
         assert_eq!(arithmetic("9223372036854775807 + 1", &env).ok(), None);
+        let deep = "- ".repeat(100_000) + "1";
+        assert_eq!(arithmetic(&deep, &env), Ok(Some(1)));
+        let nested = "(".repeat(100) + "1" + &")".repeat(100);
+        assert!(
+            arithmetic(&nested, &env).is_err(),
+            "parentheses nest at most 64 deep"
+        );
     }
 }

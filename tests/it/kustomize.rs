@@ -923,3 +923,63 @@ fn all_converts_every_overlay() {
         assert!(!line.contains("FAILED"), "{line}");
     }
 }
+
+/// Hostile input fails with an error, never a crash: deep patches, many resources, a
+/// pattern that would make a backtracking matcher spin.
+#[test]
+fn hostile_kustomizations_fail_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |p: &str, t: &str| {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, t).expect("write");
+    };
+    let build = |sub: &str| {
+        let opened = source::open_local(dir.path()).expect("open");
+        kustomize::build(opened.source.as_ref(), sub, Options::default()).map(|b| b.resources.len())
+    };
+    // A strategic-merge patch 300 maps deep.
+    let mut deep = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+    for i in 0..300 {
+        deep.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
+    }
+    deep.push_str(&format!("{}v: 1\n", "  ".repeat(300)));
+    write("deep/p.yaml", &deep);
+    write(
+        "deep/r.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    );
+    write(
+        "deep/kustomization.yaml",
+        "resources: [r.yaml]\npatches:\n- path: p.yaml\n",
+    );
+    let err = build("deep")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("deeper than"), "{err}");
+    // More resources than a build takes.
+    let many: String = (0..2100)
+        .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"))
+        .collect();
+    write("many/r.yaml", &many);
+    write("many/kustomization.yaml", "resources: [r.yaml]\n");
+    let err = build("many")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("more than 2000 resources"), "{err}");
+    // A target pattern with nested repetition over a long name.
+    let name = "a".repeat(3000);
+    write(
+        "regex/r.yaml",
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"),
+    );
+    write(
+        "regex/kustomization.yaml",
+        "resources: [r.yaml]\npatches:\n- target: {name: \"(a*)*b\"}\n  patch: |-\n    - {op: add, path: /data, value: {}}\n",
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(build("regex").ok(), Some(1));
+    assert!(started.elapsed().as_secs() < 5);
+}
