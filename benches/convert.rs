@@ -58,6 +58,15 @@ fn builtin_defaults() -> Bench {
     Bench::builtin()
 }
 
+/// `--all` over the corpus guides root: every guide and every variant.
+#[divan::bench]
+fn all_guides_all_variants() -> usize {
+    let bench = Bench::builtin();
+    convert_guide::convert::convert_tree(&corpus(), &bench, &Request::default())
+        .map(|items| items.len())
+        .unwrap_or(0)
+}
+
 /// Kustomize guides (default variant): build the overlay in process, extract, map, render.
 #[divan::bench(args = ["wide-ep-lws", "tiered-prefix-cache"])]
 fn kustomize_guide_in_process(bencher: divan::Bencher, name: &str) {

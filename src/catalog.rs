@@ -203,26 +203,8 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
 /// is made of letters, digits, `_`, `-` and `.`. Values, comments and anything else are ignored.
 pub fn template_keys(text: &str) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let mut rest = line.trim_start();
-        while let Some(after) = rest.strip_prefix("- ") {
-            rest = after.trim_start();
-        }
-        let end = rest
-            .char_indices()
-            .find(|&(_, c)| !is_key_char(c))
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        let (key, tail) = rest.split_at(end);
-        let Some(after_colon) = tail.strip_prefix(':') else {
-            continue;
-        };
-        let key_ok = key
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        let value_ok = after_colon.chars().next().is_none_or(char::is_whitespace);
-        if key_ok && value_ok && !keys.iter().any(|k| k == key) {
+    for (key, _) in text.lines().filter_map(key_of) {
+        if !keys.iter().any(|k| k == key) {
             keys.push(key.to_string());
         }
     }
@@ -233,23 +215,7 @@ pub fn template_keys(text: &str) -> Vec<String> {
 /// trailing comments removed): what a run factor replaces, when it is unambiguous.
 pub fn template_values(text: &str) -> BTreeMap<String, String> {
     let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for line in text.lines() {
-        let mut rest = line.trim_start();
-        while let Some(after) = rest.strip_prefix("- ") {
-            rest = after.trim_start();
-        }
-        let end = rest
-            .char_indices()
-            .find(|&(_, c)| !is_key_char(c))
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        let (key, tail) = rest.split_at(end);
-        let Some(after_colon) = tail.strip_prefix(':') else {
-            continue;
-        };
-        if key.is_empty() || !after_colon.chars().next().is_none_or(char::is_whitespace) {
-            continue;
-        }
+    for (key, after_colon) in text.lines().filter_map(key_of) {
         let value = match after_colon.find(" #") {
             Some(i) => &after_colon[..i],
             None => after_colon,
@@ -268,6 +234,27 @@ pub fn template_values(text: &str) -> BTreeMap<String, String> {
     seen.into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect()
+}
+
+/// `KEY: rest` of a template line (after any `- ` list markers), when KEY starts with a
+/// letter, digit or `_` and the colon is followed by a blank or the end of the line.
+fn key_of(line: &str) -> Option<(&str, &str)> {
+    let mut rest = line.trim_start();
+    while let Some(after) = rest.strip_prefix("- ") {
+        rest = after.trim_start();
+    }
+    let end = rest
+        .char_indices()
+        .find(|&(_, c)| !is_key_char(c))
+        .map_or(rest.len(), |(i, _)| i);
+    let (key, tail) = rest.split_at(end);
+    let after_colon = tail.strip_prefix(':')?;
+    let key_ok = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let value_ok = after_colon.chars().next().is_none_or(char::is_whitespace);
+    (key_ok && value_ok).then_some((key, after_colon))
 }
 
 fn is_key_char(c: char) -> bool {

@@ -103,20 +103,17 @@ fn from_files(guide: &source::Guide) -> Result<Model> {
             guide.skipped.join(", ")
         ));
     }
-    for f in &guide.files {
-        let GuideFile { rel, role, text } = f;
-        let src = model.sources.len();
-        if *role == Role::Helmfile {
-            continue;
-        }
-        let mut doc = yaml::parse_one(rel, text)?;
-        doc.root.set_src(src);
-        model.roots.push(doc.root.clone());
-        model.sources.push(doc);
+    for GuideFile { rel, role, text } in &guide.files {
         let chart = match role {
             Role::ModelService | Role::Values => Chart::ModelService,
-            Role::Gaie | Role::Helmfile => Chart::Gaie,
+            Role::Gaie => Chart::Gaie,
+            // Only guides without a helmfile come here.
+            Role::Helmfile => continue,
         };
+        let mut doc = yaml::parse_one(rel, text)?;
+        doc.root.set_src(model.sources.len());
+        model.roots.push(doc.root.clone());
+        model.sources.push(doc);
         model.used.push((chart, rel.clone()));
     }
     Ok(model)

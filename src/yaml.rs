@@ -279,6 +279,49 @@ fn slice_lines<'t>(text: &'t str, starts: &[usize], first: usize, last: usize) -
         .collect()
 }
 
+/// True when `s`, written unquoted after `key: ` or `- `, is read back as the same scalar.
+pub fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    !"[]{},#&*!|>'\"%@`".contains(first)
+        && !s.starts_with("- ")
+        && !s.starts_with("? ")
+        && !s.starts_with(": ")
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with([':', ' ', '\t'])
+        && !s.starts_with([' ', '\t'])
+        && !s.chars().any(|c| c.is_control())
+}
+
+/// A YAML double-quoted scalar that reads back as exactly `s`: quotes, backslashes, line
+/// breaks, control characters and byte-order marks escaped.
+pub fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || c == '\u{feff}' => {
+                let n = u32::from(c);
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{n:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Parse every document of a YAML stream. An empty stream gives one null document.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Doc>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

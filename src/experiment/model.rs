@@ -503,52 +503,16 @@ pub(crate) fn section_name(s: Section) -> &'static str {
 /// A value: unquoted when it was read unquoted and still reads back the same on one line
 /// (so `true` stays a boolean and `500,1000` stays as written), else double-quoted.
 fn scalar(value: &str, plain: bool) -> String {
-    if plain && plain_ok(value) {
+    if plain && crate::yaml::plain_ok(value) {
         value.to_string()
     } else {
         quote(value)
     }
 }
 
-/// True when `s`, written unquoted after `key: ` or `- `, is read back as the same scalar.
-fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    !"[]{},#&*!|>'\"%@`".contains(first)
-        && !s.starts_with("- ")
-        && !s.starts_with("? ")
-        && !s.starts_with(": ")
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.ends_with([':', ' ', '\t'])
-        && !s.starts_with([' ', '\t'])
-        && !s.chars().any(|c| c.is_control())
-}
-
 /// A YAML double-quoted scalar.
 pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{feff}' => {
-                let n = u32::from(c);
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02x}"));
-                } else {
-                    out.push_str(&format!("\\u{n:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::yaml::double_quoted(s)
 }
 
 /// A key as a plain scalar when YAML 1.1 reads it back as the same string, else quoted.

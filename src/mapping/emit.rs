@@ -2,7 +2,7 @@
 //! volumes, mounts, container config). Strings that were quoted stay quoted, so every value
 //! keeps its type; chosen scalars can be replaced by `REPLACE_ENV_` tokens.
 
-use crate::yaml::{Kind, Node, Scalar};
+use crate::yaml::{Kind, Node, Scalar, double_quoted, plain_ok};
 
 /// Block YAML for `node`, ending in a newline. `token(id)` replaces a scalar's text.
 pub fn emit(node: &Node, token: &dyn Fn(usize) -> Option<String>) -> String {
@@ -106,7 +106,7 @@ fn inline(node: &Node, token: &dyn Fn(usize) -> Option<String>) -> String {
 
 /// A scalar as YAML: plain when it was plain and reads back the same, else double-quoted.
 pub fn scalar_text(s: &Scalar) -> String {
-    if s.plain && (s.is_null() || safe_plain(&s.value)) {
+    if s.plain && (s.is_null() || plain_ok(&s.value)) {
         return s.value.clone();
     }
     double_quoted(&s.value)
@@ -123,37 +123,6 @@ fn key_text(key: &str) -> String {
     } else {
         double_quoted(key)
     }
-}
-
-fn safe_plain(v: &str) -> bool {
-    let Some(first) = v.chars().next() else {
-        return false;
-    };
-    !"-?:,[]{}#&*!|>'\"%@`".contains(first)
-        && v.trim() == v
-        && !v.contains(": ")
-        && !v.contains(" #")
-        && !v.ends_with(':')
-        && !v.chars().any(char::is_control)
-}
-
-/// A YAML double-quoted scalar (JSON-compatible escapes).
-pub fn double_quoted(v: &str) -> String {
-    let mut out = String::with_capacity(v.len() + 2);
-    out.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
