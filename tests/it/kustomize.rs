@@ -983,3 +983,46 @@ fn hostile_kustomizations_fail_cleanly() {
     assert_eq!(build("regex").ok(), Some(1));
     assert!(started.elapsed().as_secs() < 5);
 }
+
+// ---------------------------------------------------------------------------------------
+// No input makes the shell reader or the builder panic
+
+mod never_panic {
+    use convert_guide::kustomize::shell;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn shell_scripts(script in r#"[a-z$(){}'"\\ \n;&|#=*/%+-0-9]{0,80}"#) {
+            if let Ok(commands) = shell::parse(&script) {
+                let env = |n: &str| (n == "a").then(|| "3".to_string());
+                for c in commands {
+                    for w in &c.words {
+                        let _ = shell::expand(w, &env);
+                        let _ = shell::variables(w);
+                    }
+                }
+            }
+            let _ = shell::arithmetic(&script, &|_| Some("2".into()));
+        }
+
+        #[test]
+        fn kustomizations(patch in r#"[a-z/~{}\[\]:, \n$-]{0,60}"#, path in "[a-z/~0-9-]{0,20}") {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let write = |p: &str, t: &str| std::fs::write(dir.path().join(p), t).expect("write");
+            write("r.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n");
+            let k = format!(
+                "resources: [r.yaml]\npatches:\n- target: {{kind: ConfigMap, name: \"{path}\"}}\n  patch: |-\n    - {{op: add, path: /{path}, value: 1}}\n- patch: {patch:?}\n"
+            );
+            write("kustomization.yaml", &k);
+            let opened = convert_guide::source::open_local(dir.path()).expect("open");
+            let _ = convert_guide::kustomize::build(
+                opened.source.as_ref(),
+                "",
+                convert_guide::kustomize::Options::default(),
+            );
+        }
+    }
+}
