@@ -183,10 +183,10 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     scenario.name = name.clone();
     scenario.origin = opened.source.origin();
     scenario.variant = model.variant.clone();
-    scenario.variant_kind = model
-        .overlay
-        .as_ref()
-        .map(|dir| format!("kustomize overlay {dir}"));
+    scenario.variant_kind = model.overlay.as_ref().map(|dir| {
+        let shown = if dir.is_empty() { "." } else { dir.as_str() };
+        format!("kustomize overlay {shown}")
+    });
     scenario.defaults = bench.defaults.describe();
     scenario
         .warnings

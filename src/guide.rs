@@ -418,6 +418,10 @@ pub fn overlays(opened: &Opened) -> Result<Vec<Overlay>> {
 /// File names of GAIE values beside kustomize manifests.
 const GAIE_FILES: &[&str] = &["inferencepool.values.yaml", "inferencepool/values.yaml"];
 
+/// Folders above an overlay given directly (`guides/wide-ep-lws/manifests/modelserver/gke`)
+/// searched for its guide's inferencepool values.
+const GAIE_LEVELS_ABOVE: usize = 4;
+
 /// The guide's inferencepool values for an overlay: the nearest up from the overlay, else
 /// the nearest up from a kustomization it includes (a base from `../recipes` brings
 /// `recipes/inferencepool/values.yaml`). `bool`: found from the overlay itself.
@@ -426,9 +430,17 @@ fn gaie_values(src: &dyn Source, overlay: &str, included: &[String]) -> Option<(
         .chain(included.iter().cloned())
         .enumerate()
     {
+        // Above the source's root only for an overlay given as the root itself.
+        let above = if i == 0 && overlay.is_empty() {
+            GAIE_LEVELS_ABOVE
+        } else {
+            0
+        };
         let mut dir = start;
         loop {
-            if dir == ".." || dir.ends_with("/..") {
+            let ups = dir.split('/').filter(|s| *s == "..").count();
+            let only_ups = dir.split('/').all(|s| s == "..");
+            if !dir.is_empty() && only_ups && ups > above {
                 break;
             }
             let listing = src.list(&dir).unwrap_or_default();
@@ -448,7 +460,7 @@ fn gaie_values(src: &dyn Source, overlay: &str, included: &[String]) -> Option<(
                     return Some((kustomize::join(&dir, f), i == 0));
                 }
             }
-            if dir.is_empty() {
+            if dir.is_empty() && above == 0 {
                 break;
             }
             dir = kustomize::join(&dir, "..");
@@ -511,7 +523,14 @@ fn from_kustomize(
         roots: vec![extracted.root],
         overridden: build.overridden,
         warnings,
-        used: vec![(Chart::ModelService, overlay.dir.clone())],
+        used: vec![(
+            Chart::ModelService,
+            if overlay.dir.is_empty() {
+                ".".to_string()
+            } else {
+                overlay.dir.clone()
+            },
+        )],
         overlay: Some(overlay.dir.clone()),
     };
     match gaie_values(src, &overlay.dir, &build.dirs) {

@@ -1026,3 +1026,26 @@ mod never_panic {
         }
     }
 }
+
+/// An overlay folder given directly converts to the same values as the guide's variant (its
+/// GAIE values found up the tree), only its paths are relative to the overlay.
+#[test]
+fn an_overlay_given_directly_converts_as_the_variant() {
+    let guide = common::corpus_guides().join("wide-ep-lws");
+    let direct = common::convert_builtin(&guide.join("manifests/modelserver/gke"));
+    let (_, variant) = conversions()
+        .into_iter()
+        .find(|(c, _)| c.label.ends_with("wide-ep-lws.gke"))
+        .expect("gke");
+    assert_eq!(direct.name, "gke");
+    assert_eq!(direct.scenario.counts, variant.scenario.counts);
+    let values = |c: &Conversion| {
+        c.scenario
+            .exports
+            .iter()
+            .filter(|e| e.var != "LLMDBENCH_CONTROL_WORK_DIR")
+            .map(|e| (e.var.clone(), format!("{:?}", e.value)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(&direct), values(&variant));
+}
