@@ -66,3 +66,29 @@ fn all_guides_all_variants() -> usize {
         .map(|items| items.len())
         .unwrap_or(0)
 }
+
+/// Kustomize guides (default variant): build the overlay in process, extract, map, render.
+#[divan::bench(args = ["wide-ep-lws", "tiered-prefix-cache"])]
+fn kustomize_guide_in_process(bencher: divan::Bencher, name: &str) {
+    let guide = load(name);
+    let bench = Bench::builtin();
+    let request = Request::default();
+    bencher.bench_local(|| {
+        convert_guide(divan::black_box(&guide), &bench, &request).map(|c| c.scenario_text.len())
+    });
+}
+
+/// The in-process `kustomize build` of each wide-ep-lws overlay (compare `kubectl kustomize`).
+#[divan::bench(args = ["base", "gke", "gke-a4", "coreweave"])]
+fn kustomize_build_wide_ep(bencher: divan::Bencher, overlay: &str) {
+    let guides = source::open_local(&corpus()).unwrap_or_else(|e| panic!("{e}"));
+    let dir = format!("wide-ep-lws/manifests/modelserver/{overlay}");
+    bencher.bench_local(|| {
+        convert_guide::kustomize::build(
+            guides.source.as_ref(),
+            divan::black_box(&dir),
+            convert_guide::kustomize::Options::default(),
+        )
+        .map(|b| b.resources.len())
+    });
+}

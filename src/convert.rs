@@ -152,7 +152,9 @@ pub fn open(req: &Request) -> Result<Opened> {
 
 /// Convert an opened guide (any source) against a benchmark context.
 pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Conversion> {
-    let model = guide::build(opened, req.variant.as_deref())?;
+    let remote = req.remote.clone();
+    let fetch = move |url: &str| remote::open(url, &remote);
+    let model = guide::build_with(opened, req.variant.as_deref(), Some(&fetch))?;
     let name = match &req.name {
         Some(n) => checked_name(n)?,
         None => output_name(&opened.name, model.variant.as_deref()),
@@ -181,6 +183,10 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     scenario.name = name.clone();
     scenario.origin = opened.source.origin();
     scenario.variant = model.variant.clone();
+    scenario.variant_kind = model.overlay.as_ref().map(|dir| {
+        let shown = if dir.is_empty() { "." } else { dir.as_str() };
+        format!("kustomize overlay {shown}")
+    });
     scenario.defaults = bench.defaults.describe();
     scenario
         .warnings
@@ -365,7 +371,7 @@ pub struct BatchItem {
 pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<BatchItem>> {
     let opened = source::open_local(root)?;
     let mut items = Vec::new();
-    let guides = if is_helm_guide(opened.source.as_ref(), "")? {
+    let guides = if is_guide(opened.source.as_ref(), "")? {
         vec![(opened.name.clone(), root.to_path_buf())]
     } else {
         let mut found = Vec::new();
@@ -373,16 +379,8 @@ pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<Bat
             let Some(dir) = entry.strip_suffix('/') else {
                 continue;
             };
-            if is_helm_guide(opened.source.as_ref(), dir)? {
+            if is_guide(opened.source.as_ref(), dir)? {
                 found.push((source::sanitize(dir), root.join(dir)));
-            } else if is_kustomize_guide(opened.source.as_ref(), dir)? {
-                items.push(BatchItem {
-                    guide: source::sanitize(dir),
-                    variant: "-".into(),
-                    outcome: Outcome::Skipped(
-                        "kustomize-based guide: not converted by this version".into(),
-                    ),
-                });
             }
         }
         found
@@ -421,21 +419,9 @@ pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<Bat
     Ok(items)
 }
 
-/// A Helm guide folder: a helmfile, or `ms-*`/`gaie-*` folders with values.
-fn is_helm_guide(src: &dyn Source, dir: &str) -> Result<bool> {
-    let entries = src.list(dir)?;
-    Ok(entries.iter().any(|e| {
-        e == source::HELMFILE
-            || ((e.starts_with("ms-") || e.starts_with("gaie-")) && e.ends_with('/'))
-    }))
-}
-
-/// A kustomize guide keeps its manifests under `manifests/` or a kustomization.
-fn is_kustomize_guide(src: &dyn Source, dir: &str) -> Result<bool> {
-    let entries = src.list(dir)?;
-    Ok(entries
-        .iter()
-        .any(|e| e == "manifests/" || e == "kustomization.yaml"))
+/// A guide folder: Helm (a helmfile, `ms-*`/`gaie-*` folders) or kustomize (manifests).
+fn is_guide(src: &dyn Source, dir: &str) -> Result<bool> {
+    Ok(guide::is_helm_guide(src, dir)? || guide::is_kustomize_guide(src, dir)?)
 }
 
 /// A variant and the values files its releases use, or why it cannot be built.

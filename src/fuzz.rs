@@ -12,12 +12,14 @@ use crate::error::{Error, Result, is_deceptive};
 use crate::experiment::check::{self, Context};
 use crate::experiment::scenario_text::ScenarioText;
 use crate::experiment::{TreatmentList, Variation};
+use crate::kustomize::{self, shell as ksh};
 use crate::mapping::vllm;
 use crate::source::{Entry, Opened, Role, Source};
 use crate::{grammar, guide, template};
 
-/// A guide held in memory: relative path -> text.
-struct Memory(BTreeMap<String, String>);
+/// A guide held in memory: relative path -> text; with a fallback, any other `.yaml` file
+/// reads as it (so a helmfile's values and environment files exist, whatever their names).
+struct Memory(BTreeMap<String, String>, Option<&'static str>);
 
 impl Source for Memory {
     fn origin(&self) -> String {
@@ -25,10 +27,14 @@ impl Source for Memory {
     }
 
     fn read(&self, rel: &str) -> Result<String> {
-        self.0.get(rel).cloned().ok_or_else(|| Error::Read {
-            path: rel.into(),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        })
+        match (self.0.get(rel), self.1) {
+            (Some(text), _) => Ok(text.clone()),
+            (None, Some(fallback)) if rel.ends_with(".yaml") => Ok(fallback.to_string()),
+            _ => Err(Error::Read {
+                path: rel.into(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            }),
+        }
     }
 
     fn list(&self, rel: &str) -> Result<Vec<String>> {
@@ -92,7 +98,10 @@ pub fn convert_values(data: &[u8]) {
     let rel = "ms-x/values.yaml".to_string();
     let opened = Opened {
         name: "fuzz".into(),
-        source: Box::new(Memory(BTreeMap::from([(rel.clone(), text.to_string())]))),
+        source: Box::new(Memory(
+            BTreeMap::from([(rel.clone(), text.to_string())]),
+            None,
+        )),
         entry: Entry::File {
             rel,
             role: Role::ModelService,
@@ -101,25 +110,29 @@ pub fn convert_values(data: &[u8]) {
     convert_opened(&opened, None);
 }
 
+/// Values for every file a fuzzed helmfile names (environment files too).
+const VALUES: &str = "modelArtifacts:\n  name: Qwen/Qwen3-0.6B\ndecode:\n  replicas: 2\n  containers:\n  - name: vllm\n    args: [\"--max-model-len\", \"8192\"]\ngateway:\n  provider: istio\n  service:\n    type: NodePort\nprovider:\n  name: gke\n";
+
 /// The whole conversion of a guide folder whose helmfile is the input, for each of its
 /// first environments: helmfile -> environments -> template -> releases -> scenario.
 pub fn convert_helmfile(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let files = BTreeMap::from([
         ("helmfile.yaml.gotmpl".to_string(), text.to_string()),
-        (
-            "ms-x/values.yaml".to_string(),
-            "modelArtifacts:\n  name: Qwen/Qwen3-0.6B\ndecode:\n  replicas: 2\n  containers:\n  - name: vllm\n    args: [\"--max-model-len\", \"8192\"]\n".to_string(),
-        ),
+        ("ms-x/values.yaml".to_string(), VALUES.to_string()),
         (
             "gaie-x/values.yaml".to_string(),
             "inferenceExtension:\n  replicas: 1\n".to_string(),
         ),
-        ("env/values.yaml".to_string(), "gateway:\n  provider: istio\n  service:\n    type: NodePort\nflags: [a, b]\n".to_string()),
+        (
+            "env/values.yaml".to_string(),
+            "gateway:\n  provider: istio\n  service:\n    type: NodePort\nflags: [a, b]\n"
+                .to_string(),
+        ),
     ]);
     let opened = Opened {
         name: "fuzz".into(),
-        source: Box::new(Memory(files)),
+        source: Box::new(Memory(files, Some(VALUES))),
         entry: Entry::Folder,
     };
     let Ok(variants) = guide::variants(&opened) else {
@@ -183,7 +196,7 @@ pub fn shell(data: &[u8]) {
             Some(&words),
             "{line:?}"
         );
-        for a in vllm::parse_args(&words) {
+        for a in vllm::parse_marked(&words, &[]) {
             assert!(a.items.iter().all(|i| *i < words.len()));
             let _ = a.canonical();
         }
@@ -195,7 +208,8 @@ pub fn shell(data: &[u8]) {
         assert!(!line.contains('\n'), "{line:?}");
     }
     let items: Vec<String> = text.split('\n').map(str::to_string).collect();
-    let _ = vllm::parse_args(&items);
+    let marks: Vec<bool> = (0..items.len()).map(|i| i % 3 == 1).collect();
+    let _ = vllm::parse_marked(&items, &marks);
     let s = ScenarioText::new("s.sh", text);
     for var in [
         "LLMDBENCH_VLLM_MODELSERVICE_DECODE_EXTRA_ARGS",
@@ -235,4 +249,94 @@ pub fn experiment(data: &[u8]) {
         let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
         let _ = grammar::parse(&words);
     }
+}
+
+/// The shell reader of kustomize guides' vLLM scripts: parse, expand with an environment,
+/// list variables, evaluate arithmetic.
+pub fn kustomize_shell(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let env = |n: &str| match n {
+        "TP_SIZE" => Some("2".to_string()),
+        "DP_SIZE_LOCAL" => Some("8".to_string()),
+        "a" => Some("3".to_string()),
+        _ => None,
+    };
+    if let Ok(commands) = ksh::parse(text) {
+        for c in commands.iter().take(64) {
+            for w in c.words.iter().take(256) {
+                let _ = ksh::expand(w, &env);
+                let _ = ksh::variables(w);
+            }
+        }
+    }
+    let _ = ksh::arithmetic(text, &env);
+}
+
+/// A vLLM Deployment in the shape of llm-d's `guides/recipes/vllm/base` (trimmed).
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: llm-d-model-server
+  labels:
+    llm-d.ai/role: decode
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      llm-d.ai/inference-serving: \"true\"
+  template:
+    metadata:
+      labels:
+        llm-d.ai/inference-serving: \"true\"
+        llm-d.ai/role: decode
+    spec:
+      containers:
+        - name: vllm
+          image: INFERENCE_SERVER_IMAGE
+          command: [/bin/bash, -c]
+          args:
+            - |-
+              find /dev/shm -type f -delete
+              exec vllm serve Qwen/Qwen3-0.6B --port 8000 --tensor-parallel-size $TP_SIZE --max-model-len 8192
+          env:
+            - name: TP_SIZE
+              value: \"2\"
+          resources:
+            limits: {nvidia.com/gpu: 2}
+            requests: {nvidia.com/gpu: 2, memory: 64G}
+          volumeMounts:
+            - {mountPath: /dev/shm, name: shm}
+      volumes:
+        - name: shm
+          emptyDir: {medium: Memory, sizeLimit: 16Gi}
+";
+
+/// The kustomize builder and the conversion of a kustomize guide, whose top kustomization
+/// is the input (a base with the Deployment above, a patch file and GAIE values are there).
+pub fn kustomize(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let files = BTreeMap::from([
+        ("kustomization.yaml".to_string(), text.to_string()),
+        (
+            "base/kustomization.yaml".to_string(),
+            "resources:\n  - deployment.yaml\nimages:\n  - name: INFERENCE_SERVER_IMAGE\n    newName: ghcr.io/llm-d/llm-d-cuda\n    newTag: v0.5.0\n".to_string(),
+        ),
+        ("base/deployment.yaml".to_string(), DEPLOYMENT.to_string()),
+        (
+            "patch.yaml".to_string(),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: llm-d-model-server\nspec:\n  replicas: 4\n".to_string(),
+        ),
+        (
+            "inferencepool.values.yaml".to_string(),
+            "inferenceExtension:\n  replicas: 1\n".to_string(),
+        ),
+    ]);
+    let source = Memory(files, None);
+    let _ = kustomize::build(&source, "", kustomize::Options::default());
+    let opened = Opened {
+        name: "fuzz".into(),
+        source: Box::new(source),
+        entry: Entry::Folder,
+    };
+    convert_opened(&opened, None);
 }

@@ -15,6 +15,7 @@ pub mod fuzz;
 pub mod grammar;
 pub mod guide;
 pub mod helmfile;
+pub mod kustomize;
 pub mod mapping;
 pub mod remote;
 pub mod render;

@@ -415,11 +415,13 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
 fn list_variants(request: &Request) -> Result<(), Failure> {
     let opened = convert::open(request)?;
     let rows = convert::list_variants(&opened)?;
+    // Overlay names of kustomize guides are longer than helmfile environments.
+    let w = rows.iter().map(|(v, _)| v.len()).max().unwrap_or(0).max(16);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<16} {:<48} GAIE VALUES",
-        "VARIANT", "MODELSERVICE VALUES"
+        "{:<w$} {:<48} GAIE VALUES",
+        "VARIANT", "MODELSERVICE VALUES (OR OVERLAY)"
     )?;
     for (variant, used) in rows {
         match used {
@@ -438,14 +440,14 @@ fn list_variants(request: &Request) -> Result<(), Failure> {
                 };
                 writeln!(
                     out,
-                    "{variant:<16} {:<48} {}",
+                    "{variant:<w$} {:<48} {}",
                     of(Chart::ModelService),
                     of(Chart::Gaie)
                 )?;
             }
             Err(e) => writeln!(
                 out,
-                "{variant:<16} error: {}",
+                "{variant:<w$} error: {}",
                 shown(e.to_string().lines().next().unwrap_or_default())
             )?,
         }
@@ -480,10 +482,17 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         })
         .max()
         .unwrap_or(6);
+    // Overlay names of kustomize guides are longer than helmfile environments.
+    let vwidth = items
+        .iter()
+        .map(|i| i.variant.len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<28} {:<14} {:<width$} {:>6} {:>7} {:>9} {:>8}  NOTES",
+        "{:<28} {:<vwidth$} {:<width$} {:>6} {:>7} {:>9} {:>8}  NOTES",
         "GUIDE", "VARIANT", "OUTPUT", "MAPPED", "DEFAULT", "FRAMEWORK", "UNMAPPED"
     )?;
     for item in &items {
@@ -499,7 +508,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
                 };
                 writeln!(
                     out,
-                    "{:<28} {:<14} {:<width$} {:>6} {:>7} {:>9} {:>8}  {notes}",
+                    "{:<28} {:<vwidth$} {:<width$} {:>6} {:>7} {:>9} {:>8}  {notes}",
                     item.guide, item.variant, shown, n.mapped, n.defaulted, n.framework, n.unmapped
                 )?;
                 planned.push((scenario, c.scenario_text.clone()));
@@ -512,13 +521,13 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
                 let first = shown(e.to_string().lines().next().unwrap_or_default());
                 writeln!(
                     out,
-                    "{:<28} {:<14} FAILED: {first}",
+                    "{:<28} {:<vwidth$} FAILED: {first}",
                     item.guide, item.variant
                 )?;
             }
             Outcome::Skipped(why) => writeln!(
                 out,
-                "{:<28} {:<14} skipped: {why}",
+                "{:<28} {:<vwidth$} skipped: {why}",
                 item.guide, item.variant
             )?,
         }

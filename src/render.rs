@@ -41,7 +41,8 @@ pub fn scenario(s: &Scenario) -> String {
     );
     line(&mut out, &format!("Based on {}", s.origin));
     if let Some(v) = &s.variant {
-        line(&mut out, &format!("Variant: {v} (helmfile environment)"));
+        let kind = s.variant_kind.as_deref().unwrap_or("helmfile environment");
+        line(&mut out, &format!("Variant: {v} ({kind})"));
     }
     line(
         &mut out,
@@ -84,12 +85,12 @@ pub fn scenario(s: &Scenario) -> String {
         &s.unmapped,
         Some(&mut budget),
     );
-    notes(
-        &mut out,
-        "Replaced by a later values source of the same release (Helm order), so not used:",
-        &s.overridden,
-        None,
-    );
+    let replaced = if s.variant_kind.is_some() {
+        "Replaced by a later patch of the kustomize build, so not used:"
+    } else {
+        "Replaced by a later values source of the same release (Helm order), so not used:"
+    };
+    notes(&mut out, replaced, &s.overridden, None);
     out
 }
 

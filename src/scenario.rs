@@ -126,6 +126,8 @@ pub struct Scenario {
     pub origin: String,
     /// The helmfile environment converted, if the guide has one.
     pub variant: Option<String>,
+    /// What the variant is, when not a helmfile environment (`kustomize overlay DIR`).
+    pub variant_kind: Option<String>,
     /// Which defaults were used.
     pub defaults: String,
     pub exports: Vec<Export>,

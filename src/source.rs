@@ -78,14 +78,16 @@ pub struct Opened {
 
 /// A guide folder or file on the local disk.
 ///
-/// Reads stay inside the guide's repository: `../` paths (helmfile environments use them)
-/// and symbolic links are followed only while they resolve inside it, so a hostile guide
-/// cannot have its scenario quote `/etc/passwd` or a key file.
+/// Reads stay inside the guide's repository: `../` paths (helmfile environments, kustomize
+/// bases) and symbolic links are followed only while they resolve inside it, so a hostile
+/// guide cannot have its scenario quote `/etc/passwd` or a key file. The repository is the
+/// nearest folder upward named `guides` (llm-d's layout: `guides/prereq`, `guides/recipes`
+/// and `guides/benchmark` are what guides reach), else the nearest holding `.git`, else the
+/// folder holding the guide.
 pub struct LocalDir {
     root: PathBuf,
     shown: String,
-    /// The folder reads are confined to (canonical): the nearest folder upward holding
-    /// `.git`, else the folder holding the guide.
+    /// The folder reads are confined to (canonical); see the type's documentation.
     jail: Option<PathBuf>,
     /// The file the user named (canonical), readable wherever it is.
     entry: Option<PathBuf>,
@@ -98,7 +100,8 @@ impl LocalDir {
         let canonical = std::fs::canonicalize(&root).ok();
         let jail = canonical.map(|c| {
             c.ancestors()
-                .find(|a| a.join(".git").exists())
+                .find(|a| a.file_name().is_some_and(|n| n == "guides"))
+                .or_else(|| c.ancestors().find(|a| a.join(".git").exists()))
                 .map(Path::to_path_buf)
                 .or_else(|| c.parent().map(Path::to_path_buf))
                 .unwrap_or(c)

@@ -21,7 +21,7 @@ pub const MAX_ALIAS_BYTES: usize = 16 * 1024 * 1024;
 /// Most keys one mapping may hold (guides have tens): later stages look keys up by name.
 pub const MAX_KEYS: usize = 10_000;
 /// Most documents one stream may hold.
-pub const MAX_DOCUMENTS: usize = 64;
+pub const MAX_DOCUMENTS: usize = 10_000;
 
 /// One parsed YAML document and the text it came from.
 #[derive(Debug, Clone)]

@@ -313,6 +313,8 @@ impl<'a> Mapper<'a> {
             return;
         }
         let mut origins: Vec<Origin> = from.iter().map(|i| self.origin(*i)).collect();
+        // A flag and its value on one line (a kustomize guide's script) cite it once.
+        origins.dedup();
         if let Some((earlier, place)) = self.values.get(var) {
             if *earlier == value {
                 if let Some(existing) = self.exports.iter_mut().find(|e| e.var == var) {

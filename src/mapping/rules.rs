@@ -58,6 +58,10 @@ const NO_POD_CONFIG: &str = "not expressible: llm-d-benchmark renders any ..._EX
 const NO_DRA: &str = "not expressible: llm-d-benchmark requests accelerators as extended resources (LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE); it has no setting for dynamic resource allocation, so the pods need a cluster that also offers the resource";
 const ONE_CONTAINER: &str =
     "llm-d-benchmark deploys one vLLM container per pod; other containers cannot be expressed";
+const SERVICE_ACCOUNT: &str = "llm-d-benchmark runs the pods under its own service account (LLMDBENCH_VLLM_COMMON_SERVICE_ACCOUNT)";
+const WORKLOAD: &str = "llm-d-benchmark creates the model-server workload itself (a Deployment, or a LeaderWorkerSet when multinode)";
+const SIDECAR: &str = "llm-d-benchmark deploys its own routing sidecar";
+const OTHER_RESOURCES: &str = "not expressible: llm-d-benchmark creates the model servers, the GAIE and the gateway; the guide's other resources are not created (create them in the benchmark namespace if the model servers need them)";
 
 /// Every row of llm-d-benchmark's guide-converter mapping table, plus what the seed and
 /// CONTEXT.md add, in guide order.
@@ -102,6 +106,12 @@ pub const RULES: &[Rule] = &[
         "routing.proxy.targetPort",
         "llm-d-benchmark points the routing sidecar at vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT",
     ),
+    // The routing sidecar of a kustomize guide (an init container of the decode pods).
+    unmapped(
+        "routing.proxy.sidecar.args",
+        "not expressible: llm-d-benchmark starts its routing sidecar with its own flags; only the connector (LLMDBENCH_LLMD_ROUTINGSIDECAR_CONNECTOR) and the ports can be set",
+    ),
+    framework("routing.proxy.sidecar.*", SIDECAR),
     handle("accelerator.type", Handler::AcceleratorType),
     unmapped("accelerator.dra", NO_DRA),
     unmapped("dra", NO_DRA),
@@ -139,11 +149,22 @@ pub const RULES: &[Rule] = &[
     framework("{stage}.monitoring", MONITORING),
     handle("{stage}.extraConfig.nodeSelector", Handler::NodeSelector),
     handle("{stage}.nodeSelector", Handler::NodeSelector),
+    framework(
+        "{stage}.extraConfig.restartPolicy",
+        "Kubernetes restarts the pods of a Deployment or LeaderWorkerSet always",
+    ),
     unmapped("{stage}.extraConfig.*", NO_POD_CONFIG),
+    framework("{stage}.serviceAccountName", SERVICE_ACCOUNT),
+    unmapped(
+        "{stage}.initContainers",
+        "not expressible: llm-d-benchmark has no setting for init containers (its routing sidecar is its own)",
+    ),
     unmapped("{stage}.tolerations", NO_POD_CONFIG),
     unmapped("{stage}.affinity", NO_POD_CONFIG),
     handle("{stage}.volumes", Handler::Collect),
     handle("{stage}.containers.0.modelCommand", Handler::Collect),
+    // Commands a kustomize guide's script runs before vLLM (see crate::kustomize::values).
+    handle("{stage}.containers.0.scriptSetup", Handler::Collect),
     handle("{stage}.containers.0.command", Handler::Collect),
     handle("{stage}.containers.0.args", Handler::Collect),
     handle("{stage}.containers.0.env", Handler::Collect),
@@ -167,6 +188,33 @@ pub const RULES: &[Rule] = &[
     ),
     handle("{stage}.containers.0.*", Handler::ContainerConfig),
     unmapped("{stage}.containers.1+", ONE_CONTAINER),
+    // What remains of the model-server workloads of a kustomize guide, and its other
+    // resources (see crate::kustomize::values).
+    framework("manifests.*.*.apiVersion", WORKLOAD),
+    framework("manifests.*.*.kind", WORKLOAD),
+    framework(
+        "manifests.*.*.metadata.name",
+        "llm-d-benchmark names its resources itself",
+    ),
+    framework(
+        "manifests.*.*.metadata.namespace",
+        "llm-d-benchmark deploys into its own namespace (LLMDBENCH_VLLM_COMMON_NAMESPACE)",
+    ),
+    framework("manifests.*.*.metadata.labels", LABELS),
+    framework("manifests.*.*.spec.selector", LABELS),
+    framework("manifests.*.*.spec.template.metadata.labels", LABELS),
+    framework(
+        "manifests.*.*.spec.leaderWorkerTemplate.workerTemplate.metadata.labels",
+        LABELS,
+    ),
+    unmapped(
+        "manifests.LeaderWorkerSet.*.spec.leaderWorkerTemplate.leaderTemplate",
+        "not expressible: llm-d-benchmark runs the same pod as leader and workers",
+    ),
+    framework("resources.ServiceAccount", SERVICE_ACCOUNT),
+    framework("resources.PodMonitor", MONITORING),
+    framework("resources.ServiceMonitor", MONITORING),
+    unmapped("resources.*", OTHER_RESOURCES),
     // GAIE inferencepool chart.
     handle("inferenceExtension.image", Handler::GaieImage),
     handle("inferenceExtension.pluginsConfigFile", Handler::Collect),
@@ -323,6 +371,15 @@ pub const FLAGS: &[Flag] = &[
         stage: None,
     },
 ];
+
+/// Numbers inside JSON flag values that a benchmark variable sets: (flag, object keys to the
+/// number, variable). The number becomes the variable's `REPLACE_ENV_` token, so an
+/// experiment can sweep it (tiered-prefix-cache sweeps the offloading connector's CPU blocks).
+pub const FLAG_JSON_FIELDS: &[(&str, &[&str], &str)] = &[(
+    "--kv-transfer-config",
+    &["kv_connector_extra_config", "num_cpu_blocks"],
+    "LLMDBENCH_VLLM_COMMON_NUM_CPU_BLOCKS",
+)];
 
 /// Flags whose value llm-d-benchmark decides; the guide's value is reported, not kept.
 pub const OWNED_FLAGS: &[(&str, &str)] = &[

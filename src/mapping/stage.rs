@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::emit::{emit, emit_entry, emit_item};
-use super::rules::{BENCH_ENV, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
-use super::vllm::{one_line, parse_args, script_line, sh_word};
+use super::rules::{BENCH_ENV, FLAG_JSON_FIELDS, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
+use super::vllm::{one_line, parse_marked, script_line, sh_word};
 use super::{Fate, Item, Mapper, refusal};
 use crate::error::is_deceptive;
 use crate::scenario::Value;
@@ -22,11 +22,45 @@ fn token(var: &str) -> String {
     format!("REPLACE_ENV_{var}")
 }
 
+/// A command's arguments as words, the nodes they came from, and which are shell text.
+struct Args<'a> {
+    words: Vec<String>,
+    nodes: Vec<Item<'a>>,
+    shell: Vec<bool>,
+}
+
+/// The number at `path` (object keys) of a JSON text, with its byte range in the text, when
+/// its key appears once in the text.
+fn json_number(text: &str, path: &[&str]) -> Option<(String, usize, usize)> {
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut v = &parsed;
+    for key in path {
+        v = v.get(key)?;
+    }
+    let number = v.as_u64()?.to_string();
+    let key = format!("\"{}\"", path.last()?);
+    let mut found = text.match_indices(&key);
+    let (at, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let rest = &text[at + key.len()..];
+    let colon = rest.find(':')?;
+    if !rest[..colon].trim().is_empty() {
+        return None;
+    }
+    let after = &rest[colon + 1..];
+    let start = at + key.len() + colon + 1 + (after.len() - after.trim_start().len());
+    let end = start + number.len();
+    (text.get(start..end) == Some(number.as_str())).then_some((number, start, end))
+}
+
 impl<'a> Mapper<'a> {
     pub(super) fn finish_stages(&mut self) {
         for stage in ["decode", "prefill"] {
             let mut take = |suffix: &str| self.collected.remove(&format!("{stage}.{suffix}"));
             let model_command = take("containers.0.modelCommand");
+            let setup = take("containers.0.scriptSetup");
             let command = take("containers.0.command");
             let args = take("containers.0.args");
             let env = take("containers.0.env");
@@ -38,11 +72,12 @@ impl<'a> Mapper<'a> {
                 .filter(|(s, _, _)| *s == stage)
                 .map(|(_, f, i)| (f.clone(), *i))
                 .collect();
-            let present: Vec<Item<'a>> = [model_command, command, args, env, volumes, mounts]
-                .into_iter()
-                .flatten()
-                .chain(config.iter().map(|(_, i)| *i))
-                .collect();
+            let present: Vec<Item<'a>> =
+                [model_command, setup, command, args, env, volumes, mounts]
+                    .into_iter()
+                    .flatten()
+                    .chain(config.iter().map(|(_, i)| *i))
+                    .collect();
             let Some(first) = present.first() else {
                 continue;
             };
@@ -55,7 +90,7 @@ impl<'a> Mapper<'a> {
                 }
                 continue;
             }
-            self.command(stage, model_command, command, args);
+            self.command(stage, model_command, setup, command, args);
             if let Some(env) = env {
                 self.env_file(stage, env);
             }
@@ -68,6 +103,7 @@ impl<'a> Mapper<'a> {
         &mut self,
         stage: &str,
         model_command: Option<Item<'a>>,
+        setup: Option<Item<'a>>,
         command: Option<Item<'a>>,
         args: Option<Item<'a>>,
     ) {
@@ -82,14 +118,22 @@ impl<'a> Mapper<'a> {
                 "imageDefault"
             })
             .to_string();
-        let present: Vec<Item<'a>> = [model_command, command, args]
+        let present: Vec<Item<'a>> = [model_command, setup, command, args]
             .into_iter()
             .flatten()
             .collect();
         if !self.knows_all(&[&command_var, &args_var], &present) {
             return;
         }
-        let origins = [command, args]
+        if mode != "vllmServe"
+            && let Some(setup) = setup
+        {
+            self.fate(
+                setup,
+                Fate::Unmapped("setup commands belong to a vllmServe command".into()),
+            );
+        }
+        let origins = [setup, command, args]
             .into_iter()
             .flatten()
             .map(|i| self.origin(i))
@@ -97,8 +141,11 @@ impl<'a> Mapper<'a> {
         match mode.as_str() {
             "vllmServe" => {
                 let mut lines = self.preamble(stage);
-                let (items, nodes) = self.arg_items(args);
-                lines.extend(self.flag_lines(stage, &items, &nodes, &lines.clone()));
+                let args = self.arg_items(args);
+                lines.extend(self.flag_lines(stage, &args, &lines.clone()));
+                // The guide's setup commands run after the benchmark's preprocess step.
+                let setup = self.setup_lines(&args_var, setup);
+                lines.splice(1..1, setup);
                 let note =
                     "the guide's vllmServe, written out as the custom command llm-d-benchmark runs"
                         .to_string();
@@ -108,17 +155,21 @@ impl<'a> Mapper<'a> {
             "imageDefault" => {
                 self.set_from(&command_var, "imageDefault", model_command, None);
                 // The image's own command gets the guide's args, plus any swept flag.
-                let (items, nodes) = self.arg_items(args);
-                let lines = self.flag_lines(stage, &items, &nodes, &[]);
+                let args = self.arg_items(args);
+                let lines = self.flag_lines(stage, &args, &[]);
                 if !lines.is_empty() {
                     self.set_derived(&args_var, Value::Command(lines), origins, None);
                 }
             }
             "custom" => {
-                let (mut words, mut nodes) = self.arg_items(command);
-                let (more, more_nodes) = self.arg_items(args);
-                words.extend(more);
-                nodes.extend(more_nodes);
+                let Args {
+                    mut words,
+                    mut nodes,
+                    ..
+                } = self.arg_items(command);
+                let more = self.arg_items(args);
+                words.extend(more.words);
+                nodes.extend(more.nodes);
                 let mut refused = false;
                 for n in &nodes {
                     refused |= self.refuse_tokens(*n);
@@ -176,13 +227,17 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    /// The args as strings, with the node each came from.
-    fn arg_items(&mut self, args: Option<Item<'a>>) -> (Vec<String>, Vec<Item<'a>>) {
-        let Some(args) = args else {
-            return (Vec::new(), Vec::new());
+    /// The args as strings, with the node each came from. An item `{shell: TEXT}` is shell
+    /// text the pod's shell expands (a kustomize guide's `$LWS_LEADER_ADDRESS`): kept as written.
+    fn arg_items(&mut self, args: Option<Item<'a>>) -> Args<'a> {
+        let mut out = Args {
+            words: Vec::new(),
+            nodes: Vec::new(),
+            shell: Vec::new(),
         };
-        let mut words = Vec::new();
-        let mut nodes = Vec::new();
+        let Some(args) = args else {
+            return out;
+        };
         match args.node.as_seq() {
             Some(list) => {
                 for node in list {
@@ -191,12 +246,27 @@ impl<'a> Mapper<'a> {
                         key_line: None,
                         node,
                     };
-                    match node.as_scalar() {
-                        Some(s) => {
-                            words.push(s.value.clone());
-                            nodes.push(item);
+                    let shell = node
+                        .as_map()
+                        .filter(|m| m.len() == 1 && m[0].key == "shell")
+                        .map(|m| &m[0]);
+                    match (node.as_scalar(), shell) {
+                        (Some(s), _) => {
+                            out.words.push(s.value.clone());
+                            out.nodes.push(item);
+                            out.shell.push(false);
                         }
-                        None => self.fate(
+                        (None, Some(e)) if e.value.as_str().is_some() => {
+                            out.words
+                                .push(e.value.as_str().unwrap_or_default().to_string());
+                            out.nodes.push(Item {
+                                doc: args.doc,
+                                key_line: Some(e.line),
+                                node: &e.value,
+                            });
+                            out.shell.push(true);
+                        }
+                        _ => self.fate(
                             item,
                             Fate::Unmapped("a command-line argument must be a string".into()),
                         ),
@@ -205,13 +275,43 @@ impl<'a> Mapper<'a> {
             }
             None => match args.node.as_str() {
                 Some(s) => {
-                    words.push(s.to_string());
-                    nodes.push(args);
+                    out.words.push(s.to_string());
+                    out.nodes.push(args);
+                    out.shell.push(false);
                 }
                 None => self.fate(args, Fate::Unmapped("expected a list of arguments".into())),
             },
         }
-        (words, nodes)
+        out
+    }
+
+    /// The guide's setup commands (`scriptSetup`, from a kustomize guide's script), as they
+    /// were written, each ending in its separator.
+    fn setup_lines(&mut self, args_var: &str, setup: Option<Item<'a>>) -> Vec<String> {
+        let Some(setup) = setup else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        for node in setup.node.as_seq().unwrap_or_default() {
+            let item = Item {
+                doc: setup.doc,
+                key_line: None,
+                node,
+            };
+            match node.as_str().filter(|t| !t.contains(['\n', '\r', '\0'])) {
+                Some(text) => {
+                    lines.push(text.to_string());
+                    self.fate(item, Fate::Mapped(args_var.to_string()));
+                }
+                None => self.fate(
+                    item,
+                    Fate::Unmapped(
+                        "not expressible: a setup command must fit on the one-line command llm-d-benchmark runs".into(),
+                    ),
+                ),
+            }
+        }
+        lines
     }
 
     /// What llm-d-benchmark's own command line for a stage starts with.
@@ -273,13 +373,8 @@ impl<'a> Mapper<'a> {
 
     /// The guide's flags as command lines: benchmark-owned ones reported, those with a
     /// variable written as its token, the rest kept verbatim.
-    fn flag_lines(
-        &mut self,
-        stage: &str,
-        words: &[String],
-        nodes: &[Item<'a>],
-        preamble: &[String],
-    ) -> Vec<String> {
+    fn flag_lines(&mut self, stage: &str, args: &Args<'a>, preamble: &[String]) -> Vec<String> {
+        let (words, nodes) = (&args.words, &args.nodes);
         let up = stage.to_ascii_uppercase();
         let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
         let model = self
@@ -289,22 +384,48 @@ impl<'a> Mapper<'a> {
         let in_preamble = |flag: &str| preamble.iter().any(|l| l.starts_with(&format!("{flag} ")));
         let mut lines = Vec::new();
         let mut seen = BTreeSet::new();
-        for arg in parse_args(words) {
+        for arg in parse_marked(words, &args.shell) {
             let from: Vec<Item<'a>> = arg
                 .items
                 .iter()
                 .filter_map(|i| nodes.get(*i).copied())
                 .collect();
             let canonical = arg.canonical();
-            if let Some(flag) = &canonical {
-                seen.insert(flag.clone());
-            }
             let mut refused = false;
             for item in &from {
                 refused |= self.refuse_tokens(*item);
             }
             if refused {
+                if let Some(flag) = &canonical {
+                    seen.insert(flag.clone());
+                }
                 continue;
+            }
+            // Shell text: the whole word as written, or a literal flag and its shell value.
+            let shell_at = |i: &usize| args.shell.get(*i).copied().unwrap_or(false);
+            if arg.items.iter().any(shell_at) {
+                let line = match arg.items.as_slice() {
+                    [one] => words[*one].clone(),
+                    [f, v] if !shell_at(f) => format!("{} {}", sh_word(&words[*f]), words[*v]),
+                    items => items
+                        .iter()
+                        .map(|i| words[*i].clone())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                if let Some(flag) = &canonical {
+                    seen.insert(flag.clone());
+                }
+                if line.chars().any(is_deceptive) {
+                    self.fates_all(&from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
+                    continue;
+                }
+                self.fates_all(&from, Fate::Mapped(args_var.clone()));
+                lines.push(line);
+                continue;
+            }
+            if let Some(flag) = &canonical {
+                seen.insert(flag.clone());
             }
             if let Some((_, why)) = OWNED_FLAGS
                 .iter()
@@ -344,9 +465,13 @@ impl<'a> Mapper<'a> {
                     self.fates_all(&from, Fate::Unmapped("not expressible: a value with line breaks or NUL characters cannot go on the one-line command llm-d-benchmark needs".into()));
                     continue;
                 }
-                Some(Some(v)) => Some(sh_word(&v)),
+                // Tokens of FLAG_JSON_FIELDS go in after the check below.
+                Some(Some(v)) => Some(v),
                 None => None,
             };
+            // (Guide text holding REPLACE_ENV_ was refused above; tokens of FLAG_JSON_FIELDS
+            // are the converter's own.)
+            let value = value.map(|v| sh_word(&self.json_fields(canonical.as_deref(), v, &from)));
             let line = match (&arg.flag, value) {
                 (Some(f), Some(v)) => format!("{} {v}", sh_word(f)),
                 (Some(f), None) => sh_word(f),
@@ -374,6 +499,25 @@ impl<'a> Mapper<'a> {
             }
         }
         lines
+    }
+
+    /// Numbers inside a JSON flag value that have a benchmark variable (rules::FLAG_JSON_FIELDS)
+    /// become that variable's token, and the variable is exported.
+    fn json_fields(&mut self, flag: Option<&str>, value: String, from: &[Item<'a>]) -> String {
+        let mut value = value;
+        for (f, path, var) in FLAG_JSON_FIELDS {
+            if Some(*f) != flag {
+                continue;
+            }
+            let Some((number, start, end)) = json_number(&value, path) else {
+                continue;
+            };
+            self.set(var, Value::Text(number.clone()), from, None);
+            if self.values.get(*var).map(|(v, _)| v) == Some(&Value::Text(number)) {
+                value.replace_range(start..end, &token(var));
+            }
+        }
+        value
     }
 
     /// The variable a flag's value goes to: the common one while the stages agree, the

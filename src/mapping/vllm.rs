@@ -22,11 +22,22 @@ impl Arg {
 }
 
 /// Read args given as `--f=v`, as `--f` `v` (two items), or as one string `--f v --g`.
+#[cfg(test)]
 pub fn parse_args(items: &[String]) -> Vec<Arg> {
+    parse_marked(items, &[])
+}
+
+/// [`parse_args`], where `shell[i]` marks item `i` as shell text: never split into words.
+pub fn parse_marked(items: &[String], shell: &[bool]) -> Vec<Arg> {
     // Split strings that hold several words (`--f v`) into words, keeping the item index.
     let mut words: Vec<(String, usize)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        if item.starts_with('-') && item.contains(char::is_whitespace) && !item.contains('\n') {
+        let is_shell = shell.get(i).copied().unwrap_or(false);
+        if !is_shell
+            && item.starts_with('-')
+            && item.contains(char::is_whitespace)
+            && !item.contains('\n')
+        {
             match split_words(item) {
                 Some(parts) => words.extend(parts.into_iter().map(|w| (w, i))),
                 None => words.push((item.clone(), i)),

@@ -10,7 +10,7 @@ use convert_guide::yaml::{self, Node};
 
 use crate::common::{self, Case};
 
-fn have_bash() -> bool {
+pub(crate) fn have_bash() -> bool {
     let ok = Command::new("bash")
         .arg("--version")
         .output()
@@ -22,15 +22,15 @@ fn have_bash() -> bool {
 }
 
 /// A sourced scenario: the environment bash ended with, and the folders it ran in.
-struct Sourced {
-    env: HashMap<String, String>,
-    home: PathBuf,
+pub(crate) struct Sourced {
+    pub env: HashMap<String, String>,
+    pub home: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 /// `bash -n` the scenario, then source the fixture env.sh and the scenario under
 /// `set -euo pipefail` and collect `env -0`.
-fn source_scenario(label: &str, text: &str) -> Sourced {
+pub(crate) fn source_scenario(label: &str, text: &str) -> Sourced {
     let dir = tempfile::tempdir().expect("temp dir");
     let (home, tmp, work) = (
         dir.path().join("home"),
@@ -90,13 +90,13 @@ fn source_scenario(label: &str, text: &str) -> Sourced {
     }
 }
 
-fn var<'a>(s: &'a Sourced, label: &str, name: &str) -> &'a str {
+pub(crate) fn var<'a>(s: &'a Sourced, label: &str, name: &str) -> &'a str {
     s.env
         .get(name)
         .unwrap_or_else(|| panic!("{label}: {name} not in the environment"))
 }
 
-fn file_content(s: &Sourced, label: &str, name: &str) -> String {
+pub(crate) fn file_content(s: &Sourced, label: &str, name: &str) -> String {
     let path = var(s, label, name);
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{label}: {name}={path}: {e}"))
 }
@@ -111,7 +111,7 @@ const YAML_FILES: &[&str] = &[
 ];
 
 /// Every export of the model comes back from bash exactly.
-fn check_exports(label: &str, conv: &Conversion, s: &Sourced) {
+pub(crate) fn check_exports(label: &str, conv: &Conversion, s: &Sourced) {
     for e in &conv.scenario.exports {
         let name = &e.var;
         match &e.value {
@@ -145,7 +145,7 @@ fn check_exports(label: &str, conv: &Conversion, s: &Sourced) {
 }
 
 /// The custom plugins file: one key, the plugins file name, holding YAML.
-fn check_plugins(label: &str, conv: &Conversion, s: &Sourced) {
+pub(crate) fn check_plugins(label: &str, conv: &Conversion, s: &Sourced) {
     if let Some(e) = conv
         .scenario
         .export("LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS")

@@ -216,3 +216,24 @@ pub fn sh_words(s: &str) -> Vec<String> {
     words.extend(cur);
     words
 }
+
+/// The corpus guides deployed with kustomize (overlays of manifests, no helmfile).
+pub const KUSTOMIZE_GUIDES: &[&str] = &["wide-ep-lws", "tiered-prefix-cache"];
+
+/// Every variant (overlay) of the kustomize guides, labelled `kustomize__<guide>.<variant>`.
+pub fn kustomize_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for g in KUSTOMIZE_GUIDES {
+        let root = corpus_guides().join(g);
+        let opened = source::open_local(&root).expect("open guide");
+        for v in guide::variants(&opened).expect("variants") {
+            cases.push(Case {
+                label: format!("kustomize__{g}.{v}"),
+                input: root.clone(),
+                root: root.clone(),
+                variant: Some(v),
+            });
+        }
+    }
+    cases
+}

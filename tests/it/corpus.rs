@@ -191,7 +191,7 @@ fn experiment_raw_variable() {
 // Provenance
 
 /// Every origin of the model (exports, defaulted values, notes).
-fn all_origins(s: &Scenario) -> Vec<(String, &Origin)> {
+pub(crate) fn all_origins(s: &Scenario) -> Vec<(String, &Origin)> {
     let mut out: Vec<(String, &Origin)> = Vec::new();
     for e in &s.exports {
         out.extend(e.origins.iter().map(|o| (e.var.clone(), o)));
@@ -205,7 +205,11 @@ fn all_origins(s: &Scenario) -> Vec<(String, &Origin)> {
     out
 }
 
-fn file_lines(root: &Path, file: &str, cache: &mut HashMap<String, Vec<String>>) -> Vec<String> {
+pub(crate) fn file_lines(
+    root: &Path,
+    file: &str,
+    cache: &mut HashMap<String, Vec<String>>,
+) -> Vec<String> {
     cache
         .entry(file.to_string())
         .or_insert_with(|| read(&root.join(file)).lines().map(str::to_string).collect())
@@ -283,7 +287,7 @@ fn origins_quote_the_real_lines() {
 }
 
 /// `# <file>:<a>` or `# <file>:<a>-<b>`.
-fn origin_header(line: &str) -> Option<(&str, usize, usize)> {
+pub(crate) fn origin_header(line: &str) -> Option<(&str, usize, usize)> {
     let rest = line.strip_prefix("# ")?;
     if rest.contains(' ') {
         return None;
@@ -300,7 +304,7 @@ fn origin_header(line: &str) -> Option<(&str, usize, usize)> {
 }
 
 /// `#   <path> (<file>:<a>[-<b>]): <reason>` of the notes blocks.
-fn note_header(line: &str) -> Option<(&str, &str, usize, usize)> {
+pub(crate) fn note_header(line: &str) -> Option<(&str, &str, usize, usize)> {
     let rest = line.strip_prefix("#   ")?;
     if rest.starts_with(' ') || rest.starts_with('|') {
         return None;
@@ -315,7 +319,7 @@ fn note_header(line: &str) -> Option<(&str, &str, usize, usize)> {
 }
 
 /// Check the quote lines after a header against the file; returns how many lines were read.
-fn check_quotes(
+pub(crate) fn check_quotes(
     text_lines: &[&str],
     at: usize,
     prefix: &str,
@@ -403,7 +407,7 @@ fn rendered_provenance_comments_quote_the_real_lines() {
 // Completeness
 
 /// Leaves of a tree, by their dotted path (`a.b[0].c`), with `visit` for each.
-fn leaves(root: &Node, mut visit: impl FnMut(String, &Node)) {
+pub(crate) fn leaves(root: &Node, mut visit: impl FnMut(String, &Node)) {
     let mut stack: Vec<(String, &Node)> = vec![(String::new(), root)];
     while let Some((path, node)) = stack.pop() {
         if node.is_leaf() {
@@ -430,7 +434,7 @@ fn leaves(root: &Node, mut visit: impl FnMut(String, &Node)) {
     }
 }
 
-fn under(leaf: &str, note: &str) -> bool {
+pub(crate) fn under(leaf: &str, note: &str) -> bool {
     leaf == note
         || leaf
             .strip_prefix(note)

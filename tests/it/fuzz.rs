@@ -17,6 +17,8 @@ const TARGETS: &[(&str, Target)] = &[
     ("template", fuzz::template),
     ("shell", fuzz::shell),
     ("experiment", fuzz::experiment),
+    ("kustomize", fuzz::kustomize),
+    ("kustomize_shell", fuzz::kustomize_shell),
 ];
 
 fn inputs(dir: &Path) -> Vec<PathBuf> {

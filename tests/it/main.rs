@@ -6,6 +6,7 @@ mod common;
 mod corpus;
 mod experiments;
 mod fuzz;
+mod kustomize;
 mod limits;
 mod quoting;
 mod remote;

@@ -99,6 +99,22 @@ fn every_helm_guide_converts_as_from_its_local_folder() {
     }
 }
 
+/// Kustomize guides build over the remote source too (their bases in `../recipes` included).
+#[test]
+fn kustomize_guides_convert_as_from_their_local_folders() {
+    let server = Server::start();
+    let cache = tmp();
+    for guide in common::KUSTOMIZE_GUIDES {
+        let url = format!("https://github.com/llm-d/llm-d/tree/main/guides/{guide}");
+        assert_same_as_local(
+            &url,
+            &common::corpus_guides().join(guide),
+            &server,
+            cache.path(),
+        );
+    }
+}
+
 #[test]
 fn every_values_file_converts_as_from_disk_by_blob_and_raw_urls() {
     let server = Server::start();

@@ -1,0 +1,6 @@
+#![no_main]
+//! See convert_guide::fuzz::kustomize_shell.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| convert_guide::fuzz::kustomize_shell(data));

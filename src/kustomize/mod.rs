@@ -1,0 +1,1499 @@
+//! `kustomize build`, in process: the subset of kustomize v5.5 that llm-d guides use, read
+//! through a [`Source`] so local folders, GitHub and the cache all work, and checked against
+//! `kubectl kustomize` by the tests.
+//!
+//! Unlike kubectl's output, every node of the built resources keeps the file and line it came
+//! from ([`Node::src`] indexes [`Build::sources`]): a value a patch set cites the patch.
+//! Node ids are unique across a build (a patch applied to two resources is copied with fresh
+//! ids), so later stages can tell the copies apart.
+//!
+//! Supported: `resources` (files, folders, remote URLs when a fetcher is given), `bases`,
+//! `components`, `patches` (inline or `path:`, JSON 6902 or strategic merge, `target` by
+//! group/version/kind/name/namespace/labelSelector/annotationSelector), `patchesStrategicMerge`,
+//! `patchesJson6902`, `namespace`, `namePrefix`, `nameSuffix`, `commonLabels`, `labels`,
+//! `commonAnnotations`, `replicas`, `images`, `sortOptions`. Any other field is an error
+//! naming the field and the file: a build that silently differs from kubectl's would convert
+//! the wrong values.
+
+mod merge;
+mod patch;
+mod select;
+pub mod shell;
+mod transform;
+pub mod values;
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::source::{Entry as SourceEntry, Opened, Source};
+use crate::values::Overridden;
+use crate::yaml::{self, Doc, Entry, Kind, Node, Scalar};
+use select::Selector;
+
+/// Deepest nesting of kustomizations (resources and components); deeper is an error.
+pub const MAX_NESTING: usize = 32;
+/// Most resources one build may hold.
+pub const MAX_RESOURCES: usize = 2_000;
+/// Most patches (each document of each patch counts) one build may apply.
+pub const MAX_PATCHES: usize = 2_000;
+/// Most files one build may read.
+pub const MAX_FILES: usize = 2_000;
+/// Node ids of a build start here, far above any id a parser hands out.
+const FIRST_ID: usize = 1 << 28;
+
+/// The names kustomize accepts for a kustomization file.
+pub const KUSTOMIZATION_FILES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Opens a remote resource (a kustomize URL turned into a convert-guide URL): the remote
+/// sources of [`crate::remote`].
+pub type Fetch<'a> = dyn Fn(&str) -> Result<Opened> + 'a;
+
+/// How a build reaches what is outside its source.
+#[derive(Default, Clone, Copy)]
+pub struct Options<'a> {
+    /// Fetches remote resources; `None`: a remote resource is an error saying so.
+    pub fetch: Option<&'a Fetch<'a>>,
+}
+
+/// The result of a build.
+#[derive(Debug, Clone)]
+pub struct Build {
+    /// Every file read, in order; `Node::src` of every resource node indexes this.
+    pub sources: Vec<Doc>,
+    /// The resources, in kustomize's output order.
+    pub resources: Vec<Resource>,
+    /// The next unused node id (ids of this build are unique across all its sources).
+    pub next_id: usize,
+    /// Values a patch replaced: where they were, and the patch line that replaced them.
+    pub overridden: Vec<Overridden>,
+    /// The folders of the kustomizations read, the built one first (relative to the source).
+    pub dirs: Vec<String>,
+    /// Things worth knowing that kubectl does silently (a patch target matching nothing).
+    pub warnings: Vec<String>,
+}
+
+/// A built resource.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub node: Node,
+    /// The id the resource had in its file: patch targets match it as well as the current one.
+    pub org: Id,
+    /// Every name the resource had, oldest first (name references follow them).
+    names: Vec<String>,
+}
+
+/// What identifies a resource: group, version, kind, name and namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Id {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+}
+
+impl Id {
+    pub fn of(node: &Node) -> Id {
+        let text = |path: &str| {
+            node.at(path)
+                .and_then(Node::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let api = text("apiVersion");
+        let (group, version) = match api.split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), api),
+        };
+        Id {
+            group,
+            version,
+            kind: text("kind"),
+            name: text("metadata.name"),
+            namespace: text("metadata.namespace"),
+        }
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)?;
+        if !self.namespace.is_empty() {
+            write!(f, " in namespace {}", self.namespace)?;
+        }
+        Ok(())
+    }
+}
+
+impl Resource {
+    pub fn id(&self) -> Id {
+        Id::of(&self.node)
+    }
+}
+
+/// Build the kustomization in folder `dir` of `source` (`""`: its root).
+pub fn build(source: &dyn Source, dir: &str, options: Options<'_>) -> Result<Build> {
+    let mut b = Builder {
+        places: vec![Place::Main(source)],
+        sources: Vec::new(),
+        next_id: FIRST_ID,
+        stack: Vec::new(),
+        files: 0,
+        patches: 0,
+        overridden: Vec::new(),
+        dirs: Vec::new(),
+        warnings: Vec::new(),
+        options,
+    };
+    let top = Loc {
+        place: 0,
+        path: normalize(dir),
+    };
+    let mut acc = Vec::new();
+    let k = b.target(&top, &mut acc, Role::Kustomization)?;
+    b.fix_name_references(&mut acc);
+    b.sort(&k, &mut acc)?;
+    Ok(Build {
+        sources: b.sources,
+        resources: acc,
+        next_id: b.next_id,
+        overridden: b.overridden,
+        dirs: b.dirs,
+        warnings: b.warnings,
+    })
+}
+
+/// Whether a folder listing holds a kustomization file.
+pub fn has_kustomization(listing: &[String]) -> bool {
+    listing
+        .iter()
+        .any(|e| KUSTOMIZATION_FILES.contains(&e.as_str()))
+}
+
+/// Where files are read from: the guide's source, or a remote one a resource URL opened.
+enum Place<'s> {
+    Main(&'s dyn Source),
+    Remote {
+        source: Box<dyn Source>,
+        url: String,
+    },
+}
+
+/// A file or folder: which source, and the path in it (normalized, `/`-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Loc {
+    place: usize,
+    path: String,
+}
+
+impl Loc {
+    fn join(&self, rel: &str) -> Loc {
+        Loc {
+            place: self.place,
+            path: join(&self.path, rel),
+        }
+    }
+}
+
+/// What a kustomization is listed as: `resources` want a Kustomization, `components` a Component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Kustomization,
+    Component,
+}
+
+/// A kustomization file, read.
+#[derive(Debug, Clone)]
+struct Kust {
+    loc: Loc,
+    /// Index of the file in `sources`.
+    src: usize,
+    root: Node,
+}
+
+impl Kust {
+    fn get(&self, key: &str) -> Option<&Entry> {
+        self.root.entry(key)
+    }
+}
+
+/// The fields kustomize knows that this build does not implement.
+const KNOWN_UNSUPPORTED: &[&str] = &[
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "generators",
+    "transformers",
+    "validators",
+    "replacements",
+    "vars",
+    "crds",
+    "configurations",
+    "openapi",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
+    "imageTags",
+    "buildMetadata",
+];
+
+const SUPPORTED: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "components",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "replicas",
+    "images",
+    "sortOptions",
+];
+
+/// One transformer step: kustomize runs them in a fixed order (see [`STEPS`]).
+type Step = fn(&mut Builder<'_>, &Kust, &mut Vec<Resource>) -> Result<()>;
+
+/// kustomize's builtin transformer order (api/internal/target/kusttarget.go,
+/// configureBuiltinTransformers). The order is visible in the output: patches see the names
+/// the file gave (prefixes come later), a JSON 6902 patch sees the prefixed name and the
+/// labels already added, and `images` rewrites images that patches put in.
+const STEPS: &[(&str, Step)] = &[
+    ("patchesStrategicMerge", |b, k, acc| {
+        b.patches_strategic_merge(k, acc)
+    }),
+    ("patches", |b, k, acc| b.patches(k, acc)),
+    ("namespace", transform::namespace),
+    ("namePrefix", transform::name_prefix),
+    ("nameSuffix", transform::name_suffix),
+    ("labels", transform::labels),
+    ("commonAnnotations", transform::common_annotations),
+    ("patchesJson6902", |b, k, acc| b.patches_json6902(k, acc)),
+    ("replicas", transform::replicas),
+    ("images", transform::images),
+];
+
+struct Builder<'s> {
+    places: Vec<Place<'s>>,
+    sources: Vec<Doc>,
+    next_id: usize,
+    /// Kustomizations being built, outermost first: a folder met again is a cycle.
+    stack: Vec<Loc>,
+    files: usize,
+    patches: usize,
+    overridden: Vec<Overridden>,
+    dirs: Vec<String>,
+    warnings: Vec<String>,
+    options: Options<'s>,
+}
+
+impl<'s> Builder<'s> {
+    // -------------------------------------------------------------------------------------
+    // Reading
+
+    fn source(&self, place: usize) -> &dyn Source {
+        match &self.places[place] {
+            Place::Main(s) => *s,
+            Place::Remote { source, .. } => source.as_ref(),
+        }
+    }
+
+    /// A path as provenance shows it: relative to the guide, or the remote URL and path.
+    fn shown(&self, loc: &Loc) -> String {
+        match &self.places[loc.place] {
+            Place::Main(_) => loc.path.clone(),
+            Place::Remote { url, .. } => {
+                if loc.path.is_empty() {
+                    url.clone()
+                } else {
+                    format!("{}/{}", url.trim_end_matches('/'), loc.path)
+                }
+            }
+        }
+    }
+
+    /// Read a file and register it as a source; returns its index and its documents.
+    fn read(&mut self, loc: &Loc) -> Result<(usize, Vec<Node>)> {
+        self.files += 1;
+        if self.files > MAX_FILES {
+            return Err(Error::Usage(format!(
+                "{}: the build reads more than {MAX_FILES} files; a guide needs a handful",
+                self.shown(loc)
+            )));
+        }
+        let text = self.source(loc.place).read(&loc.path)?;
+        let file = self.shown(loc);
+        let docs = yaml::parse(&file, &text)?;
+        let src = self.sources.len();
+        let mut roots = Vec::new();
+        for mut d in docs {
+            d.root.set_src(src);
+            self.renumber(&mut d.root);
+            roots.push(d.root);
+        }
+        let null = Node {
+            id: 0,
+            src,
+            line: 1,
+            end_line: 1,
+            column: 1,
+            kind: Kind::Scalar(Scalar {
+                value: String::new(),
+                plain: true,
+            }),
+        };
+        self.sources.push(Doc::new(&file, &text, null));
+        Ok((src, roots))
+    }
+
+    /// Whether `loc` is a folder (`Some(true)`), a file (`Some(false)`), or absent.
+    fn kind_of(&self, loc: &Loc) -> Result<Option<bool>> {
+        let (parent, name) = match loc.path.rsplit_once('/') {
+            Some((p, n)) => (p.to_string(), n.to_string()),
+            None => (String::new(), loc.path.clone()),
+        };
+        if name.is_empty() || name == ".." {
+            return Ok(Some(true));
+        }
+        let listing = match self.source(loc.place).list(&parent) {
+            Ok(l) => l,
+            Err(_) => return Ok(None),
+        };
+        if listing.iter().any(|e| *e == format!("{name}/")) {
+            Ok(Some(true))
+        } else if listing.contains(&name) {
+            Ok(Some(false))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Give every node of a tree a fresh id.
+    fn renumber(&mut self, node: &mut Node) {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            n.id = self.next_id;
+            self.next_id += 1;
+            match &mut n.kind {
+                Kind::Scalar(_) => {}
+                Kind::Seq(items) => stack.extend(items.iter_mut()),
+                Kind::Map(entries) => stack.extend(entries.iter_mut().map(|e| &mut e.value)),
+            }
+        }
+    }
+
+    /// A copy of `node` with fresh ids (a patch value applied to one more resource).
+    fn copy(&mut self, node: &Node) -> Node {
+        let mut n = node.clone();
+        self.renumber(&mut n);
+        n
+    }
+
+    /// An error at a line of a source file, with the line quoted.
+    fn error_at(&self, src: usize, line: usize, message: impl Into<String>) -> Error {
+        match self.sources.get(src) {
+            Some(d) => {
+                let column = d
+                    .lines(line, line)
+                    .first()
+                    .map_or(1, |l| l.len() - l.trim_start().len() + 1);
+                Error::syntax(&d.file, &d.text, line, column, message)
+            }
+            None => Error::Usage(message.into()),
+        }
+    }
+
+    /// An error about a field of a kustomization.
+    fn field_error(&self, k: &Kust, node: &Node, message: impl Into<String>) -> Error {
+        let line = if node.src == k.src { node.line } else { 1 };
+        self.error_at(k.src, line, message)
+    }
+
+    // -------------------------------------------------------------------------------------
+    // Kustomizations
+
+    /// Read the kustomization in folder `dir`.
+    fn kustomization(&mut self, dir: &Loc, role: Role) -> Result<Kust> {
+        let listing = self.source(dir.place).list(&dir.path).map_err(|_| {
+            Error::Usage(format!(
+                "{}: no such folder (named by a kustomization)",
+                self.shown(dir)
+            ))
+        })?;
+        let found: Vec<&String> = listing
+            .iter()
+            .filter(|e| KUSTOMIZATION_FILES.contains(&e.as_str()))
+            .collect();
+        let name = match found.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(Error::Usage(format!(
+                    "{}: no kustomization.yaml in this folder\n  hint: a folder listed under `resources` or `components` must hold a kustomization",
+                    self.shown(dir)
+                )));
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{}: more than one kustomization file ({}); kustomize refuses that too, keep one",
+                    self.shown(dir),
+                    found
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        };
+        let loc = dir.join(&name);
+        let (src, roots) = self.read(&loc)?;
+        let root = match roots.len() {
+            0 => roots_null(src),
+            1 => roots.into_iter().next().unwrap_or_else(|| roots_null(src)),
+            _ => {
+                return Err(self.error_at(
+                    src,
+                    roots[1].line,
+                    "a kustomization holds one YAML document",
+                ));
+            }
+        };
+        if !root.is_null() && root.as_map().is_none() {
+            return Err(self.error_at(src, root.line, "a kustomization is a mapping of fields"));
+        }
+        let k = Kust {
+            loc: dir.clone(),
+            src,
+            root,
+        };
+        self.check_fields(&k, role)?;
+        Ok(k)
+    }
+
+    /// Every field must be one this build implements: anything else is an error, never
+    /// silently left out.
+    fn check_fields(&self, k: &Kust, role: Role) -> Result<()> {
+        for e in k.root.as_map().unwrap_or_default() {
+            let key = e.key.as_str();
+            if SUPPORTED.contains(&key) {
+                continue;
+            }
+            let message = if KNOWN_UNSUPPORTED.contains(&key) {
+                format!(
+                    "kustomization field `{key}` is not supported by convert-guide's kustomize build\n  hint: supported fields: {}",
+                    SUPPORTED.join(", ")
+                )
+            } else {
+                format!(
+                    "unknown kustomization field `{key}` (kustomize refuses it too)\n  hint: supported fields: {}",
+                    SUPPORTED.join(", ")
+                )
+            };
+            return Err(self.error_at(k.src, e.line, message));
+        }
+        let kind = k.get("kind").and_then(|e| e.value.as_str());
+        let line = k.get("kind").map_or(1, |e| e.line);
+        match (role, kind) {
+            (Role::Kustomization, None | Some("Kustomization")) => Ok(()),
+            (Role::Component, Some("Component")) => Ok(()),
+            (Role::Kustomization, Some("Component")) => Err(self.error_at(
+                k.src,
+                line,
+                "a Component is listed under `resources`; kustomize takes components under `components` only",
+            )),
+            (Role::Component, _) => Err(self.error_at(
+                k.src,
+                line,
+                "listed under `components`, but this is not a Component (kind: Component)",
+            )),
+            (_, Some(other)) => Err(self.error_at(
+                k.src,
+                line,
+                format!("kind {other:?}: a kustomization is a Kustomization or a Component"),
+            )),
+        }
+    }
+
+    /// Build the kustomization in `dir` into `acc`: kustomize's accumulateTarget.
+    fn target(&mut self, dir: &Loc, acc: &mut Vec<Resource>, role: Role) -> Result<Kust> {
+        if let Some(pos) = self.stack.iter().position(|l| l == dir) {
+            let cycle: Vec<String> = self.stack[pos..]
+                .iter()
+                .chain(std::iter::once(dir))
+                .map(|l| self.shown(l))
+                .collect();
+            return Err(Error::Usage(format!(
+                "kustomizations include each other in a cycle: {}",
+                cycle.join(" -> ")
+            )));
+        }
+        if self.stack.len() >= MAX_NESTING {
+            return Err(Error::Usage(format!(
+                "{}: kustomizations nested more than {MAX_NESTING} deep",
+                self.shown(dir)
+            )));
+        }
+        self.stack.push(dir.clone());
+        let k = self.kustomization(dir, role)?;
+        if dir.place == 0 {
+            self.dirs.push(dir.path.clone());
+        }
+        // kustomize's fixed order: resources first, so components and transformers see all
+        // that the bases built; components next (a component transforms what the including
+        // kustomization accumulated); then the transformers, each over every resource.
+        self.resources(&k, acc)?;
+        self.components(&k, acc)?;
+        for (_, step) in STEPS {
+            step(self, &k, acc)?;
+        }
+        self.stack.pop();
+        Ok(k)
+    }
+
+    /// The entries of a list field, as strings with their nodes.
+    fn string_list(&self, k: &Kust, field: &str) -> Result<Vec<(String, Node)>> {
+        let Some(e) = k.get(field) else {
+            return Ok(Vec::new());
+        };
+        if e.value.is_null() {
+            return Ok(Vec::new());
+        }
+        let Some(items) = e.value.as_seq() else {
+            return Err(self.error_at(k.src, e.line, format!("`{field}` is a list")));
+        };
+        items
+            .iter()
+            .map(|n| match n.as_str() {
+                Some(s) => Ok((s.to_string(), n.clone())),
+                None => Err(self.field_error(k, n, format!("an entry of `{field}` is a path"))),
+            })
+            .collect()
+    }
+
+    /// `resources` (and the deprecated `bases`): files, folders and remote URLs, in order.
+    fn resources(&mut self, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+        let mut entries = self.string_list(k, "resources")?;
+        entries.extend(self.string_list(k, "bases")?);
+        for (entry, node) in entries {
+            if is_remote(&entry) {
+                self.remote(k, &entry, &node, acc)?;
+                continue;
+            }
+            let loc = k.loc.join(&entry);
+            match self.kind_of(&loc)? {
+                Some(true) => {
+                    let mut sub = Vec::new();
+                    self.target(&loc, &mut sub, Role::Kustomization)?;
+                    self.add(k, &node, acc, sub)?;
+                }
+                Some(false) => {
+                    self.check_within(k, &node, &loc, "resources")?;
+                    let loaded = self.load_resources(&loc)?;
+                    self.add(k, &node, acc, loaded)?;
+                }
+                None => {
+                    return Err(self.field_error(
+                        k,
+                        &node,
+                        format!("resource {entry:?}: no such file or folder"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// kustomize's load restrictor (the kubectl default): files must lie in or below the
+    /// kustomization's folder; only folders may be reached with `../`.
+    fn check_within(&self, k: &Kust, node: &Node, loc: &Loc, field: &str) -> Result<()> {
+        let inside = k.loc.path.is_empty() && !loc.path.starts_with("..")
+            || loc.path.starts_with(&format!("{}/", k.loc.path));
+        if inside {
+            return Ok(());
+        }
+        Err(self.field_error(
+            k,
+            node,
+            format!(
+                "`{field}` names file {}, which is not in or below {}: kustomize refuses that (security)\n  hint: list the folder holding it (with its own kustomization) instead",
+                self.shown(loc),
+                self.shown(&k.loc)
+            ),
+        ))
+    }
+
+    /// A remote resource: a kustomize URL, fetched with the remote sources.
+    fn remote(
+        &mut self,
+        k: &Kust,
+        entry: &str,
+        node: &Node,
+        acc: &mut Vec<Resource>,
+    ) -> Result<()> {
+        let url = remote_url(entry).map_err(|why| self.field_error(k, node, why))?;
+        let Some(fetch) = self.options.fetch else {
+            return Err(self.field_error(
+                k,
+                node,
+                format!(
+                    "remote resource {entry}: remote resources are fetched only when converting (convert-guide GUIDE); this build has no fetcher"
+                ),
+            ));
+        };
+        let opened = fetch(&url)?;
+        let place = self.places.len();
+        self.places.push(Place::Remote {
+            source: opened.source,
+            url: url.clone(),
+        });
+        match opened.entry {
+            SourceEntry::Folder => {
+                let mut sub = Vec::new();
+                let loc = Loc {
+                    place,
+                    path: String::new(),
+                };
+                self.target(&loc, &mut sub, Role::Kustomization)?;
+                self.add(k, node, acc, sub)?;
+            }
+            SourceEntry::File { rel, .. } => {
+                let loc = Loc { place, path: rel };
+                let loaded = self.load_resources(&loc)?;
+                self.add(k, node, acc, loaded)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The resources of a file: every non-empty document (a `List` gives its items).
+    fn load_resources(&mut self, loc: &Loc) -> Result<Vec<Resource>> {
+        let (src, roots) = self.read(loc)?;
+        let mut out = Vec::new();
+        for root in roots {
+            if root.is_null() {
+                continue;
+            }
+            let is_list = root.get("kind").and_then(Node::as_str) == Some("List");
+            let items = match (is_list, root.get("items").and_then(Node::as_seq)) {
+                (true, Some(items)) => items.to_vec(),
+                _ => vec![root],
+            };
+            for node in items {
+                out.push(self.resource(src, node)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Check a resource document: a mapping with a kind and a name.
+    fn resource(&self, src: usize, node: Node) -> Result<Resource> {
+        if node.as_map().is_none() {
+            return Err(self.error_at(src, node.line, "a resource is a mapping"));
+        }
+        let id = Id::of(&node);
+        if id.kind.is_empty() {
+            return Err(self.error_at(src, node.line, "resource without `kind`"));
+        }
+        if id.name.is_empty() {
+            return Err(self.error_at(src, node.line, "resource without `metadata.name`"));
+        }
+        Ok(Resource {
+            names: vec![id.name.clone()],
+            org: id,
+            node,
+        })
+    }
+
+    /// Add resources, refusing a second one with the same id (kustomize does).
+    fn add(
+        &self,
+        k: &Kust,
+        node: &Node,
+        acc: &mut Vec<Resource>,
+        batch: Vec<Resource>,
+    ) -> Result<()> {
+        let mut ids: HashSet<Id> = acc.iter().map(Resource::id).collect();
+        for r in batch {
+            let id = r.id();
+            if acc.len() >= MAX_RESOURCES {
+                return Err(self.field_error(
+                    k,
+                    node,
+                    format!("more than {MAX_RESOURCES} resources"),
+                ));
+            }
+            if !ids.insert(id.clone()) {
+                return Err(self.field_error(
+                    k,
+                    node,
+                    format!("{id} is there twice (kustomize refuses resources with the same id)"),
+                ));
+            }
+            acc.push(r);
+        }
+        Ok(())
+    }
+
+    /// `components`: each runs over what this kustomization has accumulated so far.
+    fn components(&mut self, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+        for (entry, node) in self.string_list(k, "components")? {
+            if is_remote(&entry) {
+                return Err(self.field_error(
+                    k,
+                    &node,
+                    format!("remote component {entry}: not supported; use a local folder"),
+                ));
+            }
+            let loc = k.loc.join(&entry);
+            if self.kind_of(&loc)? != Some(true) {
+                return Err(self.field_error(
+                    k,
+                    &node,
+                    format!("component {entry:?}: no such folder"),
+                ));
+            }
+            self.target(&loc, acc, Role::Component)?;
+        }
+        Ok(())
+    }
+
+    // -------------------------------------------------------------------------------------
+    // Patches
+
+    /// Parse YAML text held by a field of a kustomization (an inline patch): lines map onto
+    /// the kustomization's own when the text is a literal block, so provenance quotes the
+    /// kustomization; otherwise every node gets the field's lines.
+    fn embedded(&mut self, k: &Kust, node: &Node) -> Result<Vec<Node>> {
+        let text = node.as_str().unwrap_or_default().to_string();
+        let host = &self.sources[k.src];
+        let first = node.line;
+        let exact = text.lines().enumerate().all(|(i, l)| {
+            host.lines(first + i, first + i)
+                .first()
+                .is_some_and(|h| h.trim() == l.trim())
+        });
+        let docs = yaml::parse(&host.file, &text).map_err(|e| match e {
+            Error::Syntax {
+                location, message, ..
+            } if exact => self.error_at(
+                k.src,
+                first + location.line.saturating_sub(1),
+                format!("in this inline patch: {message}"),
+            ),
+            Error::Syntax { message, .. } => {
+                self.error_at(k.src, first, format!("in this inline patch: {message}"))
+            }
+            other => other,
+        })?;
+        let mut out = Vec::new();
+        for d in docs {
+            let mut root = d.root;
+            relocate(&mut root, k.src, |line| {
+                if exact {
+                    (first + line - 1, first + line - 1)
+                } else {
+                    (node.line, node.end_line)
+                }
+            });
+            self.renumber(&mut root);
+            out.push(root);
+        }
+        Ok(out)
+    }
+
+    /// The documents of a patch given inline (`patch:`) or by file (`path:`).
+    fn patch_docs(&mut self, k: &Kust, spec: &Node, field: &str) -> Result<(Vec<Node>, usize)> {
+        match (spec.get("patch"), spec.get("path")) {
+            (Some(inline), None) => Ok((self.embedded(k, inline)?, inline.line)),
+            (None, Some(path)) => {
+                let rel = path
+                    .as_str()
+                    .ok_or_else(|| self.field_error(k, path, "`path` names a file"))?;
+                let loc = k.loc.join(rel);
+                self.check_within(k, path, &loc, field)?;
+                if self.kind_of(&loc)? != Some(false) {
+                    return Err(self.field_error(
+                        k,
+                        path,
+                        format!("patch file {rel:?}: no such file"),
+                    ));
+                }
+                let (_, docs) = self.read(&loc)?;
+                Ok((docs, path.line))
+            }
+            (Some(_), Some(_)) => {
+                Err(self.field_error(k, spec, "a patch has `patch` or `path`, not both"))
+            }
+            (None, None) => Err(self.field_error(k, spec, "a patch needs `patch` or `path`")),
+        }
+    }
+
+    /// `patches`: JSON 6902 operation lists or strategic-merge documents, with an optional
+    /// target selector, applied in order.
+    fn patches(&mut self, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+        let Some(e) = k.get("patches").filter(|e| !e.value.is_null()) else {
+            return Ok(());
+        };
+        let Some(items) = e.value.as_seq() else {
+            return Err(self.error_at(k.src, e.line, "`patches` is a list"));
+        };
+        for spec in items {
+            self.check_keys(k, spec, &["patch", "path", "target", "options"], "a patch")?;
+            let (docs, line) = self.patch_docs(k, spec, "patches")?;
+            let target = match spec.get("target") {
+                Some(t) => Some(Selector::parse(t).map_err(|why| self.field_error(k, t, why))?),
+                None => None,
+            };
+            let options = PatchOptions::parse(spec.get("options"))
+                .map_err(|why| self.field_error(k, spec, why))?;
+            let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
+            match docs.as_slice() {
+                [ops] if ops.as_seq().is_some() => {
+                    let Some(target) = target else {
+                        return Err(self.field_error(
+                            k,
+                            spec,
+                            "a JSON 6902 patch (a list of operations) needs a `target`",
+                        ));
+                    };
+                    self.json6902(k, acc, ops, &target, line)?;
+                }
+                [] => {
+                    return Err(self.field_error(k, spec, "this patch is empty"));
+                }
+                docs if docs.iter().all(|d| d.as_map().is_some()) => {
+                    for doc in docs {
+                        self.strategic(k, acc, doc, target.as_ref(), options, line)?;
+                    }
+                }
+                _ => {
+                    return Err(self.field_error(
+                        k,
+                        spec,
+                        "a patch is a list of JSON 6902 operations or strategic-merge documents",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `patchesStrategicMerge` (deprecated): file paths or inline documents.
+    fn patches_strategic_merge(&mut self, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+        for (entry, node) in self.string_list(k, "patchesStrategicMerge")? {
+            let (docs, line) = if entry.contains('\n') {
+                (self.embedded(k, &node)?, node.line)
+            } else {
+                let loc = k.loc.join(&entry);
+                self.check_within(k, &node, &loc, "patchesStrategicMerge")?;
+                if self.kind_of(&loc)? != Some(false) {
+                    return Err(self.field_error(
+                        k,
+                        &node,
+                        format!("patch file {entry:?}: no such file"),
+                    ));
+                }
+                (self.read(&loc)?.1, node.line)
+            };
+            for doc in docs.iter().filter(|d| !d.is_null()) {
+                if doc.as_map().is_none() {
+                    return Err(self.error_at(
+                        doc.src,
+                        doc.line,
+                        "a strategic-merge patch is a mapping",
+                    ));
+                }
+                self.strategic(k, acc, doc, None, PatchOptions::default(), line)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `patchesJson6902` (deprecated): a target and its operations, by file or inline.
+    fn patches_json6902(&mut self, k: &Kust, acc: &mut [Resource]) -> Result<()> {
+        let Some(e) = k.get("patchesJson6902").filter(|e| !e.value.is_null()) else {
+            return Ok(());
+        };
+        let Some(items) = e.value.as_seq() else {
+            return Err(self.error_at(k.src, e.line, "`patchesJson6902` is a list"));
+        };
+        for spec in items {
+            self.check_keys(k, spec, &["patch", "path", "target"], "a JSON 6902 patch")?;
+            let Some(t) = spec.get("target") else {
+                return Err(self.field_error(k, spec, "a JSON 6902 patch needs a `target`"));
+            };
+            let target = Selector::parse(t).map_err(|why| self.field_error(k, t, why))?;
+            let (docs, line) = self.patch_docs(k, spec, "patchesJson6902")?;
+            let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
+            match docs.as_slice() {
+                [ops] if ops.as_seq().is_some() => self.json6902(k, acc, ops, &target, line)?,
+                _ => {
+                    return Err(self.field_error(
+                        k,
+                        spec,
+                        "a JSON 6902 patch is one list of operations",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_keys(&self, k: &Kust, spec: &Node, allowed: &[&str], what: &str) -> Result<()> {
+        let Some(entries) = spec.as_map() else {
+            return Err(self.field_error(k, spec, format!("{what} is a mapping")));
+        };
+        for e in entries {
+            if !allowed.contains(&e.key.as_str()) {
+                return Err(self.error_at(
+                    k.src,
+                    e.line,
+                    format!(
+                        "`{}` in {what} is not supported (allowed: {})",
+                        e.key,
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn count_patch(&mut self, k: &Kust, line: usize) -> Result<()> {
+        self.patches += 1;
+        if self.patches > MAX_PATCHES {
+            return Err(self.error_at(
+                k.src,
+                line,
+                format!("more than {MAX_PATCHES} patch applications"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Apply JSON 6902 operations to every resource the target selects.
+    fn json6902(
+        &mut self,
+        k: &Kust,
+        acc: &mut [Resource],
+        ops: &Node,
+        target: &Selector,
+        line: usize,
+    ) -> Result<()> {
+        let ops = patch::parse(ops).map_err(|(n, why)| self.error_at(n.src, n.line, why))?;
+        let mut matched = 0;
+        for r in acc.iter_mut() {
+            if !target.matches(r) {
+                continue;
+            }
+            matched += 1;
+            self.count_patch(k, line)?;
+            let before = r.id();
+            patch::apply(self, r, &ops)?;
+            self.renamed(r, &before);
+        }
+        if matched == 0 {
+            self.warn_unmatched(k, line);
+        }
+        Ok(())
+    }
+
+    fn warn_unmatched(&mut self, k: &Kust, line: usize) {
+        let file = self.sources[k.src].file.clone();
+        self.warnings.push(format!(
+            "{file}:{line}: the patch's target matches no resource (kustomize ignores it too)"
+        ));
+    }
+
+    /// A strategic-merge patch document: to every resource the target selects, or without
+    /// a target to the one resource with the document's own kind and name.
+    fn strategic(
+        &mut self,
+        k: &Kust,
+        acc: &mut Vec<Resource>,
+        doc: &Node,
+        target: Option<&Selector>,
+        options: PatchOptions,
+        line: usize,
+    ) -> Result<()> {
+        let chosen: Vec<usize> = match target {
+            Some(t) => acc
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| t.matches(r))
+                .map(|(i, _)| i)
+                .collect(),
+            None => {
+                let want = Id::of(doc);
+                let found: Vec<usize> = acc
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| select::same_object(&want, r))
+                    .map(|(i, _)| i)
+                    .collect();
+                if found.len() != 1 {
+                    let how = if found.is_empty() {
+                        "no resource has"
+                    } else {
+                        "several resources have"
+                    };
+                    return Err(self.error_at(
+                        doc.src,
+                        doc.line,
+                        format!(
+                            "strategic-merge patch for {want}: {how} that kind and name\n  hint: name the resource to patch by its kind and metadata.name, or give the patch a `target`"
+                        ),
+                    ));
+                }
+                found
+            }
+        };
+        if chosen.is_empty() {
+            self.warn_unmatched(k, line);
+        }
+        let mut deleted = Vec::new();
+        for i in chosen {
+            self.count_patch(k, line)?;
+            let before = acc[i].id();
+            let kept = merge::apply(self, &mut acc[i], doc, options)?;
+            if kept {
+                self.renamed(&mut acc[i], &before);
+            } else {
+                deleted.push(i);
+            }
+        }
+        for i in deleted.into_iter().rev() {
+            acc.remove(i);
+        }
+        Ok(())
+    }
+
+    /// Remember a resource's new name, so name references follow it.
+    fn renamed(&mut self, r: &mut Resource, before: &Id) {
+        let now = r.id();
+        if now.name != before.name {
+            r.names.push(now.name);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------
+    // After the transformers
+
+    fn fix_name_references(&mut self, acc: &mut [Resource]) {
+        transform::name_references(acc);
+    }
+
+    /// kustomize's output order: `legacy` (kind order, then group/version/kind, namespace,
+    /// name) unless the top kustomization asks for `fifo`.
+    fn sort(&self, k: &Kust, acc: &mut [Resource]) -> Result<()> {
+        let mut first: Vec<String> = LEGACY_FIRST.iter().map(|s| s.to_string()).collect();
+        let mut last: Vec<String> = LEGACY_LAST.iter().map(|s| s.to_string()).collect();
+        if let Some(e) = k.get("sortOptions") {
+            let order = e.value.get("order").and_then(Node::as_str);
+            match order {
+                Some("fifo") => return Ok(()),
+                Some("legacy") => {}
+                _ => {
+                    return Err(self.error_at(
+                        k.src,
+                        e.line,
+                        "sortOptions.order is `legacy` or `fifo`",
+                    ));
+                }
+            }
+            let list = |key: &str| -> Option<Vec<String>> {
+                e.value
+                    .at(&format!("legacySortOptions.{key}"))
+                    .and_then(Node::as_seq)
+                    .map(|s| {
+                        s.iter()
+                            .filter_map(Node::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+            };
+            if let Some(f) = list("orderFirst") {
+                first = f;
+            }
+            if let Some(l) = list("orderLast") {
+                last = l;
+            }
+        }
+        let rank = |kind: &str| -> i64 {
+            if let Some(i) = first.iter().position(|f| f == kind) {
+                return i as i64 - first.len() as i64;
+            }
+            if let Some(i) = last.iter().position(|f| f == kind) {
+                return 1 + i as i64;
+            }
+            0
+        };
+        let key = |r: &Resource| {
+            let id = r.id();
+            let or = |s: &str, none: &str| {
+                if s.is_empty() {
+                    none.to_string()
+                } else {
+                    s.to_string()
+                }
+            };
+            (
+                rank(&id.kind),
+                format!(
+                    "{}_{}_{}",
+                    or(&id.group, "~G"),
+                    or(&id.version, "~V"),
+                    or(&id.kind, "~K")
+                ),
+                or(&id.namespace, "~X"),
+                or(&id.name, "~N"),
+            )
+        };
+        acc.sort_by_key(key);
+        Ok(())
+    }
+}
+
+/// kustomize's legacy order: these kinds first, in this order (api/resid/gvk.go).
+const LEGACY_FIRST: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+/// ... and these last.
+const LEGACY_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// `options` of a patch.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PatchOptions {
+    pub allow_name_change: bool,
+    pub allow_kind_change: bool,
+}
+
+impl PatchOptions {
+    fn parse(node: Option<&Node>) -> std::result::Result<PatchOptions, String> {
+        let mut o = PatchOptions::default();
+        for e in node.and_then(Node::as_map).unwrap_or_default() {
+            let v = e
+                .value
+                .as_bool()
+                .ok_or_else(|| format!("patch option `{}` takes true or false", e.key))?;
+            match e.key.as_str() {
+                "allowNameChange" => o.allow_name_change = v,
+                "allowKindChange" => o.allow_kind_change = v,
+                other => return Err(format!("patch option `{other}` is not supported")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+fn roots_null(src: usize) -> Node {
+    Node {
+        id: 0,
+        src,
+        line: 1,
+        end_line: 1,
+        column: 1,
+        kind: Kind::Scalar(Scalar {
+            value: String::new(),
+            plain: true,
+        }),
+    }
+}
+
+/// Move every node of a tree to source `src`, mapping its lines with `map`.
+fn relocate(node: &mut Node, src: usize, map: impl Fn(usize) -> (usize, usize)) {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        n.src = src;
+        let (a, _) = map(n.line);
+        let (_, b) = map(n.end_line);
+        n.line = a;
+        n.end_line = b.max(a);
+        match &mut n.kind {
+            Kind::Scalar(_) => {}
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
+            Kind::Map(entries) => {
+                for e in entries.iter_mut() {
+                    e.line = map(e.line).0;
+                }
+                stack.extend(entries.iter_mut().map(|e| &mut e.value));
+            }
+        }
+    }
+}
+
+/// `dir` joined with `rel`, `.` and `..` resolved lexically; `..` above the root is kept
+/// (guides reach shared folders such as `../recipes`).
+pub fn join(dir: &str, rel: &str) -> String {
+    if rel.starts_with('/') {
+        return normalize(rel);
+    }
+    normalize(&format!("{dir}/{rel}"))
+}
+
+/// `a/./b/../c/` -> `a/c`.
+pub fn normalize(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|p| *p != "..") {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            p => out.push(p),
+        }
+    }
+    out.join("/")
+}
+
+/// A resource entry that names something remote (kustomize's remote targets).
+fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("gitlab.com/")
+        || entry.starts_with("git@")
+}
+
+/// A kustomize remote URL as a URL convert-guide's remote sources open:
+/// `https://github.com/O/R//PATH?ref=REF` (or `github.com/O/R/PATH?ref=REF`) becomes
+/// `https://github.com/O/R/tree/REF/PATH`; an https URL of a file is kept.
+fn remote_url(entry: &str) -> std::result::Result<String, String> {
+    let unsupported = |why: &str| {
+        format!(
+            "remote resource {entry}: {why}\n  hint: convert-guide fetches https://github.com/OWNER/REPO//PATH?ref=REF and https URLs of files"
+        )
+    };
+    if entry.starts_with("git@") || entry.starts_with("ssh://") || entry.starts_with("git::") {
+        return Err(unsupported("git over ssh is not supported"));
+    }
+    let rest = entry
+        .strip_prefix("https://")
+        .or_else(|| entry.strip_prefix("http://"))
+        .unwrap_or(entry);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut reference = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("ref" | "version", v)) => reference = Some(v.to_string()),
+            _ => {
+                return Err(unsupported(&format!(
+                    "query parameter {pair:?} is not supported"
+                )));
+            }
+        }
+    }
+    let Some(repo_path) = path
+        .strip_prefix("github.com/")
+        .or_else(|| path.strip_prefix("www.github.com/"))
+    else {
+        if entry.starts_with("https://") && query.is_empty() {
+            return Ok(entry.to_string());
+        }
+        return Err(unsupported(
+            "only GitHub repositories and https files are supported",
+        ));
+    };
+    let (repo, sub) = match repo_path.split_once("//") {
+        Some((r, s)) => (r.to_string(), s.to_string()),
+        None => {
+            let mut parts = repo_path.splitn(3, '/');
+            let owner = parts.next().unwrap_or_default();
+            let name = parts.next().unwrap_or_default();
+            (
+                format!("{owner}/{name}"),
+                parts.next().unwrap_or_default().to_string(),
+            )
+        }
+    };
+    let repo = repo.trim_end_matches(".git").trim_end_matches('/');
+    if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
+        return Err(unsupported("expected github.com/OWNER/REPO"));
+    }
+    let reference = reference.unwrap_or_else(|| "HEAD".to_string());
+    let sub = sub.trim_matches('/');
+    Ok(format!(
+        "https://github.com/{repo}/tree/{reference}{}{sub}",
+        if sub.is_empty() { "" } else { "/" }
+    ))
+}
+
+/// Scalars are compared as YAML data: a quoted `"1"` is a string, a plain `1` a number, and
+/// numbers compare by value (kustomize's JSON round trip writes `1.0` as `1`).
+pub fn same_data(a: &Node, b: &Node) -> bool {
+    canonical(a) == canonical(b)
+}
+
+/// A canonical text of a tree as YAML data: maps with sorted keys, typed scalars. Used to
+/// compare with kubectl's output and by JSON 6902 `test`.
+pub fn canonical(node: &Node) -> String {
+    let mut out = String::new();
+    // (node, phase): phase 0 opens, 1 closes; iterative so deep trees cannot overflow.
+    enum Step<'n> {
+        Open(&'n Node),
+        Text(String),
+    }
+    let mut stack = vec![Step::Open(node)];
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Text(t) => out.push_str(&t),
+            Step::Open(n) => match &n.kind {
+                Kind::Scalar(s) => out.push_str(&scalar_data(s)),
+                Kind::Seq(items) => {
+                    out.push('[');
+                    stack.push(Step::Text("]".into()));
+                    for (i, item) in items.iter().enumerate().rev() {
+                        stack.push(Step::Open(item));
+                        if i > 0 {
+                            stack.push(Step::Text(",".into()));
+                        }
+                    }
+                }
+                Kind::Map(entries) => {
+                    let mut sorted: Vec<&Entry> = entries.iter().collect();
+                    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+                    out.push('{');
+                    stack.push(Step::Text("}".into()));
+                    for (i, e) in sorted.iter().enumerate().rev() {
+                        stack.push(Step::Open(&e.value));
+                        stack.push(Step::Text(format!("{:?}:", e.key)));
+                        if i > 0 {
+                            stack.push(Step::Text(",".into()));
+                        }
+                    }
+                }
+            },
+        }
+    }
+    out
+}
+
+/// A scalar as typed data (YAML 1.2 core schema for plain scalars).
+fn scalar_data(s: &Scalar) -> String {
+    if !s.plain {
+        return format!("{:?}", s.value);
+    }
+    let v = s.value.as_str();
+    match v {
+        "" | "~" | "null" | "Null" | "NULL" => return "null".into(),
+        "true" | "True" | "TRUE" => return "true".into(),
+        "false" | "False" | "FALSE" => return "false".into(),
+        _ => {}
+    }
+    if let Some(n) = number(v) {
+        return format!("#{n}");
+    }
+    format!("{v:?}")
+}
+
+fn number(v: &str) -> Option<f64> {
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let sign = if v.starts_with('-') { -1.0 } else { 1.0 };
+    for (prefix, radix) in [("0x", 16), ("0o", 8)] {
+        if let Some(rest) = digits.strip_prefix(prefix) {
+            return i64::from_str_radix(rest, radix)
+                .ok()
+                .map(|n| sign * n as f64);
+        }
+    }
+    let ok = !digits.is_empty()
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    if ok {
+        return v.parse::<f64>().ok();
+    }
+    match digits {
+        ".inf" | ".Inf" | ".INF" => Some(if v.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_join_and_normalize() {
+        assert_eq!(join("a/b", "../c"), "a/c");
+        assert_eq!(join("", "../../x/y"), "../../x/y");
+        assert_eq!(
+            join("g/m/v/base", "../../../../../recipes/vllm"),
+            "../recipes/vllm"
+        );
+        assert_eq!(normalize("./a/./b/"), "a/b");
+    }
+
+    #[test]
+    fn remote_urls_become_convert_guide_urls() {
+        assert_eq!(
+            remote_url("https://github.com/o/r//guides/x?ref=v1").as_deref(),
+            Ok("https://github.com/o/r/tree/v1/guides/x")
+        );
+        assert_eq!(
+            remote_url("github.com/o/r/guides/x?ref=main").as_deref(),
+            Ok("https://github.com/o/r/tree/main/guides/x")
+        );
+        assert_eq!(
+            remote_url("https://github.com/o/r.git").as_deref(),
+            Ok("https://github.com/o/r/tree/HEAD")
+        );
+        assert_eq!(
+            remote_url("https://example.com/a/deploy.yaml").as_deref(),
+            Ok("https://example.com/a/deploy.yaml")
+        );
+        assert!(remote_url("git@github.com:o/r.git").is_err());
+        assert!(remote_url("https://github.com/o/r?timeout=9").is_err());
+    }
+
+    #[test]
+    fn canonical_data_types_scalars() {
+        let a = yaml::parse_one("a", "x: 1\ny: \"1\"\nz: [true, ~]\nw: 1.0\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let b = yaml::parse_one("b", "w: 1\nz: [true, null]\ny: '1'\nx: 1\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(same_data(&a.root, &b.root));
+        let c = yaml::parse_one("c", "x: \"1\"\ny: \"1\"\nz: [true, ~]\nw: 1\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!same_data(&a.root, &c.root));
+    }
+}

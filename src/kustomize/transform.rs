@@ -1,0 +1,937 @@
+//! kustomize's builtin transformers other than patches, each one step of the same shape:
+//! `namespace`, `namePrefix`, `nameSuffix`, `labels`/`commonLabels`, `commonAnnotations`,
+//! `replicas`, `images`; and, after the build, name references (a ConfigMap renamed by a
+//! prefix is renamed where built-in workloads mount it). The field lists are kustomize's own
+//! defaults (api/konfig/builtinpluginconsts), as data.
+//!
+//! Values a transformer writes are new nodes that cite the kustomization line asking for them.
+
+// Every step has the one shape of `super::Step` (`&mut Vec`: patches may delete resources).
+#![allow(clippy::ptr_arg)]
+
+use super::{Builder, Kust, Resource};
+use crate::error::Result;
+use crate::yaml::{Entry, Kind, Node, Scalar};
+
+/// Kinds without a namespace (kustomize's list of cluster-scoped built-in kinds).
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "CSIDriver",
+    "CSINode",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "APIService",
+    "ComponentStatus",
+    "VolumeAttachment",
+    "RuntimeClass",
+    "PodSecurityPolicy",
+    "CertificateSigningRequest",
+    "IngressClass",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
+];
+
+/// A field spec: kinds (by group, `*` any) and a path; `create` adds missing maps.
+struct FieldSpec {
+    group: &'static str,
+    kind: &'static str,
+    path: &'static str,
+    create: bool,
+}
+
+const fn spec(
+    group: &'static str,
+    kind: &'static str,
+    path: &'static str,
+    create: bool,
+) -> FieldSpec {
+    FieldSpec {
+        group,
+        kind,
+        path,
+        create,
+    }
+}
+
+/// Pod-template labels (`labels[].includeTemplates`, and part of the selector specs).
+const TEMPLATE_LABELS: &[FieldSpec] = &[
+    spec(
+        "",
+        "ReplicationController",
+        "spec/template/metadata/labels",
+        true,
+    ),
+    spec("*", "Deployment", "spec/template/metadata/labels", true),
+    spec("*", "ReplicaSet", "spec/template/metadata/labels", true),
+    spec("*", "DaemonSet", "spec/template/metadata/labels", true),
+    spec("apps", "StatefulSet", "spec/template/metadata/labels", true),
+    spec(
+        "apps",
+        "StatefulSet",
+        "spec/volumeClaimTemplates/metadata/labels",
+        true,
+    ),
+    spec("batch", "Job", "spec/template/metadata/labels", true),
+    spec("batch", "CronJob", "spec/jobTemplate/metadata/labels", true),
+    spec(
+        "batch",
+        "CronJob",
+        "spec/jobTemplate/spec/template/metadata/labels",
+        true,
+    ),
+];
+
+const AFFINITY: &[&str] = &[
+    "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+    "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+    "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+    "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+    "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
+];
+
+/// Selectors (`commonLabels`, `labels[].includeSelectors`), besides the template labels.
+const SELECTOR_LABELS: &[FieldSpec] = &[
+    spec("", "Service", "spec/selector", true),
+    spec("", "ReplicationController", "spec/selector", true),
+    spec("*", "Deployment", "spec/selector/matchLabels", true),
+    spec("*", "ReplicaSet", "spec/selector/matchLabels", true),
+    spec("*", "DaemonSet", "spec/selector/matchLabels", true),
+    spec("apps", "StatefulSet", "spec/selector/matchLabels", true),
+    spec("batch", "Job", "spec/selector/matchLabels", false),
+    spec(
+        "batch",
+        "CronJob",
+        "spec/jobTemplate/spec/selector/matchLabels",
+        false,
+    ),
+    spec(
+        "policy",
+        "PodDisruptionBudget",
+        "spec/selector/matchLabels",
+        false,
+    ),
+    spec(
+        "networking.k8s.io",
+        "NetworkPolicy",
+        "spec/podSelector/matchLabels",
+        false,
+    ),
+    spec(
+        "networking.k8s.io",
+        "NetworkPolicy",
+        "spec/ingress/from/podSelector/matchLabels",
+        false,
+    ),
+    spec(
+        "networking.k8s.io",
+        "NetworkPolicy",
+        "spec/egress/to/podSelector/matchLabels",
+        false,
+    ),
+];
+
+/// Pod-template annotations (`commonAnnotations`).
+const TEMPLATE_ANNOTATIONS: &[FieldSpec] = &[
+    spec(
+        "",
+        "ReplicationController",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    spec(
+        "*",
+        "Deployment",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    spec(
+        "*",
+        "ReplicaSet",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    spec("*", "DaemonSet", "spec/template/metadata/annotations", true),
+    spec(
+        "apps",
+        "StatefulSet",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    spec("batch", "Job", "spec/template/metadata/annotations", true),
+    spec(
+        "batch",
+        "CronJob",
+        "spec/jobTemplate/metadata/annotations",
+        true,
+    ),
+    spec(
+        "batch",
+        "CronJob",
+        "spec/jobTemplate/spec/template/metadata/annotations",
+        true,
+    ),
+];
+
+/// Kinds `replicas` may set.
+const REPLICA_KINDS: &[&str] = &[
+    "Deployment",
+    "ReplicationController",
+    "ReplicaSet",
+    "StatefulSet",
+];
+
+fn applies(spec: &FieldSpec, r: &Resource) -> bool {
+    let id = r.id();
+    spec.kind == id.kind && (spec.group == "*" || spec.group == id.group)
+}
+
+/// A new string scalar citing line `line` of source `src`.
+fn text_node(b: &mut Builder<'_>, value: &str, src: usize, line: usize, end_line: usize) -> Node {
+    let id = b.next_id;
+    b.next_id += 1;
+    Node {
+        id,
+        src,
+        line,
+        end_line: end_line.max(line),
+        column: 1,
+        kind: Kind::Scalar(Scalar {
+            value: value.to_string(),
+            plain: false,
+        }),
+    }
+}
+
+fn fresh_map(b: &mut Builder<'_>, src: usize, line: usize) -> Node {
+    let id = b.next_id;
+    b.next_id += 1;
+    Node {
+        id,
+        src,
+        line,
+        end_line: line,
+        column: 1,
+        kind: Kind::Map(Vec::new()),
+    }
+}
+
+/// The maps at `path` (lists on the way are crossed element by element), created when asked.
+fn visit_maps(
+    b: &mut Builder<'_>,
+    root: &mut Node,
+    path: &str,
+    create: bool,
+    at: (usize, usize),
+    f: &mut dyn FnMut(&mut Builder<'_>, &mut Node),
+) {
+    let segs: Vec<&str> = path.split('/').collect();
+    let mut stack: Vec<(&mut Node, usize)> = vec![(root, 0)];
+    while let Some((node, depth)) = stack.pop() {
+        if matches!(node.kind, Kind::Seq(_)) {
+            if let Kind::Seq(items) = &mut node.kind {
+                stack.extend(items.iter_mut().map(|i| (i, depth)));
+            }
+            continue;
+        }
+        let Some(seg) = segs.get(depth) else {
+            if node.is_null() {
+                *node = fresh_map(b, at.0, at.1);
+            }
+            if node.as_map().is_some() {
+                f(b, node);
+            }
+            continue;
+        };
+        if node.as_map().is_none() {
+            continue;
+        }
+        let exists = node.get(seg).is_some();
+        if !exists && !create {
+            continue;
+        }
+        let Kind::Map(entries) = &mut node.kind else {
+            continue;
+        };
+        if !exists {
+            let value = fresh_map(b, at.0, at.1);
+            entries.push(Entry {
+                key: seg.to_string(),
+                line: at.1,
+                value,
+            });
+        }
+        if let Some(e) = entries.iter_mut().find(|e| e.key == *seg) {
+            stack.push((&mut e.value, depth + 1));
+        }
+    }
+}
+
+/// Set `key: value` in a map, the value citing the kustomization.
+fn put(b: &mut Builder<'_>, map: &mut Node, key: &str, value: &str, at: (usize, usize, usize)) {
+    let node = text_node(b, value, at.0, at.1, at.2);
+    let Kind::Map(entries) = &mut map.kind else {
+        return;
+    };
+    match entries.iter_mut().find(|e| e.key == key) {
+        Some(e) => {
+            e.line = at.1;
+            e.value = node;
+        }
+        None => entries.push(Entry {
+            key: key.to_string(),
+            line: at.1,
+            value: node,
+        }),
+    }
+}
+
+/// A string field of the kustomization, with its line.
+fn text_field(b: &Builder<'_>, k: &Kust, field: &str) -> Result<Option<(String, usize)>> {
+    let Some(e) = k.get(field).filter(|e| !e.value.is_null()) else {
+        return Ok(None);
+    };
+    match e.value.as_str() {
+        Some(v) => Ok(Some((v.to_string(), e.line))),
+        None => Err(b.error_at(k.src, e.line, format!("`{field}` takes a string"))),
+    }
+}
+
+/// A map of strings (labels, annotations): key, value and line of each pair.
+fn pairs(
+    b: &Builder<'_>,
+    k: &Kust,
+    node: &Node,
+    field: &str,
+) -> Result<Vec<(String, String, usize)>> {
+    let Some(entries) = node.as_map() else {
+        if node.is_null() {
+            return Ok(Vec::new());
+        }
+        return Err(b.error_at(k.src, node.line, format!("`{field}` is a map of strings")));
+    };
+    entries
+        .iter()
+        .map(|e| match e.value.as_scalar().filter(|s| !s.is_null()) {
+            Some(s) => Ok((e.key.clone(), s.value.clone(), e.line)),
+            None => Err(b.error_at(
+                k.src,
+                e.line,
+                format!("`{field}`: the value of {} is a string", e.key),
+            )),
+        })
+        .collect()
+}
+
+pub(super) fn namespace(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+    let Some((ns, line)) = text_field(b, k, "namespace")? else {
+        return Ok(());
+    };
+    let at = (k.src, line, line);
+    for r in acc.iter_mut() {
+        let kind = r.id().kind;
+        if kind == "Namespace" {
+            if let Some(meta) = map_at(&mut r.node, "metadata") {
+                put(b, meta, "name", &ns, at);
+            }
+            r.names.push(ns.clone());
+            continue;
+        }
+        if !CLUSTER_SCOPED.contains(&kind.as_str()) {
+            visit_maps(
+                b,
+                &mut r.node,
+                "metadata",
+                true,
+                (k.src, line),
+                &mut |b, meta| put(b, meta, "namespace", &ns, at),
+            );
+        }
+        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
+            // kustomize moves the subjects that are the namespace's default service account.
+            visit_maps(
+                b,
+                &mut r.node,
+                "subjects",
+                false,
+                (k.src, line),
+                &mut |b, s| {
+                    let is_default = s.get("kind").and_then(Node::as_str) == Some("ServiceAccount")
+                        && s.get("name").and_then(Node::as_str) == Some("default");
+                    if is_default {
+                        put(b, s, "namespace", &ns, at);
+                    }
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+fn map_at<'n>(node: &'n mut Node, key: &str) -> Option<&'n mut Node> {
+    match &mut node.kind {
+        Kind::Map(entries) => entries
+            .iter_mut()
+            .find(|e| e.key == key)
+            .map(|e| &mut e.value),
+        _ => None,
+    }
+}
+
+/// Kinds whose names keep no prefix or suffix.
+const NOT_RENAMED: &[&str] = &["Namespace", "CustomResourceDefinition"];
+
+fn rename(
+    b: &mut Builder<'_>,
+    k: &Kust,
+    acc: &mut [Resource],
+    field: &str,
+    prefix: bool,
+) -> Result<()> {
+    let Some((affix, line)) = text_field(b, k, field)? else {
+        return Ok(());
+    };
+    for r in acc.iter_mut() {
+        let id = r.id();
+        if NOT_RENAMED.contains(&id.kind.as_str()) {
+            continue;
+        }
+        let name = if prefix {
+            format!("{affix}{}", id.name)
+        } else {
+            format!("{}{affix}", id.name)
+        };
+        if let Some(meta) = map_at(&mut r.node, "metadata") {
+            put(b, meta, "name", &name, (k.src, line, line));
+        }
+        r.names.push(name);
+    }
+    Ok(())
+}
+
+pub(super) fn name_prefix(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+    rename(b, k, acc, "namePrefix", true)
+}
+
+pub(super) fn name_suffix(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+    rename(b, k, acc, "nameSuffix", false)
+}
+
+/// Add labels to `metadata.labels` of every resource, and to templates and selectors when asked.
+fn add_labels(
+    b: &mut Builder<'_>,
+    acc: &mut [Resource],
+    labels: &[(String, String, usize)],
+    src: usize,
+    templates: bool,
+    selectors: bool,
+) {
+    for r in acc.iter_mut() {
+        let mut specs: Vec<(&str, bool)> = vec![("metadata/labels", true)];
+        if templates || selectors {
+            specs.extend(
+                TEMPLATE_LABELS
+                    .iter()
+                    .filter(|s| applies(s, r))
+                    .map(|s| (s.path, s.create)),
+            );
+        }
+        if selectors {
+            specs.extend(
+                SELECTOR_LABELS
+                    .iter()
+                    .filter(|s| applies(s, r))
+                    .map(|s| (s.path, s.create)),
+            );
+            let id = r.id();
+            if (id.kind == "Deployment" || id.kind == "StatefulSet") && id.group == "apps" {
+                specs.extend(AFFINITY.iter().map(|p| (*p, false)));
+            }
+        }
+        for (path, create) in specs {
+            let line = labels.first().map_or(1, |l| l.2);
+            visit_maps(b, &mut r.node, path, create, (src, line), &mut |b, map| {
+                for (key, value, line) in labels {
+                    put(b, map, key, value, (src, *line, *line));
+                }
+            });
+        }
+    }
+}
+
+/// `labels` (each entry with its options), then `commonLabels` (labels everywhere kustomize
+/// keeps them in step: metadata, templates, selectors).
+pub(super) fn labels(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+    if let Some(e) = k.get("labels").filter(|e| !e.value.is_null()) {
+        let Some(items) = e.value.as_seq() else {
+            return Err(b.error_at(k.src, e.line, "`labels` is a list"));
+        };
+        for item in items {
+            let mut pairs_of = Vec::new();
+            let (mut templates, mut selectors) = (false, false);
+            for f in item.as_map().unwrap_or_default() {
+                match f.key.as_str() {
+                    "pairs" => pairs_of = pairs(b, k, &f.value, "labels.pairs")?,
+                    "includeSelectors" => selectors = f.value.as_bool() == Some(true),
+                    "includeTemplates" => templates = f.value.as_bool() == Some(true),
+                    other => {
+                        return Err(b.error_at(
+                            k.src,
+                            f.line,
+                            format!(
+                                "`labels[].{other}` is not supported (pairs, includeSelectors, includeTemplates)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            add_labels(b, acc, &pairs_of, k.src, templates, selectors);
+        }
+    }
+    if let Some(e) = k.get("commonLabels") {
+        let common = pairs(b, k, &e.value, "commonLabels")?;
+        add_labels(b, acc, &common, k.src, true, true);
+    }
+    Ok(())
+}
+
+pub(super) fn common_annotations(
+    b: &mut Builder<'_>,
+    k: &Kust,
+    acc: &mut Vec<Resource>,
+) -> Result<()> {
+    let Some(e) = k.get("commonAnnotations") else {
+        return Ok(());
+    };
+    let annotations = pairs(b, k, &e.value, "commonAnnotations")?;
+    if annotations.is_empty() {
+        return Ok(());
+    }
+    let line = annotations[0].2;
+    for r in acc.iter_mut() {
+        let mut paths = vec![("metadata/annotations", true)];
+        paths.extend(
+            TEMPLATE_ANNOTATIONS
+                .iter()
+                .filter(|s| applies(s, r))
+                .map(|s| (s.path, s.create)),
+        );
+        for (path, create) in paths {
+            visit_maps(
+                b,
+                &mut r.node,
+                path,
+                create,
+                (k.src, line),
+                &mut |b, map| {
+                    for (key, value, line) in &annotations {
+                        put(b, map, key, value, (k.src, *line, *line));
+                    }
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn replicas(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+    let Some(e) = k.get("replicas").filter(|e| !e.value.is_null()) else {
+        return Ok(());
+    };
+    let Some(items) = e.value.as_seq() else {
+        return Err(b.error_at(k.src, e.line, "`replicas` is a list of name and count"));
+    };
+    for item in items {
+        let name = item.get("name").and_then(Node::as_str).unwrap_or_default();
+        let Some(count) = item
+            .get("count")
+            .filter(|c| c.as_str().is_some_and(|v| v.parse::<u64>().is_ok()))
+        else {
+            return Err(b.error_at(
+                k.src,
+                item.line,
+                "`replicas` entry needs a name and a whole-number count",
+            ));
+        };
+        let mut found = false;
+        for r in acc.iter_mut() {
+            let id = r.id();
+            if !REPLICA_KINDS.contains(&id.kind.as_str()) || (r.org.name != name && id.name != name)
+            {
+                continue;
+            }
+            found = true;
+            let mut value = count.clone();
+            value.src = k.src;
+            b.renumber(&mut value);
+            let line = item.entry("count").map_or(item.line, |c| c.line);
+            visit_maps(
+                b,
+                &mut r.node,
+                "spec",
+                true,
+                (k.src, line),
+                &mut |_, spec| {
+                    if let Kind::Map(entries) = &mut spec.kind {
+                        match entries.iter_mut().find(|e| e.key == "replicas") {
+                            Some(e) => {
+                                e.line = line;
+                                e.value = value.clone();
+                            }
+                            None => entries.push(Entry {
+                                key: "replicas".into(),
+                                line,
+                                value: value.clone(),
+                            }),
+                        }
+                    }
+                },
+            );
+        }
+        if !found {
+            return Err(b.error_at(
+                k.src,
+                item.line,
+                format!(
+                    "`replicas`: no {} named {name:?} (kustomize sets replicas of those kinds only)",
+                    REPLICA_KINDS.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One `images` entry.
+struct Image {
+    name: String,
+    new_name: Option<String>,
+    new_tag: Option<String>,
+    digest: Option<String>,
+    line: usize,
+    end_line: usize,
+}
+
+pub(super) fn images(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
+    let Some(e) = k.get("images").filter(|e| !e.value.is_null()) else {
+        return Ok(());
+    };
+    let Some(items) = e.value.as_seq() else {
+        return Err(b.error_at(k.src, e.line, "`images` is a list"));
+    };
+    let mut list = Vec::new();
+    for item in items {
+        let mut image = Image {
+            name: String::new(),
+            new_name: None,
+            new_tag: None,
+            digest: None,
+            line: item.line,
+            end_line: item.end_line,
+        };
+        for f in item.as_map().unwrap_or_default() {
+            let v = f.value.as_scalar().map(|s| s.value.clone());
+            match f.key.as_str() {
+                "name" => image.name = v.unwrap_or_default(),
+                "newName" => image.new_name = v,
+                "newTag" => image.new_tag = v,
+                "digest" => image.digest = v,
+                other => {
+                    return Err(b.error_at(
+                        k.src,
+                        f.line,
+                        format!(
+                            "`images[].{other}` is not supported (name, newName, newTag, digest)"
+                        ),
+                    ));
+                }
+            }
+        }
+        if image.name.is_empty() {
+            return Err(b.error_at(k.src, item.line, "an `images` entry needs a name"));
+        }
+        list.push(image);
+    }
+    // kustomize's legacy image filter: every `containers` and `initContainers` list,
+    // wherever it is (so a LeaderWorkerSet's pods are covered too).
+    for r in acc.iter_mut() {
+        rewrite_images(b, &mut r.node, &list, k.src);
+    }
+    Ok(())
+}
+
+/// Rewrite the `image` of every container under `root` that an entry names.
+fn rewrite_images(b: &mut Builder<'_>, root: &mut Node, list: &[Image], src: usize) {
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        match &mut n.kind {
+            Kind::Scalar(_) => {}
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
+            Kind::Map(entries) => {
+                for e in entries.iter_mut() {
+                    if !(e.key == "containers" || e.key == "initContainers") {
+                        continue;
+                    }
+                    let Kind::Seq(containers) = &mut e.value.kind else {
+                        continue;
+                    };
+                    for c in containers.iter_mut() {
+                        let Kind::Map(fields) = &mut c.kind else {
+                            continue;
+                        };
+                        let Some(img) = fields.iter_mut().find(|f| f.key == "image") else {
+                            continue;
+                        };
+                        let Some(current) = img.value.as_str().map(str::to_string) else {
+                            continue;
+                        };
+                        if let Some((new, image)) =
+                            list.iter().find_map(|i| retag(&current, i).map(|n| (n, i)))
+                        {
+                            img.value = text_node(b, &new, src, image.line, image.end_line);
+                            img.line = image.line;
+                        }
+                    }
+                }
+                stack.extend(entries.iter_mut().map(|e| &mut e.value));
+            }
+        }
+    }
+}
+
+/// The new reference for `image` when `entry` names it.
+fn retag(image: &str, entry: &Image) -> Option<String> {
+    let (name, suffix) = split_image(image);
+    if name != entry.name {
+        return None;
+    }
+    let name = entry.new_name.as_deref().unwrap_or(name);
+    let suffix = match (&entry.digest, &entry.new_tag) {
+        (Some(d), _) => format!("@{d}"),
+        (None, Some(t)) => format!(":{t}"),
+        (None, None) => suffix.to_string(),
+    };
+    Some(format!("{name}{suffix}"))
+}
+
+/// `repo/name:tag` -> (`repo/name`, `:tag`); `name@sha256:x` -> (`name`, `@sha256:x`).
+fn split_image(image: &str) -> (&str, &str) {
+    if let Some(at) = image.find('@') {
+        return image.split_at(at);
+    }
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    match image[slash..].rfind(':') {
+        Some(c) => image.split_at(slash + c),
+        None => (image, ""),
+    }
+}
+
+// -----------------------------------------------------------------------------------------
+// Name references
+
+/// Where built-in kinds refer to other resources by name: (referred kind, path from the pod
+/// spec). Paths cross lists element by element.
+const POD_REFERENCES: &[(&str, &str)] = &[
+    ("ConfigMap", "volumes/configMap/name"),
+    ("ConfigMap", "volumes/projected/sources/configMap/name"),
+    ("ConfigMap", "containers/env/valueFrom/configMapKeyRef/name"),
+    (
+        "ConfigMap",
+        "initContainers/env/valueFrom/configMapKeyRef/name",
+    ),
+    ("ConfigMap", "containers/envFrom/configMapRef/name"),
+    ("ConfigMap", "initContainers/envFrom/configMapRef/name"),
+    ("Secret", "volumes/secret/secretName"),
+    ("Secret", "volumes/projected/sources/secret/name"),
+    ("Secret", "containers/env/valueFrom/secretKeyRef/name"),
+    ("Secret", "initContainers/env/valueFrom/secretKeyRef/name"),
+    ("Secret", "containers/envFrom/secretRef/name"),
+    ("Secret", "initContainers/envFrom/secretRef/name"),
+    ("Secret", "imagePullSecrets/name"),
+    ("ServiceAccount", "serviceAccountName"),
+    ("ServiceAccount", "serviceAccount"),
+    (
+        "PersistentVolumeClaim",
+        "volumes/persistentVolumeClaim/claimName",
+    ),
+    ("PriorityClass", "priorityClassName"),
+];
+
+/// Where the pod spec of a built-in workload is.
+fn pod_spec_path(group: &str, kind: &str) -> Option<&'static str> {
+    match (group, kind) {
+        ("", "Pod") => Some("spec"),
+        ("", "ReplicationController")
+        | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch", "Job") => Some("spec/template/spec"),
+        ("batch", "CronJob") => Some("spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// After the build: references to renamed resources follow the new names (kustomize's
+/// name-reference transformer, for the references built-in kinds make).
+pub(super) fn name_references(acc: &mut [Resource]) {
+    // (kind, old name, namespace) -> (new name, new namespace)
+    let mut renames: Vec<(String, String, String, String, String)> = Vec::new();
+    for r in acc.iter() {
+        let id = r.id();
+        for old in &r.names {
+            renames.push((
+                id.kind.clone(),
+                old.clone(),
+                effective(&r.org.namespace),
+                id.name.clone(),
+                id.namespace.clone(),
+            ));
+        }
+    }
+    let lookup = |kind: &str, name: &str, ns: &str| {
+        renames
+            .iter()
+            .find(|(k, o, n, _, _)| k == kind && o == name && n == ns)
+            .or_else(|| {
+                renames
+                    .iter()
+                    .find(|(k, o, _, _, _)| k == kind && o == name)
+            })
+            .map(|(_, _, _, new, new_ns)| (new.clone(), new_ns.clone()))
+    };
+    for r in acc.iter_mut() {
+        let id = r.id();
+        let ns = effective(&r.org.namespace);
+        if let Some(pod) = pod_spec_path(&id.group, &id.kind) {
+            for (kind, path) in POD_REFERENCES {
+                let full = format!("{pod}/{path}");
+                rename_at(&mut r.node, &full, &mut |name| {
+                    lookup(kind, name, &ns).map(|(n, _)| n)
+                });
+            }
+        }
+        if id.group == "apps" && id.kind == "StatefulSet" {
+            rename_at(&mut r.node, "spec/serviceName", &mut |name| {
+                lookup("Service", name, &ns).map(|(n, _)| n)
+            });
+        }
+        if id.kind == "RoleBinding" || id.kind == "ClusterRoleBinding" {
+            let role_kind = r
+                .node
+                .at("roleRef.kind")
+                .and_then(Node::as_str)
+                .unwrap_or("")
+                .to_string();
+            rename_at(&mut r.node, "roleRef/name", &mut |name| {
+                lookup(&role_kind, name, &ns).map(|(n, _)| n)
+            });
+            rename_subjects(&mut r.node, &lookup);
+        }
+    }
+}
+
+fn effective(ns: &str) -> String {
+    if ns.is_empty() {
+        "default".into()
+    } else {
+        ns.into()
+    }
+}
+
+/// Replace the scalar at `path` (crossing lists) by what `f` returns for it.
+fn rename_at(root: &mut Node, path: &str, f: &mut dyn FnMut(&str) -> Option<String>) {
+    let segs: Vec<&str> = path.split('/').collect();
+    let mut stack: Vec<(&mut Node, usize)> = vec![(root, 0)];
+    while let Some((node, depth)) = stack.pop() {
+        if matches!(node.kind, Kind::Seq(_)) {
+            if let Kind::Seq(items) = &mut node.kind {
+                stack.extend(items.iter_mut().map(|i| (i, depth)));
+            }
+            continue;
+        }
+        let Some(seg) = segs.get(depth) else {
+            if let Kind::Scalar(s) = &mut node.kind
+                && let Some(new) = f(&s.value)
+            {
+                s.value = new;
+            }
+            continue;
+        };
+        if let Kind::Map(entries) = &mut node.kind
+            && let Some(e) = entries.iter_mut().find(|e| e.key == *seg)
+        {
+            stack.push((&mut e.value, depth + 1));
+        }
+    }
+}
+
+type Lookup<'a> = dyn Fn(&str, &str, &str) -> Option<(String, String)> + 'a;
+
+fn rename_subjects(node: &mut Node, lookup: &Lookup<'_>) {
+    let Some(subjects) = map_at(node, "subjects") else {
+        return;
+    };
+    let Kind::Seq(items) = &mut subjects.kind else {
+        return;
+    };
+    for s in items.iter_mut() {
+        if s.get("kind").and_then(Node::as_str) != Some("ServiceAccount") {
+            continue;
+        }
+        let name = s
+            .get("name")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let ns = effective(s.get("namespace").and_then(Node::as_str).unwrap_or(""));
+        let Some((new, new_ns)) = lookup("ServiceAccount", &name, &ns) else {
+            continue;
+        };
+        if let Some(Node {
+            kind: Kind::Scalar(sc),
+            ..
+        }) = map_at(s, "name")
+        {
+            sc.value = new;
+        }
+        if !new_ns.is_empty()
+            && let Some(Node {
+                kind: Kind::Scalar(sc),
+                ..
+            }) = map_at(s, "namespace")
+        {
+            sc.value = new_ns;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_split_and_retag() {
+        assert_eq!(split_image("ghcr.io/a/b:v1"), ("ghcr.io/a/b", ":v1"));
+        assert_eq!(split_image("localhost:5000/b"), ("localhost:5000/b", ""));
+        assert_eq!(split_image("b@sha256:x"), ("b", "@sha256:x"));
+        let entry = Image {
+            name: "INFERENCE_SERVER_IMAGE".into(),
+            new_name: Some("ghcr.io/llm-d/llm-d-cuda-dev".into()),
+            new_tag: Some("sha-5a98b4f".into()),
+            digest: None,
+            line: 1,
+            end_line: 1,
+        };
+        assert_eq!(
+            retag("INFERENCE_SERVER_IMAGE", &entry).as_deref(),
+            Some("ghcr.io/llm-d/llm-d-cuda-dev:sha-5a98b4f")
+        );
+        assert_eq!(retag("other:1", &entry), None);
+    }
+}
