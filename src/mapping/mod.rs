@@ -610,15 +610,24 @@ pub(crate) fn stage_var(var: &str, stage: Option<&str>) -> String {
     }
 }
 
+/// The rule paths split into segments once, in table order.
+static RULE_PATHS: std::sync::LazyLock<Vec<(Vec<&'static str>, &'static rules::Rule)>> =
+    std::sync::LazyLock::new(|| {
+        RULES
+            .iter()
+            .map(|r| (r.path.split('.').collect(), r))
+            .collect()
+    });
+
 /// The first rule whose path matches, and the stage its `{stage}` matched.
 fn find_rule(path: &[String]) -> Option<(&'static rules::Rule, Option<&'static str>)> {
-    RULES.iter().find_map(|rule| {
-        let mut stage = None;
-        if rule.path.split('.').count() != path.len() {
+    RULE_PATHS.iter().find_map(|(parts, rule)| {
+        if parts.len() != path.len() {
             return None;
         }
-        for (pattern, seg) in rule.path.split('.').zip(path) {
-            match pattern {
+        let mut stage = None;
+        for (pattern, seg) in parts.iter().zip(path) {
+            match *pattern {
                 "*" => {}
                 "1+" if seg.parse::<usize>().is_ok_and(|i| i >= 1) => {}
                 "{stage}" if seg == "decode" || seg == "prefill" => {
@@ -628,6 +637,6 @@ fn find_rule(path: &[String]) -> Option<(&'static rules::Rule, Option<&'static s
                 _ => return None,
             }
         }
-        Some((rule, stage))
+        Some((*rule, stage))
     })
 }
