@@ -363,44 +363,44 @@ pub(crate) fn check_quotes(
 #[test]
 fn rendered_provenance_comments_quote_the_real_lines() {
     for (case, conv) in conversions() {
-        let mut cache = HashMap::new();
-        let text_lines: Vec<&str> = conv.scenario_text.lines().collect();
-        let (mut headers, mut notes) = (0, 0);
-        for (i, line) in text_lines.iter().enumerate() {
-            if let Some((file, a, b)) = origin_header(line) {
-                let ctx = format!("{}: line {} {line:?}", case.label, i + 1);
-                let real = file_lines(&case.root, file, &mut cache);
-                assert!(a >= 1 && a <= b && b <= real.len(), "{ctx}: bad range");
-                check_quotes(&text_lines, i, "#   | ", &real, a, b, &ctx);
-                headers += 1;
-            } else if let Some((_, file, a, b)) = note_header(line) {
-                let ctx = format!("{}: line {} {line:?}", case.label, i + 1);
-                let real = file_lines(&case.root, file, &mut cache);
-                assert!(a >= 1 && a <= b && b <= real.len(), "{ctx}: bad range");
-                if text_lines
-                    .get(i + 1)
-                    .is_some_and(|l| l.starts_with("#     | "))
-                {
-                    check_quotes(&text_lines, i, "#     | ", &real, a, b, &ctx);
-                }
-                notes += 1;
-            }
-        }
-        let origins: usize = conv.scenario.exports.iter().map(|e| e.origins.len()).sum();
-        assert_eq!(
-            headers, origins,
-            "{}: one header per export origin",
-            case.label
-        );
-        assert_eq!(
-            notes,
-            conv.scenario.framework.len()
-                + conv.scenario.unmapped.len()
-                + conv.scenario.overridden.len(),
-            "{}: one line per note",
-            case.label
-        );
+        check_rendered_provenance(&case.label, &case.root, &conv);
     }
+}
+
+/// Every `# file:a-b` comment above an export and every note line of a rendered scenario
+/// quotes the real lines of the file, and there is one per origin and one per note.
+pub(crate) fn check_rendered_provenance(label: &str, root: &Path, conv: &Conversion) {
+    let mut cache = HashMap::new();
+    let text_lines: Vec<&str> = conv.scenario_text.lines().collect();
+    let (mut headers, mut notes) = (0, 0);
+    for (i, line) in text_lines.iter().enumerate() {
+        if let Some((file, a, b)) = origin_header(line) {
+            let ctx = format!("{label}: line {} {line:?}", i + 1);
+            let real = file_lines(root, file, &mut cache);
+            assert!(a >= 1 && a <= b && b <= real.len(), "{ctx}: bad range");
+            check_quotes(&text_lines, i, "#   | ", &real, a, b, &ctx);
+            headers += 1;
+        } else if let Some((_, file, a, b)) = note_header(line) {
+            let ctx = format!("{label}: line {} {line:?}", i + 1);
+            let real = file_lines(root, file, &mut cache);
+            assert!(a >= 1 && a <= b && b <= real.len(), "{ctx}: bad range");
+            if text_lines
+                .get(i + 1)
+                .is_some_and(|l| l.starts_with("#     | "))
+            {
+                check_quotes(&text_lines, i, "#     | ", &real, a, b, &ctx);
+            }
+            notes += 1;
+        }
+    }
+    let s = &conv.scenario;
+    let origins: usize = s.exports.iter().map(|e| e.origins.len()).sum();
+    assert_eq!(headers, origins, "{label}: one header per export origin");
+    assert_eq!(
+        notes,
+        s.framework.len() + s.unmapped.len() + s.overridden.len(),
+        "{label}: one line per note"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

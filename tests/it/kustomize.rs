@@ -371,9 +371,7 @@ use convert_guide::guide;
 use convert_guide::scenario::Value;
 
 use crate::common::Case;
-use crate::corpus::{
-    all_origins, check_quotes, file_lines, leaves, note_header, origin_header, under,
-};
+use crate::corpus::{all_origins, file_lines, leaves, under};
 
 fn conversions() -> Vec<(Case, Conversion)> {
     common::kustomize_cases()
@@ -505,41 +503,7 @@ fn origins_quote_the_real_lines() {
 #[test]
 fn rendered_provenance_comments_quote_the_real_lines() {
     for (case, conv) in conversions() {
-        let mut cache = HashMap::new();
-        let text_lines: Vec<&str> = conv.scenario_text.lines().collect();
-        let (mut headers, mut notes) = (0, 0);
-        for (i, line) in text_lines.iter().enumerate() {
-            if let Some((file, a, b)) = origin_header(line) {
-                let ctx = format!("{}: line {} {line:?}", case.label, i + 1);
-                let real = file_lines(&case.root, file, &mut cache);
-                check_quotes(&text_lines, i, "#   | ", &real, a, b, &ctx);
-                headers += 1;
-            } else if let Some((_, file, a, b)) = note_header(line) {
-                let ctx = format!("{}: line {} {line:?}", case.label, i + 1);
-                let real = file_lines(&case.root, file, &mut cache);
-                assert!(a >= 1 && a <= b && b <= real.len(), "{ctx}: bad range");
-                if text_lines
-                    .get(i + 1)
-                    .is_some_and(|l| l.starts_with("#     | "))
-                {
-                    check_quotes(&text_lines, i, "#     | ", &real, a, b, &ctx);
-                }
-                notes += 1;
-            }
-        }
-        let origins: usize = conv.scenario.exports.iter().map(|e| e.origins.len()).sum();
-        assert_eq!(
-            headers, origins,
-            "{}: one header per export origin",
-            case.label
-        );
-        let s = &conv.scenario;
-        assert_eq!(
-            notes,
-            s.framework.len() + s.unmapped.len() + s.overridden.len(),
-            "{}: one line per note",
-            case.label
-        );
+        crate::corpus::check_rendered_provenance(&case.label, &case.root, &conv);
     }
 }
 
