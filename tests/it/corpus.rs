@@ -5,6 +5,7 @@ use std::path::Path;
 
 use convert_guide::convert::{self, Conversion, Request};
 use convert_guide::experiment::Variation;
+use convert_guide::guide;
 use convert_guide::scenario::{Origin, Scenario, Value};
 use convert_guide::yaml::{self, Kind, Node};
 
@@ -446,17 +447,7 @@ fn every_guide_leaf_is_accounted_for() {
     for (case, conv) in conversions() {
         // (file, leaf path) of every leaf of the trees the mapper was given, counted here.
         let model = common::model_of(&case);
-        let mut all: Vec<(String, String)> = Vec::new();
-        for root in &model.roots {
-            leaves(root, |p, node| {
-                let file = model
-                    .sources
-                    .get(node.src)
-                    .map(|d| d.file.clone())
-                    .unwrap_or_default();
-                all.push((file, p));
-            });
-        }
+        let all = model_leaves(&model);
         let c = conv.scenario.counts;
         assert_eq!(
             c.mapped + c.defaulted + c.framework + c.unmapped,
@@ -486,8 +477,35 @@ fn every_guide_leaf_is_accounted_for() {
                 case.label
             );
         }
-        let mut unmapped_leaves = 0;
-        for (file, leaf) in &all {
+        assert_eq!(
+            unmapped_leaves(s, &all),
+            c.unmapped,
+            "{}: leaves under Not mapped notes vs the unmapped count",
+            case.label
+        );
+    }
+}
+
+/// (file, path) of every leaf of the trees the mapper was given, counted independently.
+pub(crate) fn model_leaves(model: &guide::Model) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for root in &model.roots {
+        leaves(root, |p, node| {
+            let file = model
+                .sources
+                .get(node.src)
+                .map(|d| d.file.clone())
+                .unwrap_or_default();
+            all.push((file, p));
+        });
+    }
+    all
+}
+
+/// How many of `all` lie under a "Not mapped" note (the deepest note over a leaf decides).
+pub(crate) fn unmapped_leaves(s: &Scenario, all: &[(String, String)]) -> usize {
+    all.iter()
+        .filter(|(file, leaf)| {
             let deepest = s
                 .framework
                 .iter()
@@ -495,16 +513,9 @@ fn every_guide_leaf_is_accounted_for() {
                 .chain(s.unmapped.iter().map(|n| (n, true)))
                 .filter(|(n, _)| n.origin.file == *file && under(leaf, &n.path))
                 .max_by_key(|(n, _)| n.path.len());
-            if let Some((_, true)) = deepest {
-                unmapped_leaves += 1;
-            }
-        }
-        assert_eq!(
-            unmapped_leaves, c.unmapped,
-            "{}: leaves under Not mapped notes vs the unmapped count",
-            case.label
-        );
-    }
+            matches!(deepest, Some((_, true)))
+        })
+        .count()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -371,7 +371,7 @@ use convert_guide::guide;
 use convert_guide::scenario::Value;
 
 use crate::common::Case;
-use crate::corpus::{all_origins, file_lines, leaves, under};
+use crate::corpus::{all_origins, file_lines};
 
 fn conversions() -> Vec<(Case, Conversion)> {
     common::kustomize_cases()
@@ -514,7 +514,6 @@ fn rendered_provenance_comments_quote_the_real_lines() {
 fn every_manifest_leaf_is_accounted_for() {
     for (case, conv) in conversions() {
         let model = common::model_of(&case);
-        let mut all: Vec<(String, String)> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for root in &model.roots {
             root.walk(|n| {
@@ -525,15 +524,8 @@ fn every_manifest_leaf_is_accounted_for() {
                     (n.src, n.id)
                 );
             });
-            leaves(root, |p, node| {
-                let file = model
-                    .sources
-                    .get(node.src)
-                    .map(|d| d.file.clone())
-                    .unwrap_or_default();
-                all.push((file, p));
-            });
         }
+        let all = crate::corpus::model_leaves(&model);
         let c = conv.scenario.counts;
         assert_eq!(
             c.mapped + c.defaulted + c.framework + c.unmapped,
@@ -543,21 +535,9 @@ fn every_manifest_leaf_is_accounted_for() {
             all.len()
         );
         let s = &conv.scenario;
-        let mut unmapped_leaves = 0;
-        for (file, leaf) in &all {
-            let deepest = s
-                .framework
-                .iter()
-                .map(|n| (n, false))
-                .chain(s.unmapped.iter().map(|n| (n, true)))
-                .filter(|(n, _)| n.origin.file == *file && under(leaf, &n.path))
-                .max_by_key(|(n, _)| n.path.len());
-            if let Some((_, true)) = deepest {
-                unmapped_leaves += 1;
-            }
-        }
         assert_eq!(
-            unmapped_leaves, c.unmapped,
+            crate::corpus::unmapped_leaves(s, &all),
+            c.unmapped,
             "{}: unmapped leaves vs count",
             case.label
         );
