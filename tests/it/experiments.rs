@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use convert_guide::catalog::Catalog;
 use convert_guide::convert::{self, Bench, Conversion, Request};
-use convert_guide::defaults::Defaults;
 use convert_guide::experiment::check::{self, Context, Finding, Report, Severity};
 use convert_guide::experiment::model::ExperimentFile;
 use convert_guide::experiment::scenario_text::ScenarioText;
@@ -616,7 +614,7 @@ fn rule_marks_levels_equal_to_the_guide_value() {
         Severity::Note,
         "level 16384 of LLMDBENCH_VLLM_COMMON_MAX_MODEL_LEN is the llm-d-benchmark default",
     );
-    // Run factors: the profile's value, known from a checkout.
+    // Run factors: the profile's value, known from a checkout (its own env.sh and profiles).
     let bench = Bench::locate(
         Some(
             &common::crate_root()
@@ -625,16 +623,12 @@ fn rule_marks_levels_equal_to_the_guide_value() {
                 .expect("corpus"),
         ),
         Path::new("."),
-    );
+    )
+    .expect("the corpus checkout has setup/env.sh and workload/profiles");
     let text = "run:\n  factors:\n    - question_len\n  levels:\n    question_len: \"100,256\"\n  treatments:\n    - \"100\"\n    - \"256\"\n";
-    // The corpus holds no setup/env.sh: use its catalog with the built-in defaults.
-    assert!(bench.is_err());
-    let catalog =
-        Catalog::from_checkout(&common::crate_root().join(BENCH_CORPUS)).expect("corpus catalog");
-    let defaults = Defaults::builtin();
     let ctx = Context {
-        defaults: &defaults,
-        catalog: &catalog,
+        defaults: &bench.defaults,
+        catalog: &bench.catalog,
         scenario: Some(ScenarioText::new("s.sh", GOOD_SCENARIO)),
     };
     let r = check::check("e.yaml", text, &ctx);
