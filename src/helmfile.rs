@@ -198,6 +198,8 @@ impl Helmfile {
         let ctx = Context {
             environment_name: environment.to_string(),
             environment_values: template::from_yaml(&merged),
+            // Environments share one budget: every variant together costs at most one.
+            budget: template::Budget::share(self.environments.len()),
             ..Context::default()
         };
         let out = template::render(&self.file, &self.template, self.first_line, &ctx)?;

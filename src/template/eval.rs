@@ -1,12 +1,14 @@
 //! The evaluator: runs a parsed template against a [`Context`], tracking for each output
 //! line the template line it came from.
 
+use super::budget::{Budget, weight};
 use super::funcs::{article, go_float, too_large};
 use super::lex::Src;
 use super::parse::{Arg, Decl, Head, Item, Pipe};
 use super::value::Value;
 use super::{Context, MAX_OUTPUT_BYTES};
 use crate::error::Result;
+use std::cell::Cell;
 
 #[derive(Default)]
 pub(super) struct Out {
@@ -47,6 +49,8 @@ pub(super) struct Eval<'e, 'a> {
     pub(super) vars: Vec<(String, Value)>,
     pub(super) out: Out,
     pub(super) warnings: Vec<String>,
+    /// What this rendering may still spend (of `ctx.budget`).
+    pub(super) left: Cell<Budget>,
 }
 
 impl Eval<'_, '_> {
@@ -55,6 +59,7 @@ impl Eval<'_, '_> {
         for item in items {
             match item {
                 Item::Text { start, end } => {
+                    self.spend(1, 0, *start)?;
                     if !self
                         .out
                         .push(&src.text[*start..*end], src.line(*start), true)
@@ -63,8 +68,9 @@ impl Eval<'_, '_> {
                     }
                 }
                 Item::Action(pipe) => {
-                    let value = self.pipe(pipe)?;
                     let pos = pipe.cmds[0].pos;
+                    self.spend(1, 0, pos)?;
+                    let value = self.pipe(pipe)?;
                     match &pipe.decl {
                         Some(Decl {
                             name,
@@ -111,6 +117,7 @@ impl Eval<'_, '_> {
     pub(super) fn pipe(&mut self, pipe: &Pipe) -> Result<Value> {
         let mut prev: Option<Value> = None;
         for cmd in &pipe.cmds {
+            self.spend(1, 0, cmd.pos)?;
             prev = Some(match &cmd.head {
                 Head::Operand(arg) => self.arg(arg)?,
                 Head::Func(f) => self.call(*f, cmd.pos, &cmd.args, prev.take())?,
@@ -122,7 +129,7 @@ impl Eval<'_, '_> {
     pub(super) fn arg(&mut self, arg: &Arg) -> Result<Value> {
         match arg {
             Arg::Lit(v) => Ok(v.clone()),
-            Arg::Field(path, pos) => self.path(&self.root, "", path, *pos).cloned(),
+            Arg::Field(path, pos) => self.copy(self.path(&self.root, "", path, *pos)?, *pos),
             Arg::Var(name, path, pos) => {
                 let base = if name.is_empty() {
                     &self.root
@@ -136,14 +143,30 @@ impl Eval<'_, '_> {
                         }
                     }
                 };
-                self.path(base, &format!("${name}"), path, *pos).cloned()
+                self.copy(self.path(base, &format!("${name}"), path, *pos)?, *pos)
             }
             Arg::Call(f, pos) => self.call(*f, *pos, &[], None),
             Arg::Paren(pipe, path, pos) => {
                 let v = self.pipe(pipe)?;
-                self.path(&v, "(...)", path, *pos).cloned()
+                self.copy(self.path(&v, "(...)", path, *pos)?, *pos)
             }
         }
+    }
+
+    /// Spend `steps` and `bytes` of the budget; past it, an error at `pos`.
+    pub(super) fn spend(&self, steps: u64, bytes: u64, pos: usize) -> Result<()> {
+        let mut left = self.left.get();
+        left.spend(steps, bytes, self.ctx.budget)
+            .map_err(|m| self.src.err(pos, m))?;
+        self.left.set(left);
+        Ok(())
+    }
+
+    /// A copy of `v`, paid for by the budget (a field or variable is a copy of its value).
+    pub(super) fn copy(&self, v: &Value, pos: usize) -> Result<Value> {
+        let (nodes, bytes) = weight(v, self.left.get());
+        self.spend(nodes, bytes, pos)?;
+        Ok(v.clone())
     }
 
     pub(super) fn path<'v>(

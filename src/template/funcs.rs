@@ -1,5 +1,6 @@
 //! The function library: which functions exist, their arity, and what they compute.
 
+use super::budget::weight;
 use super::eval::Eval;
 use super::parse::Arg;
 use super::to_yaml::to_yaml;
@@ -225,6 +226,8 @@ impl Eval<'_, '_> {
         {
             return Err(err(too_large("result")));
         }
+        let (nodes, bytes) = weight(&result, self.left.get());
+        self.spend(nodes, bytes, pos)?;
         Ok(result)
     }
 }

@@ -9,8 +9,10 @@
 //!
 //! Missing map keys are errors, as in helmfile (which renders with `missingkey=error`).
 //! Hostile input is bounded: template size, nesting depth, variable count and output size
-//! all have limits, and recursion never goes deeper than [`MAX_DEPTH`].
+//! all have limits, recursion never goes deeper than [`MAX_DEPTH`], and the work of an
+//! evaluation (steps, bytes copied or produced) is bounded by a [`Budget`].
 
+mod budget;
 mod eval;
 mod funcs;
 mod lex;
@@ -20,6 +22,7 @@ mod tests;
 mod to_yaml;
 mod value;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use crate::error::Result;
@@ -40,6 +43,7 @@ const MAX_INDENT: i64 = 1000;
 /// Deepest value `toYaml` writes (values from YAML files are at most `yaml::MAX_DEPTH` deep).
 const MAX_VALUE_DEPTH: usize = 1000;
 
+pub use budget::{Budget, MAX_STEPS, MAX_WORK_BYTES};
 pub use value::{Value, from_yaml};
 
 /// The data a helmfile template sees.
@@ -53,6 +57,8 @@ pub struct Context {
     pub namespace: String,
     /// What `env "X"` sees; empty by default so output never depends on the machine.
     pub env: BTreeMap<String, String>,
+    /// The work this rendering may do (see [`Budget`]); the whole budget by default.
+    pub budget: Budget,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +98,7 @@ pub fn render(file: &str, template: &str, first_line: usize, ctx: &Context) -> R
         vars: Vec::new(),
         out: Out::default(),
         warnings: Vec::new(),
+        left: Cell::new(ctx.budget),
     };
     eval.exec(&items)?;
     Ok(Rendered {

@@ -911,3 +911,67 @@ fn workload_autoscaling_read_file_is_a_warning() {
     );
     assert_eq!(line_of(&out, "- name: workload-variant-autoscaler"), 86);
 }
+
+/// `{{ $x := "" }}` then `body` repeated `n` times, rendered against a large environment.
+fn render_large(body: &str, n: usize, budget: Budget) -> Result<Rendered> {
+    let big: Vec<(String, Value)> = (0..2000)
+        .map(|i| (format!("key{i}"), Value::Str("v".repeat(100))))
+        .collect();
+    let ctx = Context {
+        environment_values: Value::Map(vec![("big".into(), Value::Map(big))]),
+        budget,
+        ..Context::default()
+    };
+    let t = format!("{{{{ $x := \"\" }}}}\n{}", body.repeat(n));
+    render(F, &t, 1, &ctx)
+}
+
+#[test]
+fn work_is_bounded_even_when_results_are_discarded() {
+    // A quarter of the whole budget, as each of four environments gets: quicker to exhaust.
+    let share = Budget::share(4);
+    // Each toYaml of the 200 KB map is discarded: only the work budget can stop this.
+    let e = render_large("{{ $x = toYaml .Values.big }}\n", 5000, share)
+        .expect_err("over the budget")
+        .to_string();
+    assert!(e.contains("template evaluation stopped"), "{e}");
+    assert!(
+        e.contains(&format!(
+            "more than {} bytes copied or produced",
+            share.bytes
+        )),
+        "{e}"
+    );
+    // The action that went over is named: a line of the template, past the first.
+    let line: usize = e
+        .strip_prefix(&format!("{F}:"))
+        .and_then(|r| r.split(':').next())
+        .and_then(|l| l.parse().ok())
+        .expect("file:line:column");
+    assert!(line > 2 && line < 5000, "{e}");
+    // Copies count too: a variable holding a large map, copied over and over.
+    let e = render_large("{{ $x = .Values.big }}\n", 5000, share)
+        .expect_err("over the budget")
+        .to_string();
+    assert!(e.contains("bytes copied or produced"), "{e}");
+    // Steps: many small actions against a small step budget.
+    let tight = Budget {
+        steps: 100,
+        bytes: u64::MAX,
+    };
+    let e = render_large("{{ $x = \"a\" }}", 200, tight)
+        .expect_err("over the steps")
+        .to_string();
+    assert!(e.contains("more than 100 steps"), "{e}");
+    // The same work within the budget renders.
+    assert!(render_large("{{ $x = toYaml .Values.big }}\n", 3, share).is_ok());
+}
+
+#[test]
+fn environments_share_one_budget() {
+    assert_eq!(Budget::share(0), Budget::default());
+    assert_eq!(Budget::share(1), Budget::default());
+    let four = Budget::share(4);
+    assert_eq!(four.bytes * 4, MAX_WORK_BYTES);
+    assert_eq!(four.steps * 4, MAX_STEPS);
+}

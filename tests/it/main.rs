@@ -10,5 +10,6 @@ mod kustomize;
 mod limits;
 mod quoting;
 mod remote;
+mod template_work;
 mod variants;
 mod writing;
