@@ -119,19 +119,7 @@ impl Eval<'_, '_> {
         let src = self.src;
         // and/or evaluate their arguments lazily, as Go does since 1.18.
         if matches!(f, Func::And | Func::Or) {
-            let mut last = Value::Null;
-            let count = args.len() + usize::from(piped.is_some());
-            let mut piped = piped;
-            for k in 0..count {
-                last = match args.get(k) {
-                    Some(a) => self.arg(a)?,
-                    None => piped.take().unwrap_or(Value::Null),
-                };
-                if last.truthy() == (f == Func::Or) {
-                    return Ok(last);
-                }
-            }
-            return Ok(last);
+            return self.and_or(f, args, piped);
         }
         let mut vals = Vec::with_capacity(args.len() + 1);
         for a in args {
@@ -184,38 +172,7 @@ impl Eval<'_, '_> {
                 }
             },
             Func::ToYaml => Value::Str(to_yaml(&vals[0]).map_err(err)?),
-            Func::Nindent | Func::Indent => {
-                let width = match &vals[0] {
-                    Value::Int(n) if (0..=MAX_INDENT).contains(n) => *n as usize,
-                    Value::Int(n) => {
-                        return Err(err(format!("width {n} is outside 0..={MAX_INDENT}")));
-                    }
-                    other => {
-                        return Err(err(format!(
-                            "the width must be an integer, not a {}",
-                            other.kind_name()
-                        )));
-                    }
-                };
-                let Value::Str(s) = &vals[1] else {
-                    return Err(err(format!(
-                        "the text must be a string, not a {}",
-                        vals[1].kind_name()
-                    )));
-                };
-                let lines = s.bytes().filter(|b| *b == b'\n').count() + 1;
-                if s.len().saturating_add(lines.saturating_mul(width)) > MAX_OUTPUT_BYTES {
-                    return Err(err(too_large("result")));
-                }
-                let pad = " ".repeat(width);
-                let mut out = String::new();
-                if f == Func::Nindent {
-                    out.push('\n');
-                }
-                out.push_str(&pad);
-                out.push_str(&s.replace('\n', &format!("\n{pad}")));
-                Value::Str(out)
-            }
+            Func::Nindent | Func::Indent => Value::Str(indent(f, &vals).map_err(err)?),
             Func::ReadFile | Func::Exec | Func::Tpl => {
                 self.warnings.push(src.warning(pos, f));
                 Value::Str(String::new())
@@ -230,6 +187,58 @@ impl Eval<'_, '_> {
         self.spend(nodes, bytes, pos)?;
         Ok(result)
     }
+
+    /// `and` / `or`: the first argument that decides, evaluated left to right; the rest
+    /// are not evaluated.
+    fn and_or(&mut self, f: Func, args: &[Arg], piped: Option<Value>) -> Result<Value> {
+        let mut last = Value::Null;
+        let count = args.len() + usize::from(piped.is_some());
+        let mut piped = piped;
+        for k in 0..count {
+            last = match args.get(k) {
+                Some(a) => self.arg(a)?,
+                None => piped.take().unwrap_or(Value::Null),
+            };
+            if last.truthy() == (f == Func::Or) {
+                return Ok(last);
+            }
+        }
+        Ok(last)
+    }
+}
+
+/// `indent` / `nindent`: `vals` are the width and the text.
+fn indent(f: Func, vals: &[Value]) -> std::result::Result<String, String> {
+    let width = match &vals[0] {
+        Value::Int(n) if (0..=MAX_INDENT).contains(n) => *n as usize,
+        Value::Int(n) => {
+            return Err(format!("width {n} is outside 0..={MAX_INDENT}"));
+        }
+        other => {
+            return Err(format!(
+                "the width must be an integer, not a {}",
+                other.kind_name()
+            ));
+        }
+    };
+    let Value::Str(s) = &vals[1] else {
+        return Err(format!(
+            "the text must be a string, not a {}",
+            vals[1].kind_name()
+        ));
+    };
+    let lines = s.bytes().filter(|b| *b == b'\n').count() + 1;
+    if s.len().saturating_add(lines.saturating_mul(width)) > MAX_OUTPUT_BYTES {
+        return Err(too_large("result"));
+    }
+    let pad = " ".repeat(width);
+    let mut out = String::new();
+    if f == Func::Nindent {
+        out.push('\n');
+    }
+    out.push_str(&pad);
+    out.push_str(&s.replace('\n', &format!("\n{pad}")));
+    Ok(out)
 }
 
 pub(super) fn too_large(what: &str) -> String {

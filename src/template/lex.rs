@@ -143,27 +143,7 @@ impl Src<'_> {
             bytes.get(open + 2) == Some(&b'-') && bytes.get(open + 3).is_some_and(|b| is_space(*b));
         let mut i = if left_trim { open + 4 } else { open + 2 };
         if text[i..].starts_with("/*") {
-            let close = text[i + 2..]
-                .find("*/")
-                .ok_or_else(|| self.err(open, "unclosed comment"))?;
-            let after = i + 2 + close + 2;
-            let (right_trim, end) = if text[after..].starts_with("}}") {
-                (false, after + 2)
-            } else if text[after..].len() >= 4
-                && is_space(bytes[after])
-                && text[after + 1..].starts_with("-}}")
-            {
-                (true, after + 4)
-            } else {
-                return Err(self.err(after, "comment ends before closing delimiter `}}`"));
-            };
-            return Ok(Action {
-                open,
-                left_trim,
-                right_trim,
-                end,
-                toks: None,
-            });
+            return self.lex_comment(open, left_trim, i);
         }
         let mut toks: Vec<Token> = Vec::new();
         let mut last_end: Option<usize> = None;
@@ -196,93 +176,105 @@ impl Src<'_> {
                 });
             }
             let adjacent = last_end == Some(i);
-            let start = i;
-            let c = rest.chars().next().unwrap_or('\0');
-            let next = rest[c.len_utf8()..].chars().next().unwrap_or('\0');
-            let tok = if c == '.' && is_ident_char(next) && !next.is_ascii_digit() {
-                let (fields, end) = self.lex_fields(i);
-                i = end;
-                let last = toks.last().filter(|_| adjacent).map(|t| &t.tok);
-                match last {
-                    Some(Tok::RParen) => Tok::Chain(fields),
-                    Some(Tok::LParen | Tok::Pipe | Tok::Declare | Tok::Assign | Tok::Comma)
-                    | None => Tok::Field(fields),
-                    Some(_) => {
-                        return Err(self.err(
-                            start,
-                            "unexpected field access after a term; write a space before it or use a variable",
-                        ));
-                    }
+            let after = toks.last().filter(|_| adjacent).map(|t| &t.tok);
+            let (tok, end) = self.lex_token(i, after)?;
+            toks.push(Token { tok, pos: i });
+            i = end;
+            last_end = Some(i);
+        }
+    }
+
+    /// A `{{/* ... */}}` comment whose `/*` is at `i`.
+    fn lex_comment(&self, open: usize, left_trim: bool, i: usize) -> Result<Action> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let close = text[i + 2..]
+            .find("*/")
+            .ok_or_else(|| self.err(open, "unclosed comment"))?;
+        let after = i + 2 + close + 2;
+        let (right_trim, end) = if text[after..].starts_with("}}") {
+            (false, after + 2)
+        } else if text[after..].len() >= 4
+            && is_space(bytes[after])
+            && text[after + 1..].starts_with("-}}")
+        {
+            (true, after + 4)
+        } else {
+            return Err(self.err(after, "comment ends before closing delimiter `}}`"));
+        };
+        Ok(Action {
+            open,
+            left_trim,
+            right_trim,
+            end,
+            toks: None,
+        })
+    }
+
+    /// The token at `i` and the offset after it; `after` is the token it directly follows
+    /// (with no space between), if any.
+    fn lex_token(&self, i: usize, after: Option<&Tok>) -> Result<(Tok, usize)> {
+        let text = self.text;
+        let rest = &text[i..];
+        let c = rest.chars().next().unwrap_or('\0');
+        let next = rest[c.len_utf8()..].chars().next().unwrap_or('\0');
+        if c == '.' && is_ident_char(next) && !next.is_ascii_digit() {
+            let (fields, end) = self.lex_fields(i);
+            let tok = match after {
+                Some(Tok::RParen) => Tok::Chain(fields),
+                Some(Tok::LParen | Tok::Pipe | Tok::Declare | Tok::Assign | Tok::Comma) | None => {
+                    Tok::Field(fields)
                 }
-            } else if c == '.' && !next.is_ascii_digit() {
-                i += 1;
-                Tok::Field(Vec::new())
-            } else if c.is_ascii_digit()
-                || (c == '.' && next.is_ascii_digit())
-                || ((c == '-' || c == '+') && (next.is_ascii_digit() || next == '.'))
-            {
-                let (tok, end) = self.lex_number(i)?;
-                i = end;
-                tok
-            } else if c == '$' {
-                let name_end = text[i + 1..]
-                    .char_indices()
-                    .find(|(_, c)| !is_ident_char(*c))
-                    .map_or(text.len(), |(k, _)| i + 1 + k);
-                let name = text[i + 1..name_end].to_string();
-                i = name_end;
-                let mut fields = Vec::new();
-                if text[i..].starts_with('.')
-                    && text[i + 1..]
-                        .chars()
-                        .next()
-                        .is_some_and(|c| is_ident_char(c) && !c.is_ascii_digit())
-                {
-                    let (f, end) = self.lex_fields(i);
-                    fields = f;
-                    i = end;
+                Some(_) => {
+                    return Err(self.err(
+                        i,
+                        "unexpected field access after a term; write a space before it or use a variable",
+                    ));
                 }
-                Tok::Var(name, fields)
-            } else if is_ident_char(c) {
-                let end = text[i..]
-                    .char_indices()
-                    .find(|(_, c)| !is_ident_char(*c))
-                    .map_or(text.len(), |(k, _)| i + k);
-                let word = text[i..end].to_string();
-                i = end;
-                Tok::Ident(word)
-            } else if c == '"' {
+            };
+            return Ok((tok, end));
+        }
+        if c == '.' && !next.is_ascii_digit() {
+            return Ok((Tok::Field(Vec::new()), i + 1));
+        }
+        if c.is_ascii_digit()
+            || (c == '.' && next.is_ascii_digit())
+            || ((c == '-' || c == '+') && (next.is_ascii_digit() || next == '.'))
+        {
+            return self.lex_number(i);
+        }
+        if c == '$' {
+            return Ok(self.lex_var(i));
+        }
+        if is_ident_char(c) {
+            let end = text[i..]
+                .char_indices()
+                .find(|(_, c)| !is_ident_char(*c))
+                .map_or(text.len(), |(k, _)| i + k);
+            return Ok((Tok::Ident(text[i..end].to_string()), end));
+        }
+        Ok(match c {
+            '"' => {
                 let (s, end) = self.lex_string(i)?;
-                i = end;
-                Tok::Str(s)
-            } else if c == '`' {
+                (Tok::Str(s), end)
+            }
+            '`' => {
                 let close = text[i + 1..]
                     .find('`')
                     .ok_or_else(|| self.err(i, "unterminated raw string"))?;
                 let s = text[i + 1..i + 1 + close].replace('\r', "");
-                i += close + 2;
-                Tok::Str(s)
-            } else if c == '\'' {
+                (Tok::Str(s), i + close + 2)
+            }
+            '\'' => {
                 return Err(self.refused(i, "a character constant", " (write a string instead)"));
-            } else if c == '(' {
-                i += 1;
-                Tok::LParen
-            } else if c == ')' {
-                i += 1;
-                Tok::RParen
-            } else if c == '|' {
-                i += 1;
-                Tok::Pipe
-            } else if c == ',' {
-                i += 1;
-                Tok::Comma
-            } else if rest.starts_with(":=") {
-                i += 2;
-                Tok::Declare
-            } else if c == '=' {
-                i += 1;
-                Tok::Assign
-            } else {
+            }
+            '(' => (Tok::LParen, i + 1),
+            ')' => (Tok::RParen, i + 1),
+            '|' => (Tok::Pipe, i + 1),
+            ',' => (Tok::Comma, i + 1),
+            ':' if rest.starts_with(":=") => (Tok::Declare, i + 2),
+            '=' => (Tok::Assign, i + 1),
+            _ => {
                 return Err(self.err(
                     i,
                     format!(
@@ -290,13 +282,33 @@ impl Src<'_> {
                         crate::error::printable(&format!("{c:?}"))
                     ),
                 ));
-            };
-            toks.push(Token { tok, pos: start });
-            last_end = Some(i);
-        }
+            }
+        })
     }
 
-    /// `.a.b.c` starting at the first `.`; returns the field names and the end offset.
+    /// `$name` or `$name.a.b` at `i`.
+    fn lex_var(&self, mut i: usize) -> (Tok, usize) {
+        let text = self.text;
+        let name_end = text[i + 1..]
+            .char_indices()
+            .find(|(_, c)| !is_ident_char(*c))
+            .map_or(text.len(), |(k, _)| i + 1 + k);
+        let name = text[i + 1..name_end].to_string();
+        i = name_end;
+        let mut fields = Vec::new();
+        if text[i..].starts_with('.')
+            && text[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(|c| is_ident_char(c) && !c.is_ascii_digit())
+        {
+            let (f, end) = self.lex_fields(i);
+            fields = f;
+            i = end;
+        }
+        (Tok::Var(name, fields), i)
+    }
+
     pub(super) fn lex_fields(&self, mut i: usize) -> (Vec<String>, usize) {
         let text = self.text;
         let mut fields = Vec::new();

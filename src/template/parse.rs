@@ -163,60 +163,8 @@ impl<'s, 'a> Parser<'s, 'a> {
                     vars_mark: self.vars.len(),
                 });
             }
-            "else" => {
-                let Some(frame) = stack.last_mut() else {
-                    return Err(src.err(pos, "`{{ else }}` outside an `if`"));
-                };
-                if frame.in_else {
-                    return Err(src.err(pos, "`{{ else }}` after `{{ else }}` in the same `if`"));
-                }
-                self.vars.truncate(frame.vars_mark);
-                let body = std::mem::take(&mut frame.body);
-                if let Some(cond) = frame.cond.take() {
-                    frame.branches.push((cond, body));
-                }
-                match toks.get(1).map(|t| &t.tok) {
-                    None => frame.in_else = true,
-                    Some(Tok::Ident(w)) if w == "if" => {
-                        let cond = self.condition(&toks[2..], toks[1].pos, "else if")?;
-                        stack.last_mut().expect("frame checked above").cond = Some(cond);
-                    }
-                    Some(Tok::Ident(w)) if REFUSED_KEYWORDS.contains(&w.as_str()) => {
-                        return Err(src.refused(toks[1].pos, &format!("`else {w}`"), ""));
-                    }
-                    Some(_) => {
-                        return Err(src.err(
-                            toks[1].pos,
-                            "unexpected word after `else`; expected `}}` or `if`",
-                        ));
-                    }
-                }
-            }
-            "end" => {
-                if toks.len() > 1 {
-                    return Err(src.err(toks[1].pos, "unexpected word after `end`"));
-                }
-                let Some(mut frame) = stack.pop() else {
-                    return Err(src.err(pos, "`{{ end }}` without an open `if`"));
-                };
-                self.vars.truncate(frame.vars_mark);
-                let body = std::mem::take(&mut frame.body);
-                let otherwise = match frame.cond.take() {
-                    Some(cond) => {
-                        frame.branches.push((cond, body));
-                        Vec::new()
-                    }
-                    None => body,
-                };
-                let item = Item::If {
-                    branches: frame.branches,
-                    otherwise,
-                };
-                match stack.last_mut() {
-                    Some(f) => f.body.push(item),
-                    None => root.push(item),
-                }
-            }
+            "else" => self.else_branch(toks, pos, stack)?,
+            "end" => self.end_block(toks, pos, stack, root)?,
             w if REFUSED_KEYWORDS.contains(&w) => {
                 return Err(src.refused(
                     pos,
@@ -236,6 +184,74 @@ impl<'s, 'a> Parser<'s, 'a> {
                 };
                 body.push(Item::Action(pipe));
             }
+        }
+        Ok(())
+    }
+
+    /// `{{ else }}` or `{{ else if ... }}`: close the branch open in the innermost `if`.
+    fn else_branch(&mut self, toks: &[Token], pos: usize, stack: &mut [Frame]) -> Result<()> {
+        let src = self.src;
+        let Some(frame) = stack.last_mut() else {
+            return Err(src.err(pos, "`{{ else }}` outside an `if`"));
+        };
+        if frame.in_else {
+            return Err(src.err(pos, "`{{ else }}` after `{{ else }}` in the same `if`"));
+        }
+        self.vars.truncate(frame.vars_mark);
+        let body = std::mem::take(&mut frame.body);
+        if let Some(cond) = frame.cond.take() {
+            frame.branches.push((cond, body));
+        }
+        match toks.get(1).map(|t| &t.tok) {
+            None => frame.in_else = true,
+            Some(Tok::Ident(w)) if w == "if" => {
+                let cond = self.condition(&toks[2..], toks[1].pos, "else if")?;
+                stack.last_mut().expect("frame checked above").cond = Some(cond);
+            }
+            Some(Tok::Ident(w)) if REFUSED_KEYWORDS.contains(&w.as_str()) => {
+                return Err(src.refused(toks[1].pos, &format!("`else {w}`"), ""));
+            }
+            Some(_) => {
+                return Err(src.err(
+                    toks[1].pos,
+                    "unexpected word after `else`; expected `}}` or `if`",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `{{ end }}`: close the innermost `if` and add it to the body around it.
+    fn end_block(
+        &mut self,
+        toks: &[Token],
+        pos: usize,
+        stack: &mut Vec<Frame>,
+        root: &mut Vec<Item>,
+    ) -> Result<()> {
+        let src = self.src;
+        if toks.len() > 1 {
+            return Err(src.err(toks[1].pos, "unexpected word after `end`"));
+        }
+        let Some(mut frame) = stack.pop() else {
+            return Err(src.err(pos, "`{{ end }}` without an open `if`"));
+        };
+        self.vars.truncate(frame.vars_mark);
+        let body = std::mem::take(&mut frame.body);
+        let otherwise = match frame.cond.take() {
+            Some(cond) => {
+                frame.branches.push((cond, body));
+                Vec::new()
+            }
+            None => body,
+        };
+        let item = Item::If {
+            branches: frame.branches,
+            otherwise,
+        };
+        match stack.last_mut() {
+            Some(f) => f.body.push(item),
+            None => root.push(item),
         }
         Ok(())
     }
