@@ -4,6 +4,7 @@ mod bash;
 mod cli;
 mod common;
 mod corpus;
+mod exit_codes;
 mod experiments;
 mod fuzz;
 mod kustomize;
