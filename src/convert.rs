@@ -367,11 +367,24 @@ pub struct BatchItem {
 }
 
 /// Every guide under `root` (or `root` itself, when it is a guide) and every variant each
-/// declares, converted; failures are recorded and the rest go on.
+/// declares, converted; failures are recorded and the rest go on: an entry that cannot be
+/// read (unreadable, or a symbolic link out of the repository) is one failed item, and
+/// variants whose output names collide (`GKE` and `gke`, `My Guide` and `my-guide`) all
+/// fail, so none overwrites another.
 pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<BatchItem>> {
     let opened = source::open_local(root)?;
     let mut items = Vec::new();
-    let guides = if is_guide(opened.source.as_ref(), "")? {
+    let failed = |guide: String, e: Error| BatchItem {
+        guide,
+        variant: "-".into(),
+        outcome: Outcome::Failed(e),
+    };
+    // A folder that cannot be read inside `root` (a link out of the repository) makes
+    // `root` a folder of guides: that entry is then reported below, and the rest convert.
+    let src = opened.source.as_ref();
+    let root_is_guide =
+        guide::is_helm_guide(src, "")? || guide::is_kustomize_guide(src, "").unwrap_or(false);
+    let guides = if root_is_guide {
         vec![(opened.name.clone(), root.to_path_buf())]
     } else {
         let mut found = Vec::new();
@@ -379,22 +392,26 @@ pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<Bat
             let Some(dir) = entry.strip_suffix('/') else {
                 continue;
             };
-            if is_guide(opened.source.as_ref(), dir)? {
-                found.push((source::sanitize(dir), root.join(dir)));
+            match is_guide(opened.source.as_ref(), dir) {
+                Ok(true) => found.push((source::sanitize(dir), root.join(dir))),
+                Ok(false) => {}
+                Err(e) => items.push(failed(source::sanitize(dir), e)),
             }
         }
         found
     };
     for (name, path) in guides {
-        let opened = source::open_local(&path)?;
+        let opened = match source::open_local(&path) {
+            Ok(o) => o,
+            Err(e) => {
+                items.push(failed(name, e));
+                continue;
+            }
+        };
         let variants = match guide::variants(&opened) {
             Ok(v) => v,
             Err(e) => {
-                items.push(BatchItem {
-                    guide: name,
-                    variant: "-".into(),
-                    outcome: Outcome::Failed(e),
-                });
+                items.push(failed(name, e));
                 continue;
             }
         };
@@ -416,7 +433,36 @@ pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<Bat
         }
     }
     items.sort_by(|a, b| a.guide.cmp(&b.guide));
+    refuse_collisions(&mut items);
     Ok(items)
+}
+
+/// Items converted to the same output name all fail, naming each other: writing one over
+/// the other would lose a variant without a word.
+fn refuse_collisions(items: &mut [BatchItem]) {
+    let mut by_name: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, item) in items.iter().enumerate() {
+        if let Outcome::Converted(c) = &item.outcome {
+            by_name.entry(c.name.clone()).or_default().push(i);
+        }
+    }
+    for (name, at) in by_name.into_iter().filter(|(_, at)| at.len() > 1) {
+        let who: Vec<String> = at
+            .iter()
+            .map(|&i| match &items[i].outcome {
+                Outcome::Converted(c) => {
+                    format!("{} (variant {})", c.scenario.origin, items[i].variant)
+                }
+                _ => items[i].guide.clone(),
+            })
+            .collect();
+        for &i in &at {
+            items[i].outcome = Outcome::Failed(Error::Batch(format!(
+                "output name {name:?} is shared by {}: neither is written\n  hint: rename a guide folder or variant so their names differ (names are lowercased, other characters become `-`)",
+                who.join(" and ")
+            )));
+        }
+    }
 }
 
 /// A guide folder: Helm (a helmfile, `ms-*`/`gaie-*` folders) or kustomize (manifests).

@@ -59,6 +59,11 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// The input exists but is not a usable guide, without one file and place to blame: a
+    /// kustomize cycle, a helmfile rendering invalid YAML, a limit on files or nesting.
+    #[error("{0}")]
+    Invalid(String),
+
     #[error("{}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -105,7 +110,7 @@ impl Error {
                 exit::NOT_FOUND
             }
             Error::Network { .. } => exit::NETWORK,
-            Error::Syntax { .. } | Error::Read { .. } => exit::INVALID_INPUT,
+            Error::Syntax { .. } | Error::Read { .. } | Error::Invalid(_) => exit::INVALID_INPUT,
             Error::Usage(_) => exit::USAGE,
             Error::Write { .. } => exit::WRITE_FAILED,
             Error::NotConfirmed(_) => exit::NOT_CONFIRMED,

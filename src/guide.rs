@@ -360,7 +360,7 @@ fn kustomization_dirs(src: &dyn Source) -> Result<Vec<String>> {
             }
         }
         if out.len() > 200 {
-            return Err(Error::Usage(format!(
+            return Err(Error::Invalid(format!(
                 "{}: more than 200 kustomizations; point at the guide folder",
                 src.origin()
             )));

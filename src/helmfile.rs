@@ -217,7 +217,7 @@ impl Helmfile {
 
     /// A YAML error in rendered text: say so, with the template line it came from.
     fn rendered_error(&self, environment: &str, e: Error) -> Error {
-        Error::Usage(format!(
+        Error::Invalid(format!(
             "{}: the template rendered for environment {environment:?} is not valid YAML:\n{e}",
             self.file
         ))

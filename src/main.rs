@@ -310,12 +310,17 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         ))
         .into());
     }
-    for ((path, text), change) in planned.iter().zip(&changes) {
-        if *change != Change::Unchanged {
-            writer::write(&base, path, text)?;
-            // The file is written; a closed stdout only loses this line.
-            let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
-        }
+    // The scenario and the experiment are written both or neither.
+    let todo: Vec<(PathBuf, String)> = planned
+        .iter()
+        .zip(&changes)
+        .filter(|(_, c)| **c != Change::Unchanged)
+        .map(|(f, _)| f.clone())
+        .collect();
+    writer::write_all(&base, &todo)?;
+    for (path, _) in &todo {
+        // The file is written; a closed stdout only loses this line.
+        let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
     }
     Ok(())
 }
@@ -464,7 +469,8 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         .clone()
         .or(bench.dir.clone())
         .unwrap_or_else(|| cwd.to_path_buf());
-    let mut planned: Vec<(PathBuf, String)> = Vec::new();
+    // Per converted variant, its scenario and experiment: written both or neither.
+    let mut planned: Vec<Vec<(PathBuf, String)>> = Vec::new();
     let mut failed = 0;
     let shown_path = |name: &str| {
         let (scenario, _) = writer::targets(&base, name);
@@ -511,10 +517,11 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
                     "{:<28} {:<vwidth$} {:<width$} {:>6} {:>7} {:>9} {:>8}  {notes}",
                     item.guide, item.variant, shown, n.mapped, n.defaulted, n.framework, n.unmapped
                 )?;
-                planned.push((scenario, c.scenario_text.clone()));
+                let mut pair = vec![(scenario, c.scenario_text.clone())];
                 if let Some(text) = &c.experiment_text {
-                    planned.push((experiment, text.clone()));
+                    pair.push((experiment, text.clone()));
                 }
+                planned.push(pair);
             }
             Outcome::Failed(e) => {
                 failed += 1;
@@ -533,9 +540,13 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         }
     }
     drop(out);
-    let changes: Vec<Change> = planned
+    let changes: Vec<Vec<Change>> = planned
         .iter()
-        .map(|(p, t)| writer::change(&base, p, t))
+        .map(|pair| {
+            pair.iter()
+                .map(|(p, t)| writer::change(&base, p, t))
+                .collect()
+        })
         .collect();
     let converted = items
         .iter()
@@ -545,7 +556,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         "{converted} converted, {failed} failed, {} skipped",
         items.len() - converted - failed
     );
-    if !cli.dry_run && changes.iter().any(|c| *c != Change::Unchanged) {
+    if !cli.dry_run && changes.iter().flatten().any(|c| *c != Change::Unchanged) {
         // The largest experiment decides whether the treatment count needs confirming.
         let most = items
             .iter()
@@ -567,19 +578,41 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
             ))
             .into());
         }
-        for ((path, text), change) in planned.iter().zip(&changes) {
-            match change {
-                Change::Unchanged => {}
-                Change::Modified(_) if !cli.force => {
-                    eprintln!(
-                        "{}: exists with other content; kept (use --force)",
-                        path.display()
-                    );
-                    failed += 1;
+        for (pair, pair_changes) in planned.iter().zip(&changes) {
+            let kept: Vec<String> = pair
+                .iter()
+                .zip(pair_changes)
+                .filter(|(_, c)| matches!(c, Change::Modified(_)))
+                .map(|((p, _), _)| p.display().to_string())
+                .collect();
+            if !kept.is_empty() && !cli.force {
+                // Both or neither: the other file of the pair is not written either.
+                eprintln!(
+                    "{}: exists with other content; kept, and its pair not written (use --force)",
+                    kept.join(" and ")
+                );
+                failed += 1;
+                continue;
+            }
+            let todo: Vec<(PathBuf, String)> = pair
+                .iter()
+                .zip(pair_changes)
+                .filter(|(_, c)| **c != Change::Unchanged)
+                .map(|(f, _)| f.clone())
+                .collect();
+            if todo.is_empty() {
+                continue;
+            }
+            // One pair that cannot be written is reported; the others are still written.
+            match writer::write_all(&base, &todo) {
+                Ok(()) => {
+                    for (path, _) in &todo {
+                        let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
+                    }
                 }
-                _ => {
-                    writer::write(&base, path, text)?;
-                    let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
+                Err(e) => {
+                    eprintln!("error: {}", shown(&e.to_string()));
+                    failed += 1;
                 }
             }
         }

@@ -1,8 +1,10 @@
 //! Finding and reading a guide: a values file, or a guide folder with `ms-*/`, `gaie-*/`
 //! and `helmfile.yaml.gotmpl`. Remote sources (`crate::remote`) produce the same [`Guide`].
 
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
@@ -91,8 +93,13 @@ pub struct LocalDir {
     jail: Option<PathBuf>,
     /// The file the user named (canonical), readable wherever it is.
     entry: Option<PathBuf>,
-    /// Bytes read so far, against [`MAX_GUIDE_BYTES`].
+    /// Bytes of the distinct files read so far, against [`MAX_GUIDE_BYTES`]: a shared file
+    /// read again (every helmfile environment naming it) is counted once.
     spent: AtomicU64,
+    /// The files counted in `spent`, by canonical path.
+    counted: Mutex<HashSet<PathBuf>>,
+    /// Folder listings, by path: a kustomization naming 2,000 files lists its folder once.
+    lists: Mutex<HashMap<PathBuf, Vec<String>>>,
 }
 
 impl LocalDir {
@@ -112,6 +119,8 @@ impl LocalDir {
             jail,
             entry: entry.and_then(|e| std::fs::canonicalize(e).ok()),
             spent: AtomicU64::new(0),
+            counted: Mutex::new(HashSet::new()),
+            lists: Mutex::new(HashMap::new()),
         }
     }
 
@@ -148,6 +157,10 @@ impl Source for LocalDir {
     fn read(&self, rel: &str) -> Result<String> {
         let path = self.confined(self.root.join(rel))?;
         let text = read(&path)?;
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if !lock(&self.counted).insert(key) {
+            return Ok(text);
+        }
         let total = self
             .spent
             .fetch_add(text.len() as u64, Ordering::Relaxed)
@@ -165,6 +178,9 @@ impl Source for LocalDir {
 
     fn list(&self, rel: &str) -> Result<Vec<String>> {
         let dir = self.confined(self.root.join(rel))?;
+        if let Some(names) = lock(&self.lists).get(&dir) {
+            return Ok(names.clone());
+        }
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .map_err(|source| Error::Read {
                 path: dir.clone(),
@@ -181,8 +197,14 @@ impl Source for LocalDir {
             })
             .collect();
         names.sort();
+        lock(&self.lists).insert(dir, names.clone());
         Ok(names)
     }
+}
+
+/// A poisoned memo is still a valid memo (it only ever gains complete entries).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Open a local guide folder or values file.

@@ -168,46 +168,145 @@ fn check_inside(base: &Path, path: &Path, create: bool) -> std::io::Result<()> {
 /// renamed over the target, so readers see the old file or the new one, never a part.
 /// Refuses to write through a symbolic link. See the module documentation.
 pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |source: std::io::Error| Error::Write {
+    commit(&[(path.to_path_buf(), content.to_string())])
+}
+
+/// Write a scenario and its experiment (any files under `base`) both or neither: every
+/// file is staged (a flushed temporary file beside its target) before any is renamed into
+/// place, and when a rename fails the targets already replaced get their old content back
+/// (or are removed when they were new). Termination signals wait until the end.
+pub fn write_all(base: &Path, files: &[(PathBuf, String)]) -> Result<()> {
+    for (path, _) in files {
+        check_inside(base, path, true).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    commit(files)
+}
+
+/// A file staged for [`commit`]: its temporary file, and a backup of the old target.
+struct Staged {
+    tmp: PathBuf,
+    backup: Option<PathBuf>,
+}
+
+fn commit(files: &[(PathBuf, String)]) -> Result<()> {
+    let fail = |path: &Path, source: std::io::Error| Error::Write {
         path: path.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(fail(std::io::Error::other(
-            "is a symbolic link; refusing to write through it",
-        )));
+    for (path, _) in files {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(fail(
+                path,
+                std::io::Error::other("is a symbolic link; refusing to write through it"),
+            ));
+        }
     }
+    hook::pause("before-write");
+    let _quiet = signals::Deferred::new();
+    let mut staged: Vec<Staged> = Vec::new();
+    let cleanup = |staged: &[Staged]| {
+        for s in staged {
+            let _ = std::fs::remove_file(&s.tmp);
+            if let Some(b) = &s.backup {
+                let _ = std::fs::remove_file(b);
+            }
+        }
+    };
+    for (path, content) in files {
+        match stage(path, content) {
+            Ok(s) => staged.push(s),
+            Err(e) => {
+                cleanup(&staged);
+                return Err(fail(path, e));
+            }
+        }
+    }
+    hook::pause("before-rename");
+    for (k, ((path, _), s)) in files.iter().zip(&staged).enumerate() {
+        if k > 0 {
+            hook::pause("between-renames");
+        }
+        if let Err(e) = std::fs::rename(&s.tmp, path) {
+            // Put back what was already replaced: both or neither.
+            for ((done, _), d) in files.iter().zip(&staged).take(k) {
+                match &d.backup {
+                    Some(b) => {
+                        let _ = std::fs::rename(b, done);
+                    }
+                    None => {
+                        let _ = std::fs::remove_file(done);
+                    }
+                }
+            }
+            cleanup(&staged);
+            return Err(fail(path, e));
+        }
+    }
+    cleanup(&staged);
+    // The renames reach the disk with their folders.
+    for (path, _) in files {
+        if let Some(dir) = path.parent()
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// The temporary file of `path`, written and flushed, and a backup (hard link, else copy) of
+/// the existing target so a failed batch can put it back.
+fn stage(path: &Path, content: &str) -> std::io::Result<Staged> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let permissions = permissions_for(path);
-    let _quiet = signals::Deferred::new();
-    let (tmp, mut file) = temp_file(dir, file_name).map_err(fail)?;
-    let result = (|| {
+    let (tmp, mut file) = temp_file(dir, file_name, "tmp")?;
+    let written = (|| {
         if let Some(p) = permissions {
             file.set_permissions(p)?;
         }
         file.write_all(content.as_bytes())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)?;
-        // The rename itself reaches the disk with the folder.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        file.sync_all()
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    drop(file);
+    let backup = match written {
+        Ok(()) if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) => {
+            backup_of(dir, file_name, path)
+        }
+        Ok(()) => Ok(None),
+        Err(e) => Err(e),
+    };
+    match backup {
+        Ok(backup) => Ok(Staged { tmp, backup }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result.map_err(fail)
 }
 
-/// A new temporary file `.NAME.PID.N.tmp` beside the target (never an existing one).
-fn temp_file(dir: &Path, file_name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+fn backup_of(dir: &Path, file_name: &str, path: &Path) -> std::io::Result<Option<PathBuf>> {
+    let (backup, file) = temp_file(dir, file_name, "bak")?;
+    drop(file);
+    let _ = std::fs::remove_file(&backup);
+    if std::fs::hard_link(path, &backup).is_err() {
+        if let Err(e) = std::fs::copy(path, &backup) {
+            let _ = std::fs::remove_file(&backup);
+            return Err(e);
+        }
+    }
+    Ok(Some(backup))
+}
+
+/// A new temporary file `.NAME.PID.N.EXT` beside the target (never an existing one).
+fn temp_file(dir: &Path, file_name: &str, ext: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
     let mut n = 0u32;
     loop {
-        let tmp = dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+        let tmp = dir.join(format!(".{file_name}.{}.{n}.{ext}", std::process::id()));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -255,6 +354,37 @@ fn masked(p: std::fs::Permissions) -> std::fs::Permissions {
 #[cfg(not(unix))]
 fn masked(p: std::fs::Permissions) -> std::fs::Permissions {
     p
+}
+
+/// A test hook, in debug builds only: with `CONVERT_GUIDE_TEST_PAUSE=FOLDER` and
+/// `CONVERT_GUIDE_TEST_PAUSE_AT=POINT` the writer stops at that point (`before-write`,
+/// `before-rename`, `between-renames`), creates `FOLDER/POINT.reached` and waits for
+/// `FOLDER/POINT.go`, so a test can interrupt it at an exact moment (no timing guesses).
+mod hook {
+    #[cfg(debug_assertions)]
+    pub fn pause(point: &str) {
+        let Some(dir) = std::env::var_os("CONVERT_GUIDE_TEST_PAUSE") else {
+            return;
+        };
+        if std::env::var_os("CONVERT_GUIDE_TEST_PAUSE_AT").is_none_or(|p| p != point) {
+            return;
+        }
+        let dir = std::path::PathBuf::from(dir);
+        if std::fs::write(dir.join(format!("{point}.reached")), "").is_err() {
+            return;
+        }
+        let go = dir.join(format!("{point}.go"));
+        // At most ten minutes: a test that never says go must not leave a process behind.
+        for _ in 0..120_000 {
+            if go.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub fn pause(_point: &str) {}
 }
 
 /// Termination signals held back while a file is written and renamed.

@@ -324,7 +324,7 @@ impl<'s> Builder<'s> {
     fn read(&mut self, loc: &Loc) -> Result<(usize, Vec<Node>)> {
         self.files += 1;
         if self.files > MAX_FILES {
-            return Err(Error::Usage(format!(
+            return Err(Error::Invalid(format!(
                 "{}: the build reads more than {MAX_FILES} files; a guide needs a handful",
                 self.shown(loc)
             )));
@@ -407,7 +407,7 @@ impl<'s> Builder<'s> {
                     .map_or(1, |l| l.len() - l.trim_start().len() + 1);
                 Error::syntax(&d.file, &d.text, line, column, message)
             }
-            None => Error::Usage(message.into()),
+            None => Error::Invalid(message.into()),
         }
     }
 
@@ -529,13 +529,13 @@ impl<'s> Builder<'s> {
                 .chain(std::iter::once(dir))
                 .map(|l| self.shown(l))
                 .collect();
-            return Err(Error::Usage(format!(
+            return Err(Error::Invalid(format!(
                 "kustomizations include each other in a cycle: {}",
                 cycle.join(" -> ")
             )));
         }
         if self.stack.len() >= MAX_NESTING {
-            return Err(Error::Usage(format!(
+            return Err(Error::Invalid(format!(
                 "{}: kustomizations nested more than {MAX_NESTING} deep",
                 self.shown(dir)
             )));

@@ -11,14 +11,7 @@ use convert_guide::yaml::{self, Node};
 use crate::common::{self, Case};
 
 pub(crate) fn have_bash() -> bool {
-    let ok = Command::new("bash")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: `bash` is not on PATH; the generated scenarios cannot be run");
-    }
-    ok
+    common::require_tool("bash", "the generated scenarios cannot be run")
 }
 
 /// A sourced scenario: the environment bash ended with, and the folders it ran in.
@@ -652,14 +645,10 @@ fn walk_files(root: &Path) -> Vec<PathBuf> {
 /// declare their shell and their one exclusion (SC2155, see `render`) in their header.
 #[test]
 fn generated_scenarios_pass_shellcheck() {
-    let have = Command::new("shellcheck")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        eprintln!(
-            "SKIPPED: `shellcheck` is not on PATH (apt-get install shellcheck; .ci/run installs it)"
-        );
+    if !common::require_tool(
+        "shellcheck",
+        "the generated scenarios are not checked (apt-get install shellcheck)",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

@@ -237,3 +237,35 @@ pub fn kustomize_cases() -> Vec<Case> {
     }
     cases
 }
+
+/// Whether `tool` (bash, shellcheck, kubectl, python3, ...) can be run, for a test that
+/// needs it. Every test that needs a tool asks here, so none passes by accident:
+/// - present: `true`;
+/// - missing with `CI=true` (or `CI=1`): the test FAILS (panics) naming the tool, since CI
+///   (`.ci/run`) installs every tool the tests need;
+/// - missing locally: prints `IGNORED: ...` with the reason and returns `false`, and the
+///   caller returns early (stable Rust cannot mark a test ignored at run time; the line
+///   says that it was).
+pub fn require_tool(tool: &str, why: &str) -> bool {
+    let probe: &[&str] = match tool {
+        "kubectl" => &["version", "--client"],
+        _ => &["--version"],
+    };
+    let found = std::process::Command::new(tool)
+        .args(probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        v == "true" || v == "1"
+    });
+    assert!(
+        !ci,
+        "`{tool}` is not on PATH and CI is set: {why}; .ci/run must install it"
+    );
+    eprintln!("IGNORED: `{tool}` is not on PATH, so {why} (with CI=true this fails)");
+    false
+}

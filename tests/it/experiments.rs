@@ -942,14 +942,7 @@ fn snapshot_treatment_list_with_names_and_na() {
 // e2e.sh's per-setup-treatment rewrite, then bash
 
 fn have_bash() -> bool {
-    let ok = Command::new("bash")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: `bash` is not on PATH");
-    }
-    ok
+    crate::common::require_tool("bash", "e2e.sh's rewrite of the scenarios cannot be run")
 }
 
 /// What e2e.sh does per setup treatment: per factor, if some line contains `VAR=`, replace

@@ -66,15 +66,17 @@ fn fixture_overlays() -> Vec<(PathBuf, String)> {
 
 /// `kubectl kustomize DIR`, or `None` (with a notice) when kubectl is not installed.
 fn kubectl(dir: &Path) -> Option<Result<String, String>> {
-    let out = match Command::new("kubectl").arg("kustomize").arg(dir).output() {
-        Ok(o) => o,
-        Err(_) => {
-            eprintln!(
-                "SKIPPED: `kubectl` is not on PATH; the kustomize builds are not compared with kubectl's"
-            );
-            return None;
-        }
-    };
+    if !crate::common::require_tool(
+        "kubectl",
+        "the kustomize builds are not compared with kubectl's",
+    ) {
+        return None;
+    }
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("run kubectl kustomize");
     Some(if out.status.success() {
         Ok(String::from_utf8(out.stdout).expect("UTF-8"))
     } else {

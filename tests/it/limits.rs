@@ -190,6 +190,31 @@ fn file_and_guide_sizes_are_capped() {
     );
 }
 
+/// Issue 13: the guide budget counts distinct files. One file of a quarter of the budget,
+/// named five times by a release (as many environments name one shared file), converts;
+/// five distinct files of that size (above) do not.
+#[test]
+fn the_guide_budget_counts_a_shared_file_once() {
+    let each = (MAX_GUIDE_BYTES / 4) as usize - 1000;
+    let filler = format!("#{}\nnote: 1\n", "x".repeat(each));
+    let mut helmfile = String::from(
+        "environments:\n  default: {}\n---\nreleases:\n  - name: ms\n    chart: llm-d-modelservice/llm-d-modelservice\n    values:\n",
+    );
+    for _ in 0..5 {
+        helmfile.push_str("      - ms-x/shared.yaml\n");
+    }
+    let (dir, root) = guide(&[
+        ("ms-x/shared.yaml", filler.as_bytes()),
+        (VALUES, b"decode: {}\n"),
+        ("helmfile.yaml.gotmpl", helmfile.as_bytes()),
+    ]);
+    let r = run_capped(
+        dir.path(),
+        &[root.to_str().expect("UTF-8 path"), "-n", "-q"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
 #[test]
 fn documents_keys_and_nodes_are_counted() {
     refused(

@@ -1,9 +1,11 @@
 //! Integration tests, one binary grouped by theme.
 
 mod bash;
+mod batch;
 mod cli;
 mod common;
 mod corpus;
+mod exit_codes;
 mod experiments;
 mod fuzz;
 mod kustomize;

@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary folder")
@@ -204,12 +204,67 @@ fn large_guide(dir: &Path, flavour: &str) -> PathBuf {
     root
 }
 
-/// SIGINT at many moments of a run that replaces a 2 MB scenario: half at moments spread
-/// over the whole run, half the instant the temporary file appears (in the middle of the
-/// write). Every time, the target is exactly the old file or exactly the new one, and no
+/// A run of `convert-guide GUIDE --out OUT --yes --force ARGS` that the writer's test hook
+/// (`CONVERT_GUIDE_TEST_PAUSE`, debug builds) stops at `point`: the child, once it has
+/// reached the point, and the hook folder.
+fn paused_at(
+    guide: &Path,
+    out: &Path,
+    args: &[&str],
+    point: &str,
+) -> (std::process::Child, tempfile::TempDir) {
+    let hook = tmp();
+    let mut child = Command::new(bin())
+        .arg(guide)
+        .arg("--out")
+        .arg(out)
+        .args(["--yes", "--force", "-q"])
+        .args(args)
+        .env("CONVERT_GUIDE_TEST_PAUSE", hook.path())
+        .env("CONVERT_GUIDE_TEST_PAUSE_AT", point)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let reached = hook.path().join(format!("{point}.reached"));
+    // Waits for an event, not for a time: the child creates the file when it gets there.
+    while !reached.exists() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            panic!("the run ended ({status}) before reaching {point}: {err}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (child, hook)
+}
+
+fn go(hook: &tempfile::TempDir, point: &str) {
+    std::fs::write(hook.path().join(format!("{point}.go")), "").expect("release the hook");
+}
+
+fn leftovers(folder: &Path, keep: &str) -> Vec<String> {
+    std::fs::read_dir(folder)
+        .expect("folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != keep)
+        .collect()
+}
+
+/// SIGINT at each moment of a run that replaces a 2 MB scenario, deterministically (the
+/// writer's test hook stops it there, so no moment depends on timing): before the write
+/// the old file stays; once the new file is staged, the signal waits until it is renamed
+/// into place. Every time the target is exactly the old file or exactly the new one, and no
 /// temporary file is left.
 #[test]
 fn sigint_at_any_moment_leaves_the_old_file_or_the_new_one() {
+    assert!(
+        cfg!(debug_assertions),
+        "this test drives the writer's test hook, which exists in debug builds only"
+    );
     let work = tmp();
     let old_guide = large_guide(&work.path().join("old"), "old");
     let new_guide = large_guide(&work.path().join("new"), "new");
@@ -218,8 +273,6 @@ fn sigint_at_any_moment_leaves_the_old_file_or_the_new_one() {
     let r = run(&old_guide, &out, &["--yes", "-q"]);
     assert_eq!(r.status.code(), Some(0));
     let old = std::fs::read(&target).expect("old scenario");
-    let r = run(&new_guide, &out, &["--yes", "--force", "-q", "--dry-run"]);
-    assert_eq!(r.status.code(), Some(0));
     // The new content, as a separate run writes it.
     let side = work.path().join("side");
     assert_eq!(
@@ -228,87 +281,82 @@ fn sigint_at_any_moment_leaves_the_old_file_or_the_new_one() {
     );
     let new = std::fs::read(side.join("scenarios/guides/big.sh")).expect("new scenario");
     assert!(old.len() > 1_000_000 && new.len() > 1_000_000 && old != new);
-
-    // How long a run takes, to spread the interrupts over it.
-    let started = Instant::now();
-    assert_eq!(
-        run(&new_guide, &side, &["--yes", "--force", "-q"])
-            .status
-            .code(),
-        Some(0)
-    );
-    let span = started.elapsed();
-
     let folder = target.parent().expect("folder").to_path_buf();
-    let (mut saw_old, mut saw_new, mut mid_write) = (0, 0, 0);
-    let rounds = 24;
-    let mut seed: u64 = 0x5eed;
-    for round in 0..rounds {
+    for (point, expect_new) in [("before-write", false), ("before-rename", true)] {
         std::fs::write(&target, &old).expect("restore the old file");
-        let mut child = Command::new(bin())
-            .arg(&new_guide)
-            .arg("--out")
-            .arg(&out)
-            .args(["--yes", "--force", "-q"])
-            .current_dir(work.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
+        let (mut child, hook) = paused_at(&new_guide, &out, &[], point);
         let pid = child.id() as libc::pid_t;
-        if round % 2 == 0 {
-            // A moment spread over the run, jittered.
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let jitter = (seed >> 33) % 1000;
-            let at = span.mul_f64((round as f64 + jitter as f64 / 1000.0) / rounds as f64);
-            std::thread::sleep(at);
-        } else {
-            // The instant the temporary file appears.
-            let deadline = Instant::now() + 10 * span + Duration::from_secs(2);
-            'wait: while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                for e in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-                    if e.file_name().to_string_lossy().ends_with(".tmp") {
-                        mid_write += 1;
-                        break 'wait;
-                    }
-                }
-            }
-        }
         // SAFETY: signals a child this test spawned and has not yet reaped.
         unsafe {
             libc::kill(pid, libc::SIGINT);
         }
+        go(&hook, point);
         let status = child.wait().expect("wait");
+        assert!(!status.success(), "{point}: the signal ended the run");
         let now = std::fs::read(&target).expect("the target is always there");
-        if now == old {
-            saw_old += 1;
-        } else if now == new {
-            saw_new += 1;
-        } else {
-            panic!(
-                "round {round} ({status}): a partial file of {} bytes",
-                now.len()
-            );
-        }
-        let leftovers: Vec<String> = std::fs::read_dir(&folder)
-            .expect("folder")
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n != "big.sh")
-            .collect();
-        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
+        assert!(
+            now == if expect_new { new.clone() } else { old.clone() },
+            "{point}: expected the {} file, got {} bytes",
+            if expect_new { "new" } else { "old" },
+            now.len()
+        );
+        assert_eq!(
+            leftovers(&folder, "big.sh"),
+            Vec::<String>::new(),
+            "{point}"
+        );
     }
-    eprintln!(
-        "SIGINT: {rounds} rounds, {saw_old} left the old file, {saw_new} the new one, {mid_write} interrupted mid-write"
-    );
+}
+
+/// Issue 13: a scenario and its experiment are written both or neither. The hook stops the
+/// run after the scenario is renamed into place; the experiment's target is then made
+/// unwritable (a folder), its rename fails, and the scenario gets its old content back.
+#[test]
+fn a_pair_is_written_both_or_neither_even_when_the_second_rename_fails() {
     assert!(
-        mid_write >= rounds / 4,
-        "too few interrupts landed mid-write: {mid_write}"
+        cfg!(debug_assertions),
+        "the writer's test hook is in debug builds only"
     );
-    assert!(saw_old > 0, "no interrupt landed before the write");
+    let out = tmp();
+    let sweep = ["varying", "decode_replicas", "from", "1", "to", "2"];
+    let mut first = vec!["--yes", "-q"];
+    first.extend(sweep);
+    let r = run(&example(), out.path(), &first);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let scenario = out.path().join("scenarios/guides/small-scheduling.sh");
+    let experiment = out.path().join("experiments/small-scheduling.yaml");
+    // Both files differ from what the run writes: the scenario is replaced, the
+    // experiment is new.
+    let old_scenario = b"# an older scenario\n".to_vec();
+    std::fs::write(&scenario, &old_scenario).expect("an older scenario");
+    std::fs::remove_file(&experiment).expect("remove the experiment");
+    let (child, hook) = paused_at(&example(), out.path(), &sweep, "between-renames");
+    // The experiment cannot be renamed over a folder that holds a file.
+    std::fs::create_dir_all(experiment.join("x")).expect("a folder in the way");
+    go(&hook, "between-renames");
+    let r = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("small-scheduling.yaml"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&scenario).expect("scenario"),
+        old_scenario,
+        "the scenario was put back"
+    );
+    assert_eq!(
+        leftovers(scenario.parent().expect("folder"), "small-scheduling.sh"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        leftovers(
+            experiment.parent().expect("folder"),
+            "small-scheduling.yaml"
+        ),
+        Vec::<String>::new()
+    );
 }
