@@ -476,7 +476,7 @@ fn treatment_names(
                 .map(|(v, f)| {
                     let n = short_name(&f.name).unwrap_or_else(|| f.name.clone());
                     let n = n.rsplit('.').next().unwrap_or(&n);
-                    format!("{}-{}", safe(&n), safe(v))
+                    format!("{}-{}", safe(n), safe(v))
                 })
                 .collect::<Vec<_>>()
                 .join("_"),

@@ -10,5 +10,6 @@ mod kustomize;
 mod limits;
 mod quoting;
 mod remote;
+mod v2_experiments;
 mod variants;
 mod writing;
