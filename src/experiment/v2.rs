@@ -568,6 +568,7 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
     let mut c = V2Checker {
         file,
         findings: Vec::new(),
+        maps: None,
     };
     let mut report = Report {
         file: file.to_string(),
@@ -612,15 +613,32 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
     if let Some(setup) = root.entry("setup") {
         report.setup_treatments = c.setup(setup);
     }
+    // With a checkout, the profile's own maps: a run path is set only under one of them.
+    let mut maps: Option<HashSet<String>> = None;
     let run_keys: Option<HashSet<&str>> = match (harness, profile) {
         (Some(h), Some(p)) => match catalog.resolve(h, p) {
-            Ok((h, p)) => Some(
-                catalog
-                    .workload_keys(&h, &p)
-                    .iter()
-                    .map(String::as_str)
-                    .collect(),
-            ),
+            Ok((h, p)) => {
+                if let crate::catalog::CatalogOrigin::Checkout(dir) = catalog.origin()
+                    && let Ok(w) = Workload::from_checkout(dir, &h, &p)
+                {
+                    let mut set = HashSet::new();
+                    for path in &w.paths {
+                        let mut at = 0;
+                        while let Some(dot) = path[at..].find('.') {
+                            set.insert(path[..at + dot].to_string());
+                            at += dot + 1;
+                        }
+                    }
+                    maps = Some(set);
+                }
+                Some(
+                    catalog
+                        .workload_keys(&h, &p)
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                )
+            }
             Err(e) => {
                 let line = meta.map_or(1, |m| m.line);
                 c.push(
@@ -650,6 +668,7 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
             ),
         );
     }
+    c.maps = maps;
     if let Some(constants) = root.entry("constants") {
         c.constants(constants, "constants", Section::Run, run_keys.as_ref());
     }
@@ -667,6 +686,8 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
 struct V2Checker<'a> {
     file: &'a str,
     findings: Vec<Finding>,
+    /// Paths of the maps of the experiment's profile (read from a checkout), if known.
+    maps: Option<HashSet<String>>,
 }
 
 impl V2Checker<'_> {
@@ -946,6 +967,14 @@ impl V2Checker<'_> {
     fn run_value(&mut self, e: &yaml::Entry, name: &str, run_keys: Option<&HashSet<&str>>) {
         if e.value.as_scalar().is_none() {
             self.push(e.line, Severity::Error, format!("{name}: {} must be a single value: llm-d-benchmark writes the text of a list or map into the profile", short(&e.key)));
+            return;
+        }
+        if let Some(maps) = &self.maps {
+            if let Some((parent, _)) = e.key.rsplit_once('.')
+                && !maps.contains(parent)
+            {
+                self.push(e.line, Severity::Error, format!("{name}: {} is not under a map of the experiment's workload profile: llm-d-benchmark sets nothing", short(&e.key)));
+            }
             return;
         }
         if let Some(keys) = run_keys {

@@ -504,3 +504,60 @@ fn a_large_treatment_list_is_read_in_bounded_memory() {
         "{err}"
     );
 }
+
+#[test]
+fn bash_format_levels_of_known_variables_are_checked_too() {
+    let text = "setup:\n  factors: [LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS, LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL]\n  levels:\n    LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS: \"abc,-1,2\"\n    LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL: \"0.9,5\"\n  treatments: [\"2,0.9\"]\n";
+    let (code, out) = check_file(text);
+    assert_eq!(code, Some(8), "{out}");
+    assert!(
+        out.contains("4: error: levels \"abc\", \"-1\" of LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS are not valid: decode_replicas takes a whole number from 1 to 4096"),
+        "{out}"
+    );
+    assert!(
+        out.contains("5: error: level \"5\" of LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL is not valid: gpu_memory_utilization takes a number above 0 and at most 1"),
+        "{out}"
+    );
+}
+
+#[test]
+fn with_a_v2_checkout_run_paths_must_be_under_a_map_of_the_profile() {
+    use convert_guide::catalog::Catalog;
+    use convert_guide::defaults::Defaults;
+    use convert_guide::experiment::check::{self, Context, Severity};
+    let bench = common::crate_root().join(BENCH);
+    let catalog = Catalog::from_checkout(&bench).expect("profiles of the corpus checkout");
+    let defaults = Defaults::builtin();
+    let ctx = Context {
+        defaults: &defaults,
+        catalog: &catalog,
+        scenario: None,
+    };
+    for name in [
+        "inference-scheduling",
+        "pd-disaggregation",
+        "precise-prefix-cache-aware",
+        "tiered-prefix-cache",
+    ] {
+        let path = bench
+            .join("workload/experiments")
+            .join(format!("{name}.yaml"));
+        let text = std::fs::read_to_string(&path).expect("corpus experiment");
+        let r = check::check(name, &text, &ctx);
+        assert!(r.v2 && r.is_ok(), "{name}: {:?}", r.findings);
+    }
+    let text = "experiment:\n  harness: inference-perf\n  profile: shared_prefix_synthetic.yaml\ntreatments:\n  - name: a\n    data.shared_prefix.question_len: 100\n    data.nope.question_len: 100\n";
+    let r = check::check("e.yaml", text, &ctx);
+    let errors: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.to_string())
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "e.yaml:7: error: a: data.nope.question_len is not under a map of the experiment's workload profile: llm-d-benchmark sets nothing"
+        ]
+    );
+}
