@@ -40,7 +40,9 @@ Words after the source (combine freely):
 Parameters: friendly names (decode_replicas, prefill_replicas, decode_tensor_parallelism,
 max_model_len, block_size, gpu_memory_utilization, gaie_plugins, ...) and LLMDBENCH_* variables
 are setup factors; keys of the workload profile (question_len, output_len, num_groups,
-max-concurrency, num-prompts, rate, ...) are run factors.
+max-concurrency, num-prompts, rate, ...) are run factors. Levels of a known parameter must have
+its type and range (decode_replicas: whole numbers >= 1; gpu_memory_utilization: above 0, at
+most 1; ...); docs/experiments.md lists them.
 
 Designs (--design): full (default; every combination), ofat (one factor at a time: a center
 treatment at the guide's own values, then each other level of one factor at a time), list
@@ -377,8 +379,9 @@ fn check_experiment(args: &CheckExperiment) -> Result<(), Failure> {
     let errors = report.count(Severity::Error);
     if errors > 0 {
         return Err(Error::CheckFailed(format!(
-            "{file_name}: {errors} error{}: e2e.sh would not run this experiment as designed",
-            if errors == 1 { "" } else { "s" }
+            "{file_name}: {errors} error{}: {} would not run this experiment as designed",
+            if errors == 1 { "" } else { "s" },
+            if report.v2 { "llmdbenchmark" } else { "e2e.sh" }
         ))
         .into());
     }

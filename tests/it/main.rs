@@ -13,5 +13,6 @@ mod limits;
 mod quoting;
 mod remote;
 mod template_work;
+mod v2_experiments;
 mod variants;
 mod writing;
