@@ -354,6 +354,15 @@ fn contains_all(facet: &str, want: &Node, got: &[String]) -> Result<(), String> 
 /// without whitespace (JSON arguments).
 fn find_flag(tokens: &[String], flag: &str) -> Option<Option<String>> {
     let squash = |s: &str| s.split_whitespace().collect::<String>();
+    // vLLM reads `_` and `-` alike in flag names.
+    let dashes = |s: &str| match s.split_once('=') {
+        Some((f, v)) => format!("{}={v}", f.replace('_', "-")),
+        None if s.starts_with("--") => s.replace('_', "-"),
+        None => s.to_string(),
+    };
+    let flag = dashes(flag);
+    let flag = flag.as_str();
+    let tokens: Vec<String> = tokens.iter().map(|t| dashes(t)).collect();
     for (i, t) in tokens.iter().enumerate() {
         if t == flag {
             let next = tokens.get(i + 1).filter(|n| !n.starts_with("--"));
