@@ -1,10 +1,8 @@
 //! The rule handlers: values that need a transformation on their way to a variable.
 
-use super::rules::{ACCELERATORS, CONTAINER_FIELDS};
+use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES};
 use super::{Fate, Handler, Item, Mapper, stage_var};
 use crate::scenario::Value;
-
-const CPU_PITFALL: &str = "not expressible: with LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE=cpu llm-d-benchmark writes `cpu:` twice into the resources and the CPU request ends up 1; left at its default";
 
 impl<'a> Mapper<'a> {
     pub(super) fn handle(
@@ -49,6 +47,8 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
+            Handler::GatewayClass => self.gateway_class(item),
+            Handler::Affinity(why) => self.affinity(item, why),
             Handler::Collect => {
                 self.collected.insert(path.to_string(), item);
             }
@@ -192,7 +192,11 @@ impl<'a> Mapper<'a> {
         const VAR: &str = "LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE";
         let value = item.node.as_str().unwrap_or_default();
         if value == "cpu" {
-            return self.fate(item, Fate::Unmapped(CPU_PITFALL.into()));
+            // No accelerator: finish_accelerator sets the stages' count to 0.
+            return self.fate(
+                item,
+                Fate::Mapped("LLMDBENCH_VLLM_MODELSERVICE_DECODE_ACCELERATOR_NR".into()),
+            );
         }
         match ACCELERATORS.iter().find(|(t, _)| *t == value) {
             Some((_, resource)) => {
@@ -206,6 +210,51 @@ impl<'a> Mapper<'a> {
                     crate::error::excerpt(value, 60)
                 )),
             ),
+        }
+    }
+
+    /// The guide's gateway class as one llm-d-benchmark installs; any other is reported
+    /// (the benchmark would configure a gateway nothing installs).
+    fn gateway_class(&mut self, item: Item<'a>) {
+        const VAR: &str = "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME";
+        let Some(value) = item.node.as_str().map(str::to_string) else {
+            return self.fate(item, Fate::Unmapped("expected a gateway class name".into()));
+        };
+        let found = GATEWAY_CLASSES.iter().find(|(name, _, _)| {
+            value == *name || (name.ends_with('-') && value.starts_with(name))
+        });
+        match found {
+            Some((_, class, why)) => {
+                let note = (*class != value)
+                    .then(|| format!("the guide's {value}, as llm-d-benchmark names it"));
+                if let Some(why) = why {
+                    let o = self.origin(item);
+                    let warning = format!("{}:{}: gateway class {value}: {why}", o.file, o.first);
+                    if !self.warnings.contains(&warning) {
+                        self.warnings.push(warning);
+                    }
+                }
+                let note = match why {
+                    Some(why) => Some(format!("the guide's {value}: {why}")),
+                    None => note,
+                };
+                self.set(VAR, Value::Text((*class).to_string()), &[item], note);
+            }
+            None => {
+                let o = self.origin(item);
+                self.warnings.push(format!(
+                    "{}:{}: gateway class {}: llm-d-benchmark installs only istio, kgateway and gke; {VAR} keeps its default",
+                    o.file,
+                    o.first,
+                    crate::error::excerpt(&value, 60)
+                ));
+                self.fate(
+                    item,
+                    Fate::Unmapped(
+                        "not expressible: llm-d-benchmark installs only the istio, kgateway and gke gateway classes".into(),
+                    ),
+                );
+            }
         }
     }
 

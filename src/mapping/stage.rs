@@ -55,6 +55,47 @@ fn json_number(text: &str, path: &[&str]) -> Option<(String, usize, usize)> {
     (text.get(start..end) == Some(number.as_str())).then_some((number, start, end))
 }
 
+/// Command lines (`--flag value` or `--flag`, shell-quoted words) in the list form step 09
+/// of llm-d-benchmark renders for a non-custom command: `[--a____1____--b]` (it splits on
+/// `--`, takes at most a flag and one value from each piece, and wraps each in double
+/// quotes). Empty lines give an empty text. `Err` says which word cannot be written.
+fn bracket_list(lines: &[String]) -> Result<String, String> {
+    if lines.is_empty() {
+        return Ok(String::new());
+    }
+    let mut words = Vec::new();
+    for line in lines {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let plain = |w: &str| {
+            !w.is_empty()
+                && !w.contains(['"', '\'', '\\', '[', ']', '$', '`'])
+                && !w.chars().any(char::is_whitespace)
+        };
+        match parts.as_slice() {
+            [flag] | [flag, _] if !flag.starts_with("--") || !plain(flag) => {
+                return Err(format!(
+                    "{} is not a plain flag",
+                    crate::error::excerpt(flag, 60)
+                ));
+            }
+            [_, value] if !plain(value) || value.contains("--") => {
+                return Err(format!(
+                    "the value {} is not one plain word",
+                    crate::error::excerpt(value, 60)
+                ));
+            }
+            [_] | [_, _] => words.extend(parts.iter().map(|w| w.to_string())),
+            _ => {
+                return Err(format!(
+                    "{} is more than a flag and its value",
+                    crate::error::excerpt(line, 60)
+                ));
+            }
+        }
+    }
+    Ok(format!("[{}]\n", words.join("____")))
+}
+
 impl<'a> Mapper<'a> {
     pub(super) fn finish_stages(&mut self) {
         for stage in ["decode", "prefill"] {
@@ -154,11 +195,29 @@ impl<'a> Mapper<'a> {
             }
             "imageDefault" => {
                 self.set_from(&command_var, "imageDefault", model_command, None);
-                // The image's own command gets the guide's args, plus any swept flag.
+                // The image's own command gets the guide's args, plus any swept flag, in the
+                // `[--flag____value]` list form step 09 renders as one argument per word. No
+                // args at all: an empty list, or llm-d-benchmark would pass its vLLM flags.
                 let args = self.arg_items(args);
+                let arg_nodes = args.nodes.clone();
                 let lines = self.flag_lines(stage, &args, &[]);
-                if !lines.is_empty() {
-                    self.set_derived(&args_var, Value::Command(lines), origins, None);
+                match bracket_list(&lines) {
+                    Ok(list) if lines.is_empty() => {
+                        let note = "the guide passes no arguments to the image's own command: none, rather than llm-d-benchmark's vLLM flags".to_string();
+                        self.set_derived(&args_var, Value::Text(list), origins, Some(note));
+                    }
+                    Ok(list) => {
+                        let note = "the arguments of the image's own command, in the `[--flag____value]` form step 09 turns into a list".to_string();
+                        self.set_derived(&args_var, Value::File(list), origins, Some(note));
+                    }
+                    Err(why) => {
+                        let why = format!(
+                            "not expressible: step 09 of llm-d-benchmark passes an image's own command only `--flag value` pairs of plain words, and {why}; the stage gets no arguments"
+                        );
+                        self.warnings.push(format!("{stage}: {why}"));
+                        self.fates_all(&arg_nodes, Fate::Unmapped(why));
+                        self.set_derived(&args_var, Value::Text(String::new()), origins, None);
+                    }
                 }
             }
             "custom" => {

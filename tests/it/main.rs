@@ -2,6 +2,7 @@
 
 mod bash;
 mod batch;
+mod behaviour;
 mod cli;
 mod common;
 mod corpus;
