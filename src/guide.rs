@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::helmfile::{self, Chart, Helmfile};
 use crate::kustomize::{self, Fetch};
 use crate::source::{self, Entry, GuideFile, Opened, Role, Source};
-use crate::values::Overridden;
+use crate::values::{self, Overridden};
 use crate::yaml::{self, Doc, Entry as YamlEntry, Kind, Node};
 
 /// The variant used when none is asked for: helmfile's own default environment.
@@ -110,8 +110,9 @@ fn from_files(guide: &source::Guide) -> Result<Model> {
             // Only guides without a helmfile come here.
             Role::Helmfile => continue,
         };
-        let mut doc = yaml::parse_one(rel, text)?;
+        let mut doc = yaml::parse_values(rel, text)?;
         doc.root.set_src(model.sources.len());
+        model.overridden.extend(values::duplicates(&doc));
         model.roots.push(doc.root.clone());
         model.sources.push(doc);
         model.used.push((chart, rel.clone()));
@@ -189,12 +190,15 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
         }
         let sources = &mut model.sources;
         let used = &mut model.used;
+        let mut duplicates = Vec::new();
+        let before = model.overridden.len();
         let root = helmfile::release_values(
             &release,
             |rel| {
                 let mut doc =
-                    yaml::parse_one(rel, &src.read(rel).map_err(|e| missing(rel, variant, e))?)?;
+                    yaml::parse_values(rel, &src.read(rel).map_err(|e| missing(rel, variant, e))?)?;
                 doc.root.set_src(sources.len());
+                duplicates.extend(values::duplicates(&doc));
                 used.push((release.chart, rel.to_string()));
                 let root = doc.root.clone();
                 sources.push(doc);
@@ -202,6 +206,8 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
             },
             &mut model.overridden,
         )?;
+        // Duplicates first: within a file, before any later file overrides it.
+        model.overridden.splice(before..before, duplicates);
         model.roots.push(root);
     }
     if !versions.is_empty() {
@@ -542,8 +548,9 @@ fn from_kustomize(
     };
     match gaie_values(src, &overlay.dir, &build.dirs) {
         Some((rel, own)) => {
-            let mut doc = yaml::parse_one(&rel, &src.read(&rel)?)?;
+            let mut doc = yaml::parse_values(&rel, &src.read(&rel)?)?;
             doc.root.set_src(model.sources.len());
+            model.overridden.extend(values::duplicates(&doc));
             if !own {
                 model.warnings.push(format!(
                     "GAIE values: {rel}, the nearest to a kustomization this variant includes (none beside the overlay itself)"

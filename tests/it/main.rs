@@ -9,6 +9,7 @@ mod fuzz;
 mod kustomize;
 mod limits;
 mod quoting;
+mod reading;
 mod remote;
 mod variants;
 mod writing;
