@@ -254,26 +254,16 @@ pub struct OwnBenchmark {
     pub workload: Option<String>,
 }
 
-/// Look for the guide's own benchmark beside the guides (`../benchmark/`). The file is named
-/// after the guide with underscores (`inference_scheduling_template.yaml`) or after its first
-/// word (`pd_template.yaml`, `precise_template.yaml`).
+/// Look for the guide's own benchmark: `benchmark-templates/` in the guide (2026-05 layout;
+/// `guide.yaml` first), else beside the guides (`../benchmark/`), named after the guide with
+/// underscores or after its first word, the `_guide_template.yaml` (the guide's published
+/// benchmark) before the `_template.yaml` (`inference_scheduling_guide_template.yaml`,
+/// `pd_template.yaml`, `precise_guide_template.yaml`).
 pub fn own_benchmark(opened: &Opened) -> Option<OwnBenchmark> {
     if opened.entry != Entry::Folder {
         return None;
     }
-    let listing = opened.source.list("../benchmark").ok()?;
-    let full = opened.name.replace('-', "_");
-    let first = opened
-        .name
-        .split('-')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let name = [full, first]
-        .into_iter()
-        .map(|p| format!("{p}_template.yaml"))
-        .find(|n| listing.iter().any(|e| e == n))?;
-    let file = format!("../benchmark/{name}");
+    let file = own_benchmark_file(opened)?;
     let doc = yaml::parse_one(&file, &opened.source.read(&file).ok()?).ok()?;
     let harness = doc.root.at("harness.name")?.as_str()?.to_string();
     let workload = doc
@@ -287,6 +277,31 @@ pub fn own_benchmark(opened: &Opened) -> Option<OwnBenchmark> {
         harness,
         workload,
     })
+}
+
+/// The guide's benchmark template, relative to the guide folder (see [`own_benchmark`]).
+pub fn own_benchmark_file(opened: &Opened) -> Option<String> {
+    if let Ok(listing) = opened.source.list("benchmark-templates") {
+        let mut yamls: Vec<&String> = listing.iter().filter(|e| e.ends_with(".yaml")).collect();
+        yamls.sort_by_key(|e| (e.as_str() != "guide.yaml", e.as_str()));
+        if let Some(first) = yamls.first() {
+            return Some(format!("benchmark-templates/{first}"));
+        }
+    }
+    let listing = opened.source.list("../benchmark").ok()?;
+    let full = opened.name.replace('-', "_");
+    let first = opened
+        .name
+        .split('-')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let name = [&full, &first]
+        .iter()
+        .map(|p| format!("{p}_guide_template.yaml"))
+        .chain([&full, &first].iter().map(|p| format!("{p}_template.yaml")))
+        .find(|n| listing.iter().any(|e| e == n))?;
+    Some(format!("../benchmark/{name}"))
 }
 
 // -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ mod common;
 mod corpus;
 mod experiments;
 mod fuzz;
+mod guide_workload;
 mod kustomize;
 mod limits;
 mod quoting;
