@@ -53,6 +53,9 @@ pub struct Request {
     pub cwd: PathBuf,
     pub harness: Option<String>,
     pub profile: Option<String>,
+    /// Run the guide's own benchmark (`with guide`): its harness, the closest profile and
+    /// its workload parameters as profile overrides.
+    pub guide_workload: bool,
     pub variations: Vec<Variation>,
     /// Overrides the name derived from the input.
     pub name: Option<String>,
@@ -159,7 +162,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         Some(n) => checked_name(n)?,
         None => output_name(&opened.name, model.variant.as_deref()),
     };
-    let (harness, profile, workload_note) = workload(opened, bench, req)?;
+    let (harness, profile, workload_note, guide_workload) = workload(opened, bench, req)?;
     let keys = bench.catalog.workload_keys(&harness, &profile);
     let factors = req
         .variations
@@ -207,7 +210,11 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
             default_text(&bench.defaults, "LLMDBENCH_DEPLOY_MODEL_LIST")
         ));
     }
+    scenario.benchmark = crate::benchmark::header(opened);
     add_workload(&mut scenario, &harness, &profile, &name, workload_note);
+    if let Some(w) = &guide_workload {
+        add_guide_workload(&mut scenario, w, &bench.defaults);
+    }
     // The guide's own values, read before swept variables are forced in: the center of a
     // one-factor-at-a-time design, marked in the experiment.
     let centers = experiment::design::centers(
@@ -264,38 +271,79 @@ pub fn output_name(guide: &str, variant: Option<&str>) -> String {
     }
 }
 
-/// The harness and profile: the user's, else the guide's own benchmark's, else the defaults.
+/// The harness and profile: the user's, or the guide's own benchmark (`with guide`), else
+/// the seed's default (inference-perf sanity_random). The guide's benchmark, when chosen,
+/// comes back too: its overrides are exported.
 fn workload(
     opened: &Opened,
     bench: &Bench,
     req: &Request,
-) -> Result<(String, String, Option<String>)> {
-    if req.harness.is_some() || req.profile.is_some() {
-        let (h, p) = bench.catalog.resolve(
-            req.harness.as_deref().unwrap_or(DEFAULT_HARNESS),
-            req.profile.as_deref().unwrap_or(DEFAULT_PROFILE),
-        )?;
-        return Ok((h, p, None));
-    }
-    if let Some(own) = guide::own_benchmark(opened) {
-        let profile = own.workload.as_deref().unwrap_or(DEFAULT_PROFILE);
-        if let Ok((h, p)) = bench.catalog.resolve(&own.harness, profile) {
-            let note = format!(
-                "the guide's own benchmark, {} (harness {h}, workload {profile})",
-                own.file
-            );
-            return Ok((h, p, Some(note)));
+) -> Result<(
+    String,
+    String,
+    Option<String>,
+    Option<crate::benchmark::GuideWorkload>,
+)> {
+    if req.guide_workload {
+        if req.harness.is_some() || req.profile.is_some() {
+            return Err(Error::Usage(
+                "`with guide` runs the guide's own benchmark: give no harness or profile with it"
+                    .into(),
+            ));
         }
-        if let Ok((h, p)) = bench.catalog.resolve(&own.harness, DEFAULT_PROFILE) {
-            let note = format!(
-                "the guide's own benchmark, {} (harness {h}; its workload {profile:?} is no llm-d-benchmark profile, so {p})",
-                own.file
-            );
-            return Ok((h, p, Some(note)));
-        }
+        let run_factors: Vec<String> = req.variations.iter().map(|v| v.parameter.clone()).collect();
+        let w = crate::benchmark::guide_workload(opened, &bench.catalog, &run_factors)?;
+        let note = format!(
+            "the guide's own benchmark, {} (harness {}, workload {}, as profile {})",
+            w.file, w.harness, w.workload, w.profile
+        );
+        return Ok((w.harness.clone(), w.profile.clone(), Some(note), Some(w)));
     }
-    let (h, p) = bench.catalog.resolve(DEFAULT_HARNESS, DEFAULT_PROFILE)?;
-    Ok((h, p, None))
+    let (h, p) = bench.catalog.resolve(
+        req.harness.as_deref().unwrap_or(DEFAULT_HARNESS),
+        req.profile.as_deref().unwrap_or(DEFAULT_PROFILE),
+    )?;
+    Ok((h, p, None, None))
+}
+
+/// `LLMDBENCH_HARNESS_EXPERIMENT_PROFILE_OVERRIDES` from the guide's benchmark, citing the
+/// template lines, and a warning naming what the profile cannot carry.
+fn add_guide_workload(s: &mut Scenario, w: &crate::benchmark::GuideWorkload, defaults: &Defaults) {
+    const VAR: &str = "LLMDBENCH_HARNESS_EXPERIMENT_PROFILE_OVERRIDES";
+    if !w.not_carried.is_empty() {
+        s.warnings.push(format!(
+            "{}: not carried into profile {}: {}",
+            w.file,
+            w.profile,
+            w.not_carried.join("; ")
+        ));
+    }
+    if w.overrides.is_empty() {
+        return;
+    }
+    if !defaults.is_known(VAR) {
+        s.warnings.push(format!(
+            "{}: the workload parameters are not carried: {} defines no {VAR}",
+            w.file,
+            defaults.describe()
+        ));
+        return;
+    }
+    let value = w
+        .overrides
+        .iter()
+        .map(|(k, v, _)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    s.exports.push(Export {
+        var: VAR.into(),
+        value: Value::Text(value),
+        origins: w.overrides.iter().map(|(_, _, o)| o.clone()).collect(),
+        note: Some(format!(
+            "the workload parameters of {} that profile {} can take",
+            w.file, w.profile
+        )),
+    });
 }
 
 fn add_workload(s: &mut Scenario, harness: &str, profile: &str, name: &str, note: Option<String>) {

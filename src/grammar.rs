@@ -1,4 +1,5 @@
-//! The seed's command words after the source: `with <harness> <profile>` and
+//! The seed's command words after the source: `with <harness> <profile>` (or `with guide`,
+//! the guide's own benchmark) and
 //! `varying <parameter> from <start> to <end> [by <step> | doubling]` or
 //! `varying <parameter> over <list>`, in any order and number, optionally joined by `and`.
 
@@ -9,10 +10,12 @@ use crate::experiment::Variation;
 pub struct Clauses {
     pub harness: Option<String>,
     pub profile: Option<String>,
+    /// `with guide`: the guide's own benchmark instead of a harness and profile.
+    pub guide: bool,
     pub variations: Vec<Variation>,
 }
 
-const USAGE: &str = "expected `with <harness> <profile>` or `varying <parameter> from <start> to <end> [by <step> | doubling]` or `varying <parameter> over <v1,v2,...>`";
+const USAGE: &str = "expected `with <harness> <profile>`, `with guide` or `varying <parameter> from <start> to <end> [by <step> | doubling]` or `varying <parameter> over <v1,v2,...>`";
 
 pub fn parse(words: &[String]) -> Result<Clauses> {
     let mut c = Clauses::default();
@@ -22,10 +25,20 @@ pub fn parse(words: &[String]) -> Result<Clauses> {
             "and" | "," => {}
             "with" => {
                 let harness = w.next().ok_or_else(|| missing("with", "a harness"))?;
-                if c.harness.is_some() {
+                if c.harness.is_some() || c.guide {
                     return Err(Error::Usage(
                         "`with` given twice; name one harness and profile".into(),
                     ));
+                }
+                if harness == "guide" {
+                    // The guide's own benchmark: its template names harness and workload.
+                    if let Some(p) = w.next_if(|p| !matches!(*p, "and" | "varying" | "with")) {
+                        return Err(Error::Usage(format!(
+                            "`with guide` takes no profile (got {p:?}): the guide's benchmark template names its workload"
+                        )));
+                    }
+                    c.guide = true;
+                    continue;
                 }
                 c.harness = Some(harness.to_string());
                 // The profile is optional: `with guidellm` keeps the default profile.
@@ -147,6 +160,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("counts up"), "{err}");
+    }
+
+    #[test]
+    fn with_guide_is_the_guides_own_benchmark() {
+        let c = parse(&words("with guide varying question_len over 100,200"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.guide);
+        assert_eq!((c.harness, c.profile), (None, None));
+        assert_eq!(c.variations.len(), 1);
+        let c =
+            parse(&words("varying a over 1,2 and with guide")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.guide);
+        assert!(
+            !parse(&words("with inference-perf"))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .guide
+        );
+        for bad in [
+            "with guide shared_prefix",
+            "with guide with guide",
+            "with guide with inference-perf",
+        ] {
+            let err = parse(&words(bad))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(!err.is_empty(), "{bad:?} should fail");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::helmfile::{self, Chart, Helmfile};
 use crate::kustomize::{self, Fetch};
 use crate::source::{self, Entry, GuideFile, Opened, Role, Source};
-use crate::values::Overridden;
+use crate::values::{self, Overridden};
 use crate::yaml::{self, Doc, Entry as YamlEntry, Kind, Node};
 
 /// The variant used when none is asked for: helmfile's own default environment.
@@ -110,8 +110,9 @@ fn from_files(guide: &source::Guide) -> Result<Model> {
             // Only guides without a helmfile come here.
             Role::Helmfile => continue,
         };
-        let mut doc = yaml::parse_one(rel, text)?;
+        let mut doc = yaml::parse_values(rel, text)?;
         doc.root.set_src(model.sources.len());
+        model.overridden.extend(values::duplicates(&doc));
         model.roots.push(doc.root.clone());
         model.sources.push(doc);
         model.used.push((chart, rel.clone()));
@@ -189,12 +190,15 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
         }
         let sources = &mut model.sources;
         let used = &mut model.used;
+        let mut duplicates = Vec::new();
+        let before = model.overridden.len();
         let root = helmfile::release_values(
             &release,
             |rel| {
                 let mut doc =
-                    yaml::parse_one(rel, &src.read(rel).map_err(|e| missing(rel, variant, e))?)?;
+                    yaml::parse_values(rel, &src.read(rel).map_err(|e| missing(rel, variant, e))?)?;
                 doc.root.set_src(sources.len());
+                duplicates.extend(values::duplicates(&doc));
                 used.push((release.chart, rel.to_string()));
                 let root = doc.root.clone();
                 sources.push(doc);
@@ -202,6 +206,8 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
             },
             &mut model.overridden,
         )?;
+        // Duplicates first: within a file, before any later file overrides it.
+        model.overridden.splice(before..before, duplicates);
         model.roots.push(root);
     }
     if !versions.is_empty() {
@@ -248,26 +254,16 @@ pub struct OwnBenchmark {
     pub workload: Option<String>,
 }
 
-/// Look for the guide's own benchmark beside the guides (`../benchmark/`). The file is named
-/// after the guide with underscores (`inference_scheduling_template.yaml`) or after its first
-/// word (`pd_template.yaml`, `precise_template.yaml`).
+/// Look for the guide's own benchmark: `benchmark-templates/` in the guide (2026-05 layout;
+/// `guide.yaml` first), else beside the guides (`../benchmark/`), named after the guide with
+/// underscores or after its first word, the `_guide_template.yaml` (the guide's published
+/// benchmark) before the `_template.yaml` (`inference_scheduling_guide_template.yaml`,
+/// `pd_template.yaml`, `precise_guide_template.yaml`).
 pub fn own_benchmark(opened: &Opened) -> Option<OwnBenchmark> {
     if opened.entry != Entry::Folder {
         return None;
     }
-    let listing = opened.source.list("../benchmark").ok()?;
-    let full = opened.name.replace('-', "_");
-    let first = opened
-        .name
-        .split('-')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let name = [full, first]
-        .into_iter()
-        .map(|p| format!("{p}_template.yaml"))
-        .find(|n| listing.iter().any(|e| e == n))?;
-    let file = format!("../benchmark/{name}");
+    let file = own_benchmark_file(opened)?;
     let doc = yaml::parse_one(&file, &opened.source.read(&file).ok()?).ok()?;
     let harness = doc.root.at("harness.name")?.as_str()?.to_string();
     let workload = doc
@@ -281,6 +277,31 @@ pub fn own_benchmark(opened: &Opened) -> Option<OwnBenchmark> {
         harness,
         workload,
     })
+}
+
+/// The guide's benchmark template, relative to the guide folder (see [`own_benchmark`]).
+pub fn own_benchmark_file(opened: &Opened) -> Option<String> {
+    if let Ok(listing) = opened.source.list("benchmark-templates") {
+        let mut yamls: Vec<&String> = listing.iter().filter(|e| e.ends_with(".yaml")).collect();
+        yamls.sort_by_key(|e| (e.as_str() != "guide.yaml", e.as_str()));
+        if let Some(first) = yamls.first() {
+            return Some(format!("benchmark-templates/{first}"));
+        }
+    }
+    let listing = opened.source.list("../benchmark").ok()?;
+    let full = opened.name.replace('-', "_");
+    let first = opened
+        .name
+        .split('-')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let name = [&full, &first]
+        .iter()
+        .map(|p| format!("{p}_guide_template.yaml"))
+        .chain([&full, &first].iter().map(|p| format!("{p}_template.yaml")))
+        .find(|n| listing.iter().any(|e| e == n))?;
+    Some(format!("../benchmark/{name}"))
 }
 
 // -----------------------------------------------------------------------------------------
@@ -542,8 +563,9 @@ fn from_kustomize(
     };
     match gaie_values(src, &overlay.dir, &build.dirs) {
         Some((rel, own)) => {
-            let mut doc = yaml::parse_one(&rel, &src.read(&rel)?)?;
+            let mut doc = yaml::parse_values(&rel, &src.read(&rel)?)?;
             doc.root.set_src(model.sources.len());
+            model.overridden.extend(values::duplicates(&doc));
             if !own {
                 model.warnings.push(format!(
                     "GAIE values: {rel}, the nearest to a kustomization this variant includes (none beside the overlay itself)"

@@ -5,6 +5,7 @@
 //! -> scenario / experiment (models) -> render (bash, YAML) -> writer (atomic files).
 //! [`convert`] runs the stages in that order.
 
+pub mod benchmark;
 pub mod catalog;
 pub mod convert;
 pub mod defaults;

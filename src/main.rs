@@ -33,6 +33,7 @@ Examples:
 
 Words after the source (combine freely):
   with <harness> [<profile>]                      load generator and workload profile
+  with guide                                      the guide's own benchmark (its template)
   varying <param> from <start> to <end> [by <s>]  a swept factor (integers step 1 by default)
   varying <param> from <start> to <end> doubling  a swept factor: start, 2 x start, ... up to end
   varying <param> over <v1,v2,...>                a swept factor with listed levels
@@ -90,6 +91,10 @@ struct Cli {
     /// Workload profile of the harness (`.yaml` optional). Default: sanity_random.
     #[arg(long)]
     profile: Option<String>,
+
+    /// `guide`: the guide's own benchmark (its template's harness, the closest profile, its workload parameters), as `with guide`.
+    #[arg(long, value_name = "WORKLOAD", value_parser = ["guide"], conflicts_with_all = ["harness", "profile"])]
+    workload: Option<String>,
 
     /// A swept factor: PARAM=V1,V2,... or PARAM=START..END or PARAM=START..END/STEP. Repeatable.
     #[arg(long, value_name = "PARAM=VALUES")]
@@ -411,6 +416,7 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
         remote: remote_options(cli)?,
         bench_dir: cli.bench_dir.clone(),
         cwd,
+        guide_workload: clauses.guide || cli.workload.is_some(),
         harness: clauses.harness.or(cli.harness.clone()),
         profile: clauses.profile.or(cli.profile.clone()),
         variations,

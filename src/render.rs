@@ -53,6 +53,9 @@ pub fn scenario(s: &Scenario) -> String {
     );
     line(&mut out, &format!("Defaults: {}", s.defaults));
     line(&mut out, &format!("Guide values: {}", s.counts));
+    if let Some(b) = &s.benchmark {
+        line(&mut out, &format!("Guide's own benchmark: {b}"));
+    }
     out.push_str(SHELLCHECK);
     out.push('\n');
     out.push_str("\n# IMPORTANT NOTE\n# All parameters not defined here will use default values from setup/env.sh\n");

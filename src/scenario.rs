@@ -139,6 +139,8 @@ pub struct Scenario {
     pub overridden: Vec<Note>,
     pub warnings: Vec<String>,
     pub counts: Counts,
+    /// The benchmark the guide itself recommends, for the header (whatever workload is used).
+    pub benchmark: Option<String>,
 }
 
 impl Scenario {

@@ -2,7 +2,7 @@
 //! key by key, lists and scalars are replaced whole, and `set:` entries apply last. Every
 //! node keeps the file it came from, so provenance names who supplied each final value.
 
-use crate::yaml::{Entry, Kind, Node, Scalar};
+use crate::yaml::{Doc, Entry, Kind, Node, Scalar};
 
 /// A value replaced by a later source, for the scenario's notes.
 #[derive(Debug, Clone)]
@@ -14,6 +14,28 @@ pub struct Overridden {
     pub key_line: Option<usize>,
     /// The node that replaced it.
     pub by: Node,
+}
+
+/// The keys a values file gives twice, as Helm reads them: the earlier value is overridden
+/// by the later one in the same file. Call after [`Node::set_src`] on the document's root,
+/// so both locations name the file.
+pub fn duplicates(doc: &Doc) -> Vec<Overridden> {
+    doc.duplicates
+        .iter()
+        .map(|d| {
+            let (mut node, mut by) = (d.dropped.value.clone(), d.kept.value.clone());
+            node.set_src(doc.root.src);
+            by.set_src(doc.root.src);
+            // The note names the kept key's line (a mapping's node starts at its first child).
+            by.line = by.line.min(d.kept.line);
+            Overridden {
+                path: d.path.clone(),
+                node,
+                key_line: Some(d.dropped.line),
+                by,
+            }
+        })
+        .collect()
 }
 
 /// Merge `overlay` into `base` (Helm: maps recursively, everything else replaced; a null

@@ -2,11 +2,14 @@
 //!
 //! The builder is iterative (no recursion on input depth), expands aliases within a node
 //! budget, applies merge keys (`<<`), and refuses duplicate keys, so a hostile file fails
-//! fast with a position instead of exhausting the stack or memory.
+//! fast with a position instead of exhausting the stack or memory. Helm values files are
+//! read as Helm reads them ([`parse_values`]): a duplicate key is kept last and the earlier
+//! one recorded, YAML 1.1 booleans are booleans ([`Node::as_bool`]), and `!!binary` scalars
+//! are decoded (or refused when they do not hold text).
 
 use std::collections::{HashMap, HashSet};
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
 use crate::error::{Error, Result};
 
@@ -35,6 +38,19 @@ pub struct Doc {
     /// For YAML rendered from a template: the template line of each rendered line, and the
     /// template text, so provenance quotes what the guide's author wrote.
     rendered_from: Option<(Vec<usize>, Doc0)>,
+    /// Keys given twice in one mapping, read with [`parse_values`]: the earlier value, which
+    /// Helm drops silently, and the later one, which it keeps.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A key a values file gives twice in one mapping: Helm keeps the last one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    /// Dotted path of the key (`decode.replicas`, `decode.containers[0].args`).
+    pub path: String,
+    /// The dropped entry (its key line and value) and the one kept.
+    pub dropped: Entry,
+    pub kept: Entry,
 }
 
 /// The template a document was rendered from (its own lines, no further mapping).
@@ -109,17 +125,15 @@ impl Node {
             .map(|s| s.value.as_str())
     }
 
-    /// `true`/`false` as YAML 1.2 reads a plain scalar.
+    /// A plain scalar's boolean as Helm reads values (its YAML decoder keeps YAML 1.1's
+    /// spellings): `true`, `yes`, `y`, `on` and `false`, `no`, `n`, `off`, each in lower case,
+    /// capitalized or upper case (`yes`, `Yes`, `YES`; not `yEs`, which stays a string).
     pub fn as_bool(&self) -> Option<bool> {
         let s = self.as_scalar()?;
         if !s.plain {
             return None;
         }
-        match s.value.as_str() {
-            "true" | "True" | "TRUE" => Some(true),
-            "false" | "False" | "FALSE" => Some(false),
-            _ => None,
-        }
+        yaml11_bool(&s.value)
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
@@ -185,6 +199,26 @@ impl Node {
     }
 }
 
+/// YAML 1.1 boolean spellings, as Helm's decoder (go-yaml v2, through sigs.k8s.io/yaml)
+/// resolves plain scalars.
+const YAML11_TRUE: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+];
+const YAML11_FALSE: &[&str] = &[
+    "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+];
+
+/// The boolean a plain scalar spells for Helm, if any.
+pub fn yaml11_bool(s: &str) -> Option<bool> {
+    if YAML11_TRUE.contains(&s) {
+        Some(true)
+    } else if YAML11_FALSE.contains(&s) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 impl Scalar {
     pub fn is_null(&self) -> bool {
         self.plain && matches!(self.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
@@ -211,6 +245,7 @@ impl Doc {
             root,
             line_starts: line_starts(text),
             rendered_from: None,
+            duplicates: Vec::new(),
         }
     }
 
@@ -346,14 +381,31 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Doc>> {
         .collect())
 }
 
-/// Parse a stream that must hold exactly one document (values files). Parsing stops where
-/// a second document starts.
+/// Parse a stream that must hold exactly one document. Parsing stops where a second
+/// document starts. A duplicate key is an error: for files Helm does not read (kustomize
+/// resources, helmfiles, experiments), and for the files this tool writes.
 pub fn parse_one(file: &str, text: &str) -> Result<Doc> {
+    parse_single(file, text, false)
+}
+
+/// Parse a Helm values file as Helm does: like [`parse_one`], but a key given twice in one
+/// mapping keeps its last value, and the earlier one is listed in [`Doc::duplicates`].
+pub fn parse_values(file: &str, text: &str) -> Result<Doc> {
+    parse_single(file, text, true)
+}
+
+fn parse_single(file: &str, text: &str, helm: bool) -> Result<Doc> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_text(file, text)?;
-    let mut roots = Builder::new(file, text).run(1)?;
+    let mut builder = Builder::new(file, text);
+    builder.helm = helm;
+    let mut roots = builder.run(1)?;
+    let duplicates = std::mem::take(&mut builder.duplicates);
     let root = roots.pop().unwrap_or_else(|| null_node(0, 1, 1));
-    Ok(Doc::new(file, text, root))
+    Ok(Doc {
+        duplicates,
+        ..Doc::new(file, text, root)
+    })
 }
 
 /// YAML text is printable: control characters (but tab and line breaks) are an error with
@@ -400,6 +452,63 @@ fn check_text(file: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// The dotted path of `key` in the mapping being built on top of `stack`: each enclosing
+/// mapping's pending key, each enclosing list's next index.
+fn path_of(stack: &[Frame], key: &str) -> String {
+    let mut path = String::new();
+    let parents = stack.len().saturating_sub(1);
+    for frame in &stack[..parents] {
+        match frame {
+            Frame::Map { key: Some(k), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&k.0);
+            }
+            Frame::Map { key: None, .. } => {}
+            Frame::Seq { items, .. } => path.push_str(&format!("[{}]", items.len())),
+        }
+    }
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(key);
+    path
+}
+
+/// Standard base64 (RFC 4648, `=` padding optional), whitespace and line breaks ignored, as
+/// YAML's `!!binary` writes it. `None` when the text is not base64.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits, mut padding) = (0u32, 0u32, 0usize);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        let v = match c {
+            'A'..='Z' => c as u32 - 'A' as u32,
+            'a'..='z' => c as u32 - 'a' as u32 + 26,
+            '0'..='9' => c as u32 - '0' as u32 + 52,
+            '+' => 62,
+            '/' => 63,
+            '=' => {
+                padding += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        if padding > 0 {
+            return None;
+        }
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    // Leftover bits must be zero padding of a whole number of characters (2 or 3 of 4).
+    (padding <= 2 && bits < 6 && acc == 0).then_some(out)
+}
+
 fn null_node(id: usize, line: usize, column: usize) -> Node {
     Node {
         id,
@@ -442,6 +551,10 @@ struct Builder<'a> {
     anchors: HashMap<usize, (Node, usize, usize)>,
     /// Bytes of text aliases have copied so far.
     alias_bytes: usize,
+    /// Read as Helm reads values: duplicate keys keep the last value (else they are errors).
+    helm: bool,
+    /// The duplicate keys found, in Helm mode.
+    duplicates: Vec<Duplicate>,
 }
 
 impl<'a> Builder<'a> {
@@ -453,6 +566,8 @@ impl<'a> Builder<'a> {
             next_id: 0,
             anchors: HashMap::new(),
             alias_bytes: 0,
+            helm: false,
+            duplicates: Vec::new(),
         }
     }
 
@@ -478,7 +593,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The documents of the stream; more than `max_docs` is an error at the first extra one.
-    fn run(mut self, max_docs: usize) -> Result<Vec<Node>> {
+    fn run(&mut self, max_docs: usize) -> Result<Vec<Node>> {
         let mut docs = Vec::new();
         let mut started = 0;
         let mut stack: Vec<Frame> = Vec::new();
@@ -528,8 +643,8 @@ impl<'a> Builder<'a> {
                     self.anchors.clear();
                     None
                 }
-                Event::Scalar(value, style, anchor, _tag) => {
-                    let node = self.scalar(value.into_owned(), style, span)?;
+                Event::Scalar(value, style, anchor, tag) => {
+                    let node = self.scalar(value.into_owned(), style, tag.as_deref(), span)?;
                     Some((node, anchor))
                 }
                 Event::Alias(anchor) => {
@@ -602,7 +717,16 @@ impl<'a> Builder<'a> {
                 }
                 match stack.last_mut() {
                     None => root = Some(node),
-                    Some(frame) => self.attach(frame, node)?,
+                    Some(frame) => {
+                        if let Some((dropped, kept)) = self.attach(frame, node)? {
+                            let path = path_of(&stack, &kept.key);
+                            self.duplicates.push(Duplicate {
+                                path,
+                                dropped,
+                                kept,
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -617,8 +741,25 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn scalar(&mut self, value: String, style: ScalarStyle, span: Span) -> Result<Node> {
+    fn scalar(
+        &mut self,
+        value: String,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: Span,
+    ) -> Result<Node> {
         let line = span.start.line();
+        let core = |name: &str| tag.is_some_and(|t| t.is_yaml_core_schema() && t.suffix == name);
+        // `!!str` makes a plain scalar a string; `!!binary` holds base64 that Helm decodes.
+        let (mut value, plain) = if core("binary") {
+            (self.binary(&value, span)?, false)
+        } else {
+            (value, style == ScalarStyle::Plain && !core("str"))
+        };
+        // Helm holds `no`, `On`, `y`... as booleans and renders them `false`, `true`.
+        if let Some(b) = yaml11_bool(&value).filter(|_| self.helm && plain) {
+            value = b.to_string();
+        }
         let end_line = match style {
             ScalarStyle::Literal if !value.is_empty() => line + value.lines().count().max(1) - 1,
             ScalarStyle::Literal | ScalarStyle::Folded => self.back_off(line, span),
@@ -631,10 +772,24 @@ impl<'a> Builder<'a> {
             line,
             end_line: end_line.max(line),
             column: span.start.col() + 1,
-            kind: Kind::Scalar(Scalar {
-                value,
-                plain: style == ScalarStyle::Plain,
-            }),
+            kind: Kind::Scalar(Scalar { value, plain }),
+        })
+    }
+
+    /// A `!!binary` scalar's bytes, which must be text: a values file's binary data would
+    /// reach the scenario as text it does not hold.
+    fn binary(&self, base64: &str, span: Span) -> Result<String> {
+        let bytes = decode_base64(base64).ok_or_else(|| {
+            self.error(
+                span,
+                "a !!binary value that is not valid base64; fix the data or write the value as text",
+            )
+        })?;
+        String::from_utf8(bytes).map_err(|_| {
+            self.error(
+                span,
+                "a !!binary value whose bytes are not UTF-8 text: a scenario can only carry text; write the value as text (or mount the data from a Secret or ConfigMap)",
+            )
         })
     }
 
@@ -658,7 +813,9 @@ impl<'a> Builder<'a> {
         end
     }
 
-    fn attach(&self, frame: &mut Frame, node: Node) -> Result<()> {
+    /// Add a finished node to its parent. In Helm mode, a duplicate key replaces the earlier
+    /// entry: the dropped and the kept entries are returned.
+    fn attach(&self, frame: &mut Frame, node: Node) -> Result<Option<(Entry, Entry)>> {
         match frame {
             Frame::Seq { items, .. } => items.push(node),
             Frame::Map {
@@ -682,6 +839,18 @@ impl<'a> Builder<'a> {
                 }
                 Some((k, _, _)) if k == "<<" => merges.push(node),
                 Some((k, line, column)) => {
+                    if self.helm && seen.contains_key(&k) {
+                        let kept = Entry {
+                            key: k,
+                            line,
+                            value: node,
+                        };
+                        let Some(old) = entries.iter_mut().find(|e| e.key == kept.key) else {
+                            return Ok(None);
+                        };
+                        let dropped = std::mem::replace(old, kept.clone());
+                        return Ok(Some((dropped, kept)));
+                    }
                     if let Some(first) = seen.get(&k) {
                         return Err(Error::syntax(
                             self.file,
@@ -712,7 +881,7 @@ impl<'a> Builder<'a> {
                 }
             },
         }
-        Ok(())
+        Ok(None)
     }
 
     fn close(&mut self, frame: Frame, end: Span) -> Result<(Node, usize)> {
@@ -874,6 +1043,116 @@ mod tests {
             err.starts_with("t.yaml:3:1: duplicate key \"a\" (first defined on line 1)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn helm_values_keep_the_last_duplicate_and_record_the_first() {
+        let text = "a: 1\nd:\n  l:\n  - x: 1\n    x: 2\n  m: {k: 1}\n  m:\n    j: 2\na: 3\n";
+        let d = match parse_values("t.yaml", text) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(d.root.get("a").and_then(Node::as_str), Some("3"));
+        assert_eq!(d.root.entry("a").map(|e| e.line), Some(9));
+        assert_eq!(d.root.at("d.l[0].x").and_then(Node::as_str), Some("2"));
+        // A mapping given twice is replaced whole, not merged (as Helm's decoder does).
+        assert!(d.root.at("d.m.k").is_none());
+        assert_eq!(d.root.at("d.m.j").and_then(Node::as_str), Some("2"));
+        let seen: Vec<(&str, usize, usize)> = d
+            .duplicates
+            .iter()
+            .map(|x| (x.path.as_str(), x.dropped.line, x.kept.line))
+            .collect();
+        assert_eq!(
+            seen,
+            [("d.l[0].x", 4, 5), ("d.m", 6, 7), ("a", 1, 9)],
+            "paths and both lines"
+        );
+        // Keys stay in the order of their first appearance, one entry each.
+        let keys: Vec<&str> = d
+            .root
+            .as_map()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
+        assert_eq!(keys, ["a", "d"]);
+        let d = parse_values("t.yaml", "a: no\nb: On\nc: 'off'\nd: yEs\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let texts: Vec<Option<&str>> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|k| d.root.get(k).and_then(Node::as_str))
+            .collect();
+        assert_eq!(
+            texts,
+            [Some("false"), Some("true"), Some("off"), Some("yEs")],
+            "values hold what Helm renders"
+        );
+        // The same text read as any other YAML still refuses the duplicate.
+        assert!(error_of(text).contains("duplicate key \"x\""));
+    }
+
+    #[test]
+    fn yaml11_booleans_as_helm_reads_them() {
+        for t in [
+            "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+        ] {
+            assert_eq!(
+                doc(&format!("a: {t}\n"))
+                    .root
+                    .get("a")
+                    .and_then(Node::as_bool),
+                Some(true),
+                "{t}"
+            );
+        }
+        for f in [
+            "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+        ] {
+            assert_eq!(
+                doc(&format!("a: {f}\n"))
+                    .root
+                    .get("a")
+                    .and_then(Node::as_bool),
+                Some(false),
+                "{f}"
+            );
+        }
+        // Mixed case, quoted or tagged as strings: strings, as for Helm.
+        for s in ["yEs", "oN", "\"yes\"", "'off'", "!!str on", "1", "enabled"] {
+            assert_eq!(
+                doc(&format!("a: {s}\n"))
+                    .root
+                    .get("a")
+                    .and_then(Node::as_bool),
+                None,
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn binary_scalars_are_decoded_or_refused() {
+        let d = doc("a: !!binary aGVsbG8gd29ybGQ=\nb: !!binary |\n  aGVs\n  bG8\n");
+        assert_eq!(d.root.get("a").and_then(Node::as_str), Some("hello world"));
+        assert_eq!(d.root.get("b").and_then(Node::as_str), Some("hello"));
+        assert!(
+            !d.root
+                .get("a")
+                .and_then(Node::as_scalar)
+                .is_some_and(|s| s.plain)
+        );
+        let err = error_of("a: 1\nb: !!binary /w==\n");
+        assert!(
+            err.starts_with("t.yaml:2:4: a !!binary value whose bytes are not UTF-8 text"),
+            "{err}"
+        );
+        let err = error_of("b: !!binary not*base64\n");
+        assert!(err.contains("not valid base64"), "{err}");
+        assert_eq!(decode_base64("QQ"), Some(b"A".to_vec()));
+        assert_eq!(decode_base64("QUI="), Some(b"AB".to_vec()));
+        assert_eq!(decode_base64("Q"), None);
+        assert_eq!(decode_base64("QQ=A"), None);
     }
 
     #[test]

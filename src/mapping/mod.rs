@@ -294,6 +294,35 @@ impl<'a> Mapper<'a> {
         self.origin_lines(item.node.src, first, item.node.end_line)
     }
 
+    /// The item's lines, then the lines of any value under it that another source set (an
+    /// overlay patch's list entry, a later values file's key): every value is cited where it
+    /// is written.
+    pub fn origins(&self, item: Item<'_>) -> Vec<Origin> {
+        let main = self.origin(item);
+        let (src, first, last) = (item.node.src, main.first, main.last);
+        let mut elsewhere: Vec<(usize, usize, usize)> = Vec::new();
+        item.node.walk(|n| {
+            if n.is_leaf() && (n.src != src || n.line < first || n.end_line > last) {
+                elsewhere.push((n.src, n.line, n.end_line));
+            }
+        });
+        elsewhere.sort_unstable();
+        let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
+        for (s, a, b) in elsewhere {
+            match ranges.last_mut() {
+                Some((ls, _, lb)) if *ls == s && a <= *lb + 1 => *lb = (*lb).max(b),
+                _ => ranges.push((s, a, b)),
+            }
+        }
+        let mut out = vec![main];
+        out.extend(
+            ranges
+                .into_iter()
+                .map(|(s, a, b)| self.origin_lines(s, a, b)),
+        );
+        out
+    }
+
     pub fn origin_lines(&self, src: usize, first: usize, last: usize) -> Origin {
         origin_in(self.sources, src, first, last)
     }
@@ -321,7 +350,7 @@ impl<'a> Mapper<'a> {
             }
             return;
         }
-        let mut origins: Vec<Origin> = from.iter().map(|i| self.origin(*i)).collect();
+        let mut origins: Vec<Origin> = from.iter().flat_map(|i| self.origins(*i)).collect();
         // A flag and its value on one line (a kustomize guide's script) cite it once.
         origins.dedup();
         if let Some((earlier, place)) = self.values.get(var) {

@@ -177,7 +177,7 @@ impl<'a> Mapper<'a> {
         let origins = [setup, command, args]
             .into_iter()
             .flatten()
-            .map(|i| self.origin(i))
+            .flat_map(|i| self.origins(i))
             .collect();
         match mode.as_str() {
             "vllmServe" => {
@@ -708,8 +708,8 @@ impl<'a> Mapper<'a> {
                 ));
             }
         }
-        let origin = self.origin(env);
-        self.set_derived(&var, Value::File(out), vec![origin], None);
+        let origins = self.origins(env);
+        self.set_derived(&var, Value::File(out), origins, None);
     }
 
     fn volume_files(&mut self, stage: &str, volumes: Option<Item<'a>>, mounts: Option<Item<'a>>) {
@@ -783,8 +783,8 @@ impl<'a> Mapper<'a> {
         if text.is_empty() {
             return;
         }
-        let origin = self.origin(list);
-        self.set_derived(var, Value::File(text), vec![origin], None);
+        let origins = self.origins(list);
+        self.set_derived(var, Value::File(text), origins, None);
     }
 
     fn container_config_file(&mut self, stage: &str, fields: &[(String, Item<'a>)]) {
@@ -809,7 +809,7 @@ impl<'a> Mapper<'a> {
                 text.push_str(&emit_entry(field, item.node, &|_| None));
             }
             self.fate(*item, Fate::Mapped(var.clone()));
-            origins.push(self.origin(*item));
+            origins.extend(self.origins(*item));
         }
         if !text.is_empty() {
             self.set_derived(&var, Value::File(text), origins, None);
@@ -882,8 +882,8 @@ impl<'a> Mapper<'a> {
                     None => self.set_derived(PLUGINS_FILE, Value::Text(name), Vec::new(), note),
                 }
                 self.fate(item, Fate::Mapped(PLUGINS_CUSTOM.into()));
-                let origin = self.origin(item);
-                self.set_derived(PLUGINS_CUSTOM, Value::File(text), vec![origin], None);
+                let origins = self.origins(item);
+                self.set_derived(PLUGINS_CUSTOM, Value::File(text), origins, None);
                 used = true;
             }
             if !used && entries.is_empty() {

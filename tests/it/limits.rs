@@ -241,14 +241,32 @@ fn documents_keys_and_nodes_are_counted() {
 
 #[test]
 fn duplicate_keys_say_which_and_where() {
+    // Helm values: Helm keeps the last key silently, so the conversion does too, and says
+    // which value was dropped (issue 10: read guides as Helm does).
+    let (dir, root) = guide(&[(
+        VALUES,
+        b"decode:\n  replicas: 1\n  parallelism:\n    tensor: 2\n  replicas: 3\n",
+    )]);
+    let r = run_capped(dir.path(), &[root.to_str().expect("UTF-8 path"), "-n"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("decode.replicas (ms-x/values.yaml:2): replaced by ms-x/values.yaml:5"),
+        "{}",
+        r.stdout
+    );
+    // Kustomize files: `kubectl kustomize` refuses a duplicate key, and so does this.
     refused(
-        &[(
-            VALUES,
-            b"decode:\n  replicas: 1\n  parallelism:\n    tensor: 2\n  replicas: 3\n",
-        )],
         &[
-            "ms-x/values.yaml:5:3: duplicate key \"replicas\" (first defined on line 2); keep one",
-            "5 |   replicas: 3",
+            ("kustomization.yaml", b"resources:\n- decode.yaml\n"),
+            (
+                "decode.yaml",
+                b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: 1\n  replicas: 3\n",
+            ),
+        ],
+        &[
+            "decode.yaml:7:3: duplicate key \"replicas\" (first defined on line 6); keep one",
+            "7 |   replicas: 3",
             "^",
         ],
     );
