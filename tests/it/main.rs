@@ -10,5 +10,6 @@ mod kustomize;
 mod limits;
 mod quoting;
 mod remote;
+mod v2;
 mod variants;
 mod writing;
