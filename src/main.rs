@@ -372,8 +372,9 @@ fn check_experiment(args: &CheckExperiment) -> Result<(), Failure> {
     let errors = report.count(Severity::Error);
     if errors > 0 {
         return Err(Error::CheckFailed(format!(
-            "{file_name}: {errors} error{}: e2e.sh would not run this experiment as designed",
-            if errors == 1 { "" } else { "s" }
+            "{file_name}: {errors} error{}: {} would not run this experiment as designed",
+            if errors == 1 { "" } else { "s" },
+            if report.v2 { "llmdbenchmark" } else { "e2e.sh" }
         ))
         .into());
     }

@@ -96,6 +96,8 @@ pub struct Report {
     /// treatment for every setup treatment.
     pub setup_treatments: Option<usize>,
     pub run_treatments: Option<usize>,
+    /// The file is in the v2 format (llm-d-benchmark 2026-03-30 and later), see [`super::v2`].
+    pub v2: bool,
 }
 
 impl Report {
@@ -138,7 +140,16 @@ impl Report {
 }
 
 /// Check an experiment's text against the context.
+/// The format is told by content: a v2 experiment (see [`super::v2::is_v2`]) gets the v2
+/// rules, any other the e2e.sh rules.
 pub fn check(file: &str, text: &str, ctx: &Context) -> Report {
+    if let Ok(doc) = crate::yaml::parse_one(file, text)
+        && super::v2::is_v2(&doc.root)
+    {
+        let mut report = super::v2::check(file, &doc.root, ctx.catalog);
+        report.v2 = true;
+        return report;
+    }
     let (exp, mut findings) = ExperimentFile::read(file, text);
     let mut report = Report {
         file: file.to_string(),
@@ -920,10 +931,12 @@ impl Checker<'_> {
             };
             let named: Vec<String> = followers
                 .iter()
-                .map(|y| match super::FRIENDLY.iter().find(|(_, v)| v == y) {
-                    Some((friendly, _)) => format!("{y} ({friendly})"),
-                    None => y.clone(),
-                })
+                .map(
+                    |y| match super::params::PARAMETERS.iter().find(|p| p.variable == y) {
+                        Some(p) => format!("{y} ({})", p.name),
+                        None => y.clone(),
+                    },
+                )
                 .collect();
             found.push((f.line, sev, format!(
                 "the sweep of {} does not reach {}: with modelservice llm-d-benchmark deploys from {}, which setup/env.sh sets before the scenario is sourced, and the scenario does not refer to {}; sweep {} instead",

@@ -11,7 +11,9 @@
 pub mod check;
 pub mod design;
 pub mod model;
+pub mod params;
 pub mod scenario_text;
+pub mod v2;
 pub mod variation;
 
 use std::collections::BTreeMap;
@@ -43,101 +45,13 @@ pub struct Factor {
     pub requested_as: String,
 }
 
-/// Friendly parameter names -> LLMDBENCH variables (setup factors).
-/// Every variable here exists in llm-d-benchmark's setup/env.sh (February 2026).
-pub const FRIENDLY: &[(&str, &str)] = &[
-    (
-        "decode_replicas",
-        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS",
-    ),
-    (
-        "prefill_replicas",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_REPLICAS",
-    ),
-    (
-        "decode_tensor_parallelism",
-        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_TENSOR_PARALLELISM",
-    ),
-    (
-        "prefill_tensor_parallelism",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_TENSOR_PARALLELISM",
-    ),
-    (
-        "decode_data_parallelism",
-        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_DATA_PARALLELISM",
-    ),
-    (
-        "prefill_data_parallelism",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_DATA_PARALLELISM",
-    ),
-    (
-        "decode_data_local_parallelism",
-        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_DATA_LOCAL_PARALLELISM",
-    ),
-    (
-        "prefill_data_local_parallelism",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_DATA_LOCAL_PARALLELISM",
-    ),
-    (
-        "decode_num_workers",
-        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_NUM_WORKERS_PARALLELISM",
-    ),
-    (
-        "prefill_num_workers",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_NUM_WORKERS_PARALLELISM",
-    ),
-    ("max_model_len", "LLMDBENCH_VLLM_COMMON_MAX_MODEL_LEN"),
-    ("block_size", "LLMDBENCH_VLLM_COMMON_BLOCK_SIZE"),
-    (
-        "gpu_memory_utilization",
-        "LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL",
-    ),
-    (
-        "max_num_batched_tokens",
-        "LLMDBENCH_VLLM_COMMON_MAX_NUM_BATCHED_TOKENS",
-    ),
-    ("max_num_seqs", "LLMDBENCH_VLLM_COMMON_MAX_NUM_SEQ"),
-    ("num_cpu_blocks", "LLMDBENCH_VLLM_COMMON_NUM_CPU_BLOCKS"),
-    (
-        "gaie_plugins",
-        "LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE",
-    ),
-    ("model", "LLMDBENCH_DEPLOY_MODEL_LIST"),
-    ("decode_cpu_nr", "LLMDBENCH_VLLM_MODELSERVICE_DECODE_CPU_NR"),
-    (
-        "decode_cpu_mem",
-        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_CPU_MEM",
-    ),
-    (
-        "prefill_cpu_nr",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_CPU_NR",
-    ),
-    (
-        "prefill_cpu_mem",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_CPU_MEM",
-    ),
-    (
-        "decode_shm_mem",
-        "LLMDBENCH_VLLM_MODELSERVICE_DECODE_SHM_MEM",
-    ),
-    (
-        "prefill_shm_mem",
-        "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_SHM_MEM",
-    ),
-    ("replicas", "LLMDBENCH_VLLM_COMMON_REPLICAS"),
-    (
-        "tensor_parallelism",
-        "LLMDBENCH_VLLM_COMMON_TENSOR_PARALLELISM",
-    ),
-];
-
 /// The LLMDBENCH variable of a friendly name (`decode-replicas` and `Decode_Replicas` too).
 pub fn friendly_variable(name: &str) -> Option<&'static str> {
     let wanted = name.trim().to_ascii_lowercase().replace('-', "_");
-    FRIENDLY
+    params::PARAMETERS
         .iter()
-        .find(|(f, _)| *f == wanted)
-        .map(|(_, var)| *var)
+        .find(|p| p.name == wanted)
+        .map(|p| p.variable)
 }
 
 /// Resolve a variation. In order: a friendly name -> setup factor on its variable; a raw
@@ -178,7 +92,7 @@ pub fn resolve(
     if let [key] = matches.as_slice() {
         return Ok(factor(key, Section::Run));
     }
-    let friendly: Vec<&str> = FRIENDLY.iter().map(|(f, _)| *f).collect();
+    let friendly: Vec<&str> = params::PARAMETERS.iter().map(|p| p.name).collect();
     let keys = if workload_keys.is_empty() {
         "(none)".to_string()
     } else {
@@ -439,7 +353,8 @@ mod tests {
     use super::*;
 
     fn known(v: &str) -> bool {
-        v == "LLMDBENCH_VLLM_COMMON_MAX_NUM_SEQS_TEST" || FRIENDLY.iter().any(|(_, var)| *var == v)
+        v == "LLMDBENCH_VLLM_COMMON_MAX_NUM_SEQS_TEST"
+            || params::PARAMETERS.iter().any(|p| p.variable == v)
     }
 
     fn keys(k: &[&str]) -> Vec<String> {
@@ -513,7 +428,8 @@ mod tests {
         let tsv =
             std::fs::read_to_string("../shared/corpus/llm-d-benchmark/2026-02-05/env-defaults.tsv")
                 .unwrap();
-        for (name, var) in FRIENDLY {
+        for p in params::PARAMETERS {
+            let (name, var) = (&p.name, &p.variable);
             assert!(
                 tsv.lines().any(|l| l.split('\t').next() == Some(var)),
                 "{name} -> {var} not in env-defaults"

@@ -64,7 +64,11 @@ impl Variation {
         let levels = (0..count)
             .map(|i| format_scaled(a_v + i * step_v, scale))
             .collect();
-        Ok(Variation { parameter, levels })
+        let how = match step {
+            Some(s) => format!("from {} to {} by {}", from.trim(), to.trim(), s.trim()),
+            None => format!("from {} to {}", from.trim(), to.trim()),
+        };
+        checked(Variation { parameter, levels }, &how)
     }
 
     /// `varying P from A to B doubling`: A, 2A, 4A, ... while not above B (A > 0, A <= B).
@@ -101,7 +105,8 @@ impl Variation {
                 None => break,
             };
         }
-        Ok(Variation { parameter, levels })
+        let how = format!("from {} to {} doubling", from.trim(), to.trim());
+        checked(Variation { parameter, levels }, &how)
     }
 
     /// `--vary P=V1,V2,...` or `varying P over V1,V2`: explicit list, trimmed, no empties,
@@ -130,7 +135,10 @@ impl Variation {
                 levels.len()
             )));
         }
-        Ok(Variation { parameter, levels })
+        checked(
+            Variation { parameter, levels },
+            &format!("over {}", values.trim()),
+        )
     }
 
     /// Parse the flag form `P=V1,V2` (list), `P=A..B` (inclusive range), `P=A..B/S` or
@@ -152,6 +160,46 @@ impl Variation {
             },
             _ => Variation::list(parameter, rhs),
         }
+    }
+}
+
+/// A variation of a known parameter (see [`super::params`]) whose levels all have its type
+/// and range; `how` is the form the user wrote (`from 1 to 5 by 1.5`), quoted in the error.
+fn checked(v: Variation, how: &str) -> Result<Variation> {
+    let Some((p, bad)) = super::params::bad_levels(&v.parameter, &v.levels) else {
+        return Ok(v);
+    };
+    let shown: Vec<String> = bad
+        .iter()
+        .take(5)
+        .map(|l| crate::error::excerpt(l, 60))
+        .collect();
+    let more = if bad.len() > shown.len() {
+        format!(" and {} more", bad.len() - shown.len())
+    } else {
+        String::new()
+    };
+    let (noun, verb) = if bad.len() == 1 {
+        ("level", "is")
+    } else {
+        ("levels", "are")
+    };
+    Err(Error::Usage(format!(
+        "{noun} {}{more} of {} (`varying {} {}`) {verb} not valid: {} takes {}",
+        shown.join(", "),
+        v.parameter,
+        v.parameter,
+        short(how),
+        p.name,
+        p.kind.describe()
+    )))
+}
+
+/// At most 60 characters of `s`, made printable, for a message.
+pub(crate) fn short(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((at, _)) => crate::error::printable(&format!("{}…", &s[..at])),
+        None => crate::error::printable(s),
     }
 }
 
