@@ -1575,3 +1575,16 @@ pub fn specification(name: &str) -> String {
 pub fn is_decode(kind: StageKind) -> bool {
     kind == StageKind::Decode
 }
+
+/// Where the v2 files of `name` go under a checkout (or `--out`): the scenario, the
+/// specification and the experiment.
+pub fn targets(base: &Path, name: &str) -> [std::path::PathBuf; 3] {
+    [
+        base.join("config/scenarios/guides")
+            .join(format!("{name}.yaml")),
+        base.join("config/specification/guides")
+            .join(format!("{name}.yaml.j2")),
+        base.join("workload/experiments")
+            .join(format!("{name}.yaml")),
+    ]
+}
