@@ -157,6 +157,7 @@ pub fn check(file: &str, text: &str, ctx: &Context) -> Report {
     };
     if let Some(exp) = exp {
         let mut c = Checker {
+            keys: std::cell::OnceCell::new(),
             file,
             ctx,
             exp: &exp,
@@ -196,13 +197,15 @@ struct Baseline {
 }
 
 struct Checker<'a> {
+    /// Keys of all profiles (filled on first use).
+    keys: std::cell::OnceCell<BTreeSet<&'a str>>,
     file: &'a str,
     ctx: &'a Context<'a>,
     exp: &'a ExperimentFile,
     findings: Vec<Finding>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     fn push(&mut self, line: usize, severity: Severity, message: String) {
         self.findings
             .push(Finding::new(self.file, line, severity, message));
@@ -402,35 +405,56 @@ impl Checker<'_> {
         }
     }
 
-    fn all_keys(&self) -> Vec<&str> {
-        let cat = self.ctx.catalog;
-        let mut keys = BTreeSet::new();
-        for h in cat.harnesses() {
-            for p in cat.profiles(h) {
-                keys.extend(cat.workload_keys(h, p).iter().map(String::as_str));
+    /// Every key of every profile, built once per check.
+    fn all_keys(&self) -> Vec<&'a str> {
+        self.any_keys().iter().copied().collect()
+    }
+
+    fn any_keys(&self) -> &BTreeSet<&'a str> {
+        let cat: &'a Catalog = self.ctx.catalog;
+        self.keys.get_or_init(|| {
+            let mut keys = BTreeSet::new();
+            for h in cat.harnesses() {
+                for p in cat.profiles(h) {
+                    keys.extend(cat.workload_keys(h, p).iter().map(String::as_str));
+                }
             }
-        }
-        keys.into_iter().collect()
+            keys
+        })
     }
 
     fn is_any_key(&self, name: &str) -> bool {
-        self.all_keys().contains(&name)
+        self.any_keys().contains(name)
     }
 
     /// Every factor has levels; levels belong to factors; no empty or repeated level.
     fn levels(&mut self, b: &Block) {
         let factors: BTreeSet<&str> = b.factors.iter().map(|f| f.name.as_str()).collect();
-        for f in &b.factors {
-            if b.levels_of(&f.name).is_none() {
-                let col = b.factors.iter().position(|g| g.name == f.name);
-                let used: Vec<String> = col
-                    .map(|i| {
-                        distinct(
-                            b.treatments
-                                .iter()
-                                .filter_map(|t| t.values().get(i).map(|v| v.trim().to_string())),
-                        )
-                    })
+        let with_levels: BTreeSet<&str> = b.levels.iter().map(|l| l.factor.as_str()).collect();
+        let missing: Vec<usize> = (0..b.factors.len())
+            .filter(|i| !with_levels.contains(b.factors[*i].name.as_str()))
+            .collect();
+        // The values of the columns without levels, from one split of each treatment.
+        let mut used_of: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        if !missing.is_empty() {
+            for t in &b.treatments {
+                let values = t.values();
+                for &i in &missing {
+                    if let Some(v) = values.get(i) {
+                        let used = used_of.entry(i).or_default();
+                        // A few distinct values are enough to show.
+                        if used.len() < 10 && !used.iter().any(|u| u == v.trim()) {
+                            used.push(v.trim().to_string());
+                        }
+                    }
+                }
+            }
+        }
+        for (i, f) in b.factors.iter().enumerate() {
+            if !with_levels.contains(f.name.as_str()) {
+                let used: Vec<String> = used_of
+                    .get(&i)
+                    .map(|u| u.iter().map(|v| crate::error::excerpt(v, 60)).collect())
                     .unwrap_or_default();
                 let used = if used.is_empty() {
                     String::new()
@@ -502,18 +526,28 @@ impl Checker<'_> {
         if b.factors.is_empty() {
             return;
         }
+        let by_factor: BTreeMap<&str, &super::model::Levels> = b
+            .levels
+            .iter()
+            .filter(|l| !l.raw.is_empty())
+            .map(|l| (l.factor.as_str(), l))
+            .collect();
         let levels: Vec<Option<Vec<String>>> = b
             .factors
             .iter()
-            .map(|f| {
-                b.levels_of(&f.name)
-                    .filter(|l| !l.raw.is_empty())
-                    .map(|l| l.values())
+            .map(|f| by_factor.get(f.name.as_str()).map(|l| l.values()))
+            .collect();
+        let level_sets: Vec<Option<BTreeSet<&str>>> = levels
+            .iter()
+            .map(|lv| {
+                lv.as_ref()
+                    .map(|lv| lv.iter().map(String::as_str).collect())
             })
             .collect();
-        let mut seen: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-        for t in &b.treatments {
-            let values = t.values();
+        // Each treatment split once; the rules below index these rows.
+        let rows: Vec<Vec<&str>> = b.treatments.iter().map(|t| t.values()).collect();
+        let mut seen: BTreeMap<Vec<&str>, usize> = BTreeMap::new();
+        for (t, values) in b.treatments.iter().zip(&rows) {
             let named = t.name.as_ref().map_or(String::new(), |n| format!(" {n}"));
             let prefix = t
                 .name
@@ -525,26 +559,27 @@ impl Checker<'_> {
                     t.line,
                     Severity::Error,
                     format!(
-                        "treatment{named} {:?} has {} value{} for {} factor{} ({}): give one value per factor, NA where one does not apply",
-                        t.raw,
+                        "treatment{named} {} has {} value{} for {} factor{} ({}): give one value per factor, NA where one does not apply",
+                        crate::error::excerpt(&t.raw, 60),
                         values.len(),
                         if values.len() == 1 { "" } else { "s" },
                         names.len(),
                         if names.len() == 1 { "" } else { "s" },
-                        names.join(", ")
+                        few(&names)
                     ),
                 );
                 continue;
             }
-            for ((v, f), lv) in values.iter().zip(&b.factors).zip(&levels) {
+            for (((v, f), lv), set) in values.iter().zip(&b.factors).zip(&levels).zip(&level_sets) {
                 let trimmed = v.trim();
                 if trimmed.is_empty() {
                     self.push(
                         t.line,
                         Severity::Error,
                         format!(
-                            "treatment{named} {:?} has an empty value for {}",
-                            t.raw, f.name
+                            "treatment{named} {} has an empty value for {}",
+                            crate::error::excerpt(&t.raw, 60),
+                            f.name
                         ),
                     );
                     continue;
@@ -562,7 +597,11 @@ impl Checker<'_> {
                     self.push(
                         t.line,
                         sev,
-                        format!("value {v:?} of {} has blanks around it: {why}", f.name),
+                        format!(
+                            "value {} of {} has blanks around it: {why}",
+                            crate::error::excerpt(v, 60),
+                            f.name
+                        ),
                     );
                 }
                 if trimmed == NA {
@@ -574,16 +613,21 @@ impl Checker<'_> {
                     self.push(
                         t.line,
                         Severity::Error,
-                        format!("value {trimmed:?} of {} {why}", f.name),
+                        format!(
+                            "value {} of {} {why}",
+                            crate::error::excerpt(trimmed, 60),
+                            f.name
+                        ),
                     );
                 }
-                if let Some(lv) = lv
-                    && !lv.iter().any(|l| l == trimmed)
+                if let (Some(lv), Some(set)) = (lv, set)
+                    && !set.contains(trimmed)
                 {
                     let mut msg = format!(
-                        "{prefix}value {trimmed} of {} is not among its levels {}",
+                        "{prefix}value {} of {} is not among its levels {}",
+                        crate::error::printable(&super::variation::short(trimmed)),
                         f.name,
-                        lv.join(",")
+                        super::variation::short(&lv.join(","))
                     );
                     if let Some(close) = closest(trimmed, lv.iter().map(String::as_str)) {
                         msg.push_str(&format!("; did you mean {close}?"));
@@ -591,45 +635,43 @@ impl Checker<'_> {
                     self.push(t.line, Severity::Error, msg);
                 }
             }
-            let key: Vec<String> = values.iter().map(|v| v.trim().to_string()).collect();
+            let key: Vec<&str> = values.iter().map(|v| v.trim()).collect();
             if let Some(first) = seen.insert(key, t.line) {
                 self.push(
                     t.line,
                     Severity::Warning,
                     format!(
-                        "treatment{named} {:?} repeats the one at line {first}: it would run twice",
-                        t.raw
+                        "treatment{named} {} repeats the one at line {first}: it would run twice",
+                        crate::error::excerpt(&t.raw, 60)
                     ),
                 );
             }
         }
-        // Levels no treatment uses.
+        // Levels no treatment uses (one pass over the rows).
+        let all_complete = rows.iter().all(|r| r.len() == b.factors.len());
+        let mut used: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); b.factors.len()];
+        for r in &rows {
+            for (i, v) in r.iter().enumerate().take(b.factors.len()) {
+                used[i].insert(v.trim());
+            }
+        }
         for (i, f) in b.factors.iter().enumerate() {
-            let Some(l) = b.levels_of(&f.name).filter(|l| !l.raw.is_empty()) else {
+            let Some(l) = by_factor.get(f.name.as_str()) else {
                 continue;
             };
-            let used: BTreeSet<String> = b
-                .treatments
-                .iter()
-                .filter_map(|t| t.values().get(i).map(|v| v.trim().to_string()))
-                .collect();
             let unused: Vec<String> = l
                 .values()
                 .into_iter()
-                .filter(|v| !v.is_empty() && !used.contains(v))
+                .filter(|v| !v.is_empty() && !used[i].contains(v.as_str()))
                 .collect();
-            if !unused.is_empty()
-                && b.treatments
-                    .iter()
-                    .all(|t| t.values().len() == b.factors.len())
-            {
+            if !unused.is_empty() && all_complete {
                 self.push(
                     l.line,
                     Severity::Note,
                     format!(
                         "level{} {} of {} {} used by no treatment",
                         if unused.len() == 1 { "" } else { "s" },
-                        unused.join(","),
+                        super::variation::short(&unused.join(",")),
                         f.name,
                         if unused.len() == 1 { "is" } else { "are" }
                     ),
@@ -1057,15 +1099,17 @@ fn flag_values(words: &[String], flag: &str) -> Vec<String> {
     out
 }
 
-/// Distinct values in first-seen order.
-fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for v in values {
-        if !out.contains(&v) {
-            out.push(v);
-        }
+/// The first names of a list, for a message: `a, b, c, ... (4000 in all)`.
+fn few(names: &[&str]) -> String {
+    const SHOWN: usize = 8;
+    if names.len() <= SHOWN {
+        return names.join(", ");
     }
-    out
+    format!(
+        "{}, ... ({} in all)",
+        names[..SHOWN].join(", "),
+        names.len()
+    )
 }
 
 /// The candidate one edit away (two for long names) from `s`, if exactly one is.
