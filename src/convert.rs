@@ -93,7 +93,7 @@ impl Bench {
             Some(d) => {
                 if !d.join("setup/env.sh").is_file() && !d.join(v2::DEFAULTS_FILE).is_file() {
                     return Err(Error::Usage(format!(
-                        "{}: not an llm-d-benchmark checkout (no setup/env.sh, no {})",
+                        "{}: not an llm-d-benchmark checkout (no setup/env.sh), nor a v2 one (no {})",
                         d.display(),
                         v2::DEFAULTS_FILE
                     )));

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::mapping::vllm::{one_line, sh_word};
-use crate::model::{Deployment, Engine, Leaf, Sourced, Stage, StageKind};
+use crate::model::{Deployment, Engine, Leaf, Sourced, Stage};
 use crate::render::comment;
 use crate::scenario::{Counts, Origin};
 use crate::yaml::{self, Kind, Node, double_quoted, plain_ok};
@@ -1133,6 +1133,22 @@ fn routing(w: &mut Writer<'_>, d: &Deployment) {
     if let Some(g) = &d.gateway_class {
         w.put_s("gateway.className", g);
     }
+    for (path, v) in &d.gateway_settings {
+        if path == "logLevel" || path.starts_with("resources.") {
+            w.put(
+                &format!("gateway.{path}"),
+                Val::Str(v.value.clone()),
+                vec![v.origin.clone()],
+                None,
+            );
+        } else {
+            w.unmapped(
+                &format!("gateway.gatewayParameters.{path}"),
+                &v.origin,
+                "not expressible: llm-d-benchmark sets the gateway's log level and resources only",
+            );
+        }
+    }
 }
 
 fn router(w: &mut Writer<'_>, d: &Deployment) {
@@ -1194,8 +1210,20 @@ fn coupled(w: &mut Writer<'_>, d: &Deployment) {
     }
 }
 
+/// Guide paths no v2 key can carry, by prefix, with the reason.
+const REFUSED: &[(&str, &str)] = &[(
+    "provider",
+    "not expressible: llm-d-benchmark pastes inferenceExtension.inferencePoolProviderConfig with toyaml|indent(6, false), which leaves its first line unindented (invalid values)",
+)];
+
 fn rest_leaf(w: &mut Writer<'_>, leaf: &Leaf) {
     let segs: Vec<&str> = leaf.path.split('.').collect();
+    for (prefix, why) in REFUSED {
+        if segs.first() == Some(prefix) {
+            w.unmapped(&leaf.path, &leaf.origin, why);
+            return;
+        }
+    }
     for (pattern, why) in HANDLED {
         let pat: Vec<&str> = pattern.split('.').collect();
         if pat.len() <= segs.len() && pat.iter().zip(&segs).all(|(p, s)| *p == "*" || p == s) {
@@ -1569,11 +1597,6 @@ pub fn specification(name: &str) -> String {
          template_dir:\n  path: {{{{ base_dir }}}}/config/templates/jinja\n\n\
          scenario_file:\n  path: {{{{ base_dir }}}}/config/scenarios/guides/{name}.yaml\n"
     )
-}
-
-/// Whether a stage kind is the decode stage (for callers that only have the key).
-pub fn is_decode(kind: StageKind) -> bool {
-    kind == StageKind::Decode
 }
 
 /// Where the v2 files of `name` go under a checkout (or `--out`): the scenario, the

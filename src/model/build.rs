@@ -65,6 +65,7 @@ pub fn from_guide(model: &guide::Model) -> Result<Deployment> {
     let gateway_class = r
         .scalar("gateway.gatewayClassName")
         .or_else(|| r.scalar("provider.name"));
+    let gateway_settings = r.scalars_under("gateway.gatewayParameters");
     let mut autoscaling = Vec::new();
     for prefix in ["wva", "va", "hpa"] {
         autoscaling.extend(r.scalars_under(prefix));
@@ -81,6 +82,7 @@ pub fn from_guide(model: &guide::Model) -> Result<Deployment> {
         networking,
         router,
         gateway_class,
+        gateway_settings,
         autoscaling,
         coupled,
         rest,

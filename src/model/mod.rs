@@ -69,6 +69,8 @@ pub struct Deployment {
     /// The gateway class the guide installs for (`gateway.gatewayClassName`, or the provider
     /// of the inference pool).
     pub gateway_class: Option<Sourced<String>>,
+    /// Settings of the gateway itself (`gateway.gatewayParameters.*`), leaf by leaf.
+    pub gateway_settings: Vec<(String, Sourced<String>)>,
     /// Autoscaling switches and settings (`wva.*`, `va.*`, `hpa.*`), leaf by leaf.
     pub autoscaling: Vec<(String, Sourced<String>)>,
     /// Values stated in several places, once each.

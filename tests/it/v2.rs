@@ -455,3 +455,108 @@ fn v2_scenarios_snapshots() {
         insta::assert_snapshot!(format!("v2__{name}"), common::stable(&s.text));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The CLI and the experiment
+
+/// A v2 checkout to write into: the corpus's defaults.yaml and profiles, copied.
+fn v2_checkout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = |rel: &str| {
+        let to = dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(bench_v2().join(rel), &to).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    };
+    copy(v2::DEFAULTS_FILE);
+    copy("workload/profiles/inference-perf/sanity_random.yaml.in");
+    dir
+}
+
+fn cg(cwd: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("convert-guide").expect("binary built");
+    cmd.current_dir(cwd);
+    cmd
+}
+
+/// Inside a v2 checkout the target is v2 without asking; `--target bash` still writes bash.
+#[test]
+fn v2_is_chosen_by_the_checkout_and_bash_on_request() {
+    let bench = v2_checkout();
+    let guide = common::corpus_guides().join("pd-disaggregation");
+    cg(bench.path()).arg(&guide).arg("-y").assert().success();
+    let written = |rel: &str| bench.path().join(rel).is_file();
+    assert!(written("config/scenarios/guides/pd-disaggregation.yaml"));
+    assert!(written(
+        "config/specification/guides/pd-disaggregation.yaml.j2"
+    ));
+    assert!(!written("scenarios/guides/pd-disaggregation.sh"));
+    let text = read(
+        &bench
+            .path()
+            .join("config/scenarios/guides/pd-disaggregation.yaml"),
+    );
+    assert!(text.starts_with("# PD-DISAGGREGATION WELL LIT PATH (llm-d-benchmark v2 scenario)"));
+    assert!(text.contains("\nscenario:\n  - name: pd-disaggregation\n"));
+
+    cg(bench.path())
+        .arg(&guide)
+        .args(["--target", "bash", "-y"])
+        .assert()
+        .success();
+    assert!(written("scenarios/guides/pd-disaggregation.sh"));
+
+    // Without a checkout the default stays bash; `--target v2` uses the built-in table.
+    let empty = tempfile::tempdir().expect("temp dir");
+    cg(empty.path())
+        .arg(&guide)
+        .args(["--target", "v2", "-y"])
+        .assert()
+        .success();
+    let text = read(
+        &empty
+            .path()
+            .join("config/scenarios/guides/pd-disaggregation.yaml"),
+    );
+    assert!(text.contains("# Defaults: built-in table of llm-d-benchmark 2026-05-01 defaults"));
+}
+
+/// `varying decode_replicas from 1 to 4` makes a v2 design the v2 checker accepts.
+#[test]
+fn v2_experiment_from_a_variation_is_a_valid_design() {
+    let bench = v2_checkout();
+    let guide = common::corpus_guides().join("pd-disaggregation");
+    cg(bench.path())
+        .arg(&guide)
+        .args(["varying", "decode_replicas", "from", "1", "to", "4", "-y"])
+        .assert()
+        .success();
+    let path = bench
+        .path()
+        .join("workload/experiments/pd-disaggregation.yaml");
+    let text = read(&path);
+    for level in 1..=4 {
+        assert!(
+            text.contains(&format!("decode.replicas: {level}")),
+            "level {level} missing:\n{text}"
+        );
+    }
+    let root = yaml::parse_one("experiment.yaml", &text)
+        .expect("valid YAML")
+        .root;
+    assert!(convert_guide::experiment::v2::is_v2(&root));
+    let catalog = convert_guide::catalog::Catalog::builtin();
+    let report = convert_guide::experiment::v2::check("experiment.yaml", &root, &catalog);
+    let errors: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == convert_guide::experiment::check::Severity::Error)
+        .map(|f| f.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{text}");
+    // check-experiment of the CLI agrees.
+    cg(bench.path())
+        .args(["check-experiment"])
+        .arg(&path)
+        .assert()
+        .success();
+}
