@@ -76,6 +76,16 @@ const BUILTIN_DEFAULTS: &[(&str, &str)] = &[
     ("harness.profile", "sanity_random.yaml"),
 ];
 
+/// The extended resource of each accelerator type (the modelservice chart's table).
+const RESOURCE_OF_TYPE: &[(&str, &str)] = &[
+    ("nvidia", "nvidia.com/gpu"),
+    ("intel-i915", "gpu.intel.com/i915"),
+    ("intel-xe", "gpu.intel.com/xe"),
+    ("intel-gaudi", "habana.ai/gaudi"),
+    ("amd", "amd.com/gpu"),
+    ("google", "google.com/tpu"),
+];
+
 /// The defaults a scenario is compared with.
 #[derive(Debug, Clone)]
 pub struct V2Defaults {
@@ -613,6 +623,28 @@ fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             );
         }
     }
+    let cpu_only = d.engine == Engine::Simulator
+        || d.accelerator_type
+            .as_ref()
+            .is_some_and(|t| t.value == "cpu");
+    if s.accelerator.is_none() && cpu_only {
+        // Without it the template requests parallelism.tensor x dataLocal accelerators.
+        let o = d
+            .accelerator_type
+            .iter()
+            .map(|t| t.origin.clone())
+            .collect();
+        w.put(
+            &key("accelerator.count"),
+            Val::Typed("0".into()),
+            o,
+            Some(format!(
+                "the {} stage runs on CPU ({} engine)",
+                k,
+                d.engine.name()
+            )),
+        );
+    }
     let mut network: Option<(String, &Sourced<String>)> = None;
     for (res, v) in &s.resources {
         let name = res.split_once('.').map_or(res.as_str(), |(_, n)| n);
@@ -1129,6 +1161,23 @@ fn routing(w: &mut Writer<'_>, d: &Deployment) {
     }
     if let Some(t) = &d.accelerator_type {
         w.put_s("accelerator.type", t);
+        // The template names the accelerator resource `accelerator.resource` (default the
+        // NVIDIA one); a stage's explicit request already set it.
+        let stated = [&d.decode, &d.prefill]
+            .iter()
+            .any(|s| s.created() && s.accelerator.is_some());
+        if !stated && let Some((_, resource)) = RESOURCE_OF_TYPE.iter().find(|(k, _)| *k == t.value)
+        {
+            w.put(
+                "accelerator.resource",
+                Val::Str((*resource).to_string()),
+                vec![t.origin.clone()],
+                Some(format!(
+                    "the extended resource of accelerator type {}",
+                    t.value
+                )),
+            );
+        }
     }
     if let Some(g) = &d.gateway_class {
         w.put_s("gateway.className", g);

@@ -322,6 +322,24 @@ fn stage_facets(f: &mut Facets, roots: &[Node], ms: &Node, stage: &str, created:
         });
         f.check(&format!("{stage}.mount {name}"), ok, String::new());
     }
+    // A simulator or CPU stage requests no accelerator.
+    let image = text(g("containers.0.image")).unwrap_or_default();
+    let cpu = text(guide_at(roots, "accelerator.type")).as_deref() == Some("cpu");
+    if image.contains("inference-sim") || cpu {
+        let limits = container.get("resources").and_then(|r| r.get("limits"));
+        let gpus: Vec<String> = limits
+            .and_then(Node::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|e| e.key.contains("gpu") || e.key.contains("tpu"))
+            .map(|e| e.key.clone())
+            .collect();
+        f.check(
+            &format!("{stage}.no accelerator"),
+            gpus.is_empty(),
+            format!("{gpus:?}"),
+        );
+    }
     // Accelerator: an explicit count in the guide is the rendered limit.
     for res in [
         "nvidia.com/gpu",
@@ -339,6 +357,43 @@ fn stage_facets(f: &mut Facets, roots: &[Node], ms: &Node, stage: &str, created:
             &format!("{stage}.accelerator {res}"),
             text(guide),
             text(rendered),
+        );
+    }
+}
+
+/// The accelerator type, and the resource the decode container requests for it.
+fn accelerator_facets(f: &mut Facets, roots: &[Node], ms: &Node) {
+    const RESOURCE: &[(&str, &str)] = &[
+        ("nvidia", "nvidia.com/gpu"),
+        ("intel-i915", "gpu.intel.com/i915"),
+        ("intel-xe", "gpu.intel.com/xe"),
+        ("intel-gaudi", "habana.ai/gaudi"),
+        ("amd", "amd.com/gpu"),
+        ("google", "google.com/tpu"),
+    ];
+    let Some(t) = text(guide_at(roots, "accelerator.type")) else {
+        return;
+    };
+    f.eq(
+        "accelerator.type",
+        Some(t.clone()),
+        text(ms.at("accelerator.type")),
+    );
+    let Some((_, res)) = RESOURCE.iter().find(|(k, _)| *k == t) else {
+        return;
+    };
+    let created = ms.at("decode.create").and_then(Node::as_bool) == Some(true);
+    if created {
+        let limits = ms.at("decode.containers[0].resources.limits");
+        f.check(
+            &format!("decode.accelerator resource {res}"),
+            limits.and_then(|l| l.get(res)).is_some(),
+            format!(
+                "limits {:?}",
+                limits
+                    .and_then(Node::as_map)
+                    .map(|m| m.iter().map(|e| e.key.clone()).collect::<Vec<_>>())
+            ),
         );
     }
 }
@@ -418,6 +473,7 @@ fn v2_scenarios_render_and_match_the_guide() {
                 text(guide_at(&m.roots, "modelArtifacts.name")),
                 text(ms.at("modelArtifacts.name")),
             );
+            accelerator_facets(&mut f, &m.roots, &ms);
             stage_facets(&mut f, &m.roots, &ms, "decode", d.decode.created());
             stage_facets(&mut f, &m.roots, &ms, "prefill", d.prefill.created());
             gaie_facets(&mut f, &m.roots, &gaie);
