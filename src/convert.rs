@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::Catalog;
 use crate::defaults::{DefaultValue, Defaults, find_bench_dir};
+use crate::emit::v2::{self, V2Defaults};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment, Variation};
 use crate::helmfile::Chart;
@@ -63,11 +64,26 @@ pub struct Request {
     pub variant: Option<String>,
     /// How the experiment's treatments are chosen (default: full factorial).
     pub design: experiment::Design,
+    /// The scenario format to write (default: by the checkout found).
+    pub target: Target,
+}
+
+/// The scenario format: llm-d-benchmark's bash scenario (up to 2026-03-30) or its v2 YAML
+/// scenario (`config/scenarios/...`, read by the `llmdbenchmark` package).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Target {
+    /// v2 when the checkout found has `config/templates/values/defaults.yaml`, else bash.
+    #[default]
+    Auto,
+    Bash,
+    V2,
 }
 
 /// llm-d-benchmark as seen from here: its defaults, harnesses, presets.
 pub struct Bench {
     pub dir: Option<PathBuf>,
+    /// The checkout's v2 defaults (`config/templates/values/defaults.yaml`), if it has them.
+    pub v2_defaults: Option<V2Defaults>,
     pub defaults: Defaults,
     pub catalog: Catalog,
     pub presets: Vec<String>,
@@ -78,15 +94,16 @@ impl Bench {
     pub fn locate(dir: Option<&Path>, cwd: &Path) -> Result<Bench> {
         let dir = match dir {
             Some(d) => {
-                if !d.join("setup/env.sh").is_file() {
+                if !d.join("setup/env.sh").is_file() && !d.join(v2::DEFAULTS_FILE).is_file() {
                     return Err(Error::Usage(format!(
-                        "{}: not an llm-d-benchmark checkout (no setup/env.sh)",
-                        d.display()
+                        "{}: not an llm-d-benchmark checkout (no setup/env.sh), nor a v2 one (no {})",
+                        d.display(),
+                        v2::DEFAULTS_FILE
                     )));
                 }
                 Some(d.to_path_buf())
             }
-            None => find_bench_dir(cwd),
+            None => find_bench_dir(cwd).or_else(|| find_v2_dir(cwd)),
         };
         let Some(dir) = dir else {
             return Ok(Bench::builtin());
@@ -107,8 +124,20 @@ impl Bench {
             }
             Err(_) => BUILTIN_GAIE_PRESETS.iter().map(|s| s.to_string()).collect(),
         };
+        let v2_defaults = if dir.join(v2::DEFAULTS_FILE).is_file() {
+            Some(V2Defaults::load(&dir)?)
+        } else {
+            None
+        };
+        // A v2 checkout has no setup/env.sh: the bash defaults are then the built-in ones.
+        let defaults = if dir.join("setup/env.sh").is_file() {
+            Defaults::load(&dir)?
+        } else {
+            Defaults::builtin()
+        };
         Ok(Bench {
-            defaults: Defaults::load(&dir)?,
+            v2_defaults,
+            defaults,
             catalog,
             presets,
             dir: Some(dir),
@@ -118,6 +147,7 @@ impl Bench {
     pub fn builtin() -> Bench {
         Bench {
             dir: None,
+            v2_defaults: None,
             defaults: Defaults::builtin(),
             catalog: Catalog::builtin(),
             presets: BUILTIN_GAIE_PRESETS.iter().map(|s| s.to_string()).collect(),
@@ -137,6 +167,30 @@ pub struct Conversion {
     pub warnings: Vec<String>,
     /// The llm-d-benchmark checkout used, if one was found.
     pub bench_dir: Option<PathBuf>,
+    /// The format written; for v2, `scenario_text` is the YAML scenario.
+    pub target: Target,
+    /// For v2: the specification file's text (`config/specification/guides/<name>.yaml.j2`).
+    pub specification_text: Option<String>,
+}
+
+impl Target {
+    /// The target a conversion against `bench` writes.
+    pub fn resolve(self, bench: &Bench) -> Target {
+        match self {
+            Target::Auto if bench.v2_defaults.is_some() => Target::V2,
+            Target::Auto => Target::Bash,
+            t => t,
+        }
+    }
+}
+
+/// Search `start` and its ancestors for a v2 checkout (`config/templates/values/defaults.yaml`).
+fn find_v2_dir(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    start
+        .ancestors()
+        .find(|dir| dir.join(v2::DEFAULTS_FILE).is_file())
+        .map(Path::to_path_buf)
 }
 
 pub fn convert(req: &Request) -> Result<Conversion> {
@@ -163,6 +217,9 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         None => output_name(&opened.name, model.variant.as_deref()),
     };
     let (harness, profile, workload_note, guide_workload) = workload(opened, bench, req)?;
+    if req.target.resolve(bench) == Target::V2 {
+        return convert_v2(opened, bench, req, &model, &name, (&harness, &profile));
+    }
     let keys = bench.catalog.workload_keys(&harness, &profile);
     let factors = req
         .variations
@@ -260,6 +317,65 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         experiment_text,
         warnings,
         bench_dir: bench.dir.clone(),
+        target: Target::Bash,
+        specification_text: None,
+    })
+}
+
+/// The v2 target: the deployment model, written as a v2 scenario (and specification).
+fn convert_v2(
+    opened: &Opened,
+    bench: &Bench,
+    req: &Request,
+    model: &guide::Model,
+    name: &str,
+    (harness, profile): (&str, &str),
+) -> Result<Conversion> {
+    let deployment = crate::model::from_guide(model)?;
+    let builtin = V2Defaults::builtin();
+    let defaults = bench.v2_defaults.as_ref().unwrap_or(&builtin);
+    let origin = opened.source.origin();
+    let variant = model.variant.clone().or_else(|| model.overlay.clone());
+    let meta = v2::Meta {
+        name,
+        origin: &origin,
+        variant: variant.as_deref(),
+        harness,
+        profile,
+    };
+    let written = v2::scenario(&deployment, defaults, &meta);
+    let mut warnings = model.warnings.clone();
+    warnings.extend(written.warnings.iter().cloned());
+    let (experiment, experiment_text) = if req.variations.is_empty() {
+        (Experiment::default(), None)
+    } else {
+        let workload = match &bench.dir {
+            Some(dir) => experiment::v2::Workload::from_checkout(dir, harness, profile)?,
+            None => experiment::v2::Workload::default(),
+        };
+        let e = experiment::v2::experiment(name, &req.variations, &req.design, &workload)?;
+        warnings.extend(e.notes.iter().cloned());
+        let text = e.render();
+        (e.experiment, Some(text))
+    };
+    let scenario = Scenario {
+        name: name.to_string(),
+        origin,
+        variant: model.variant.clone(),
+        counts: written.counts,
+        warnings: warnings.clone(),
+        ..Scenario::default()
+    };
+    Ok(Conversion {
+        name: name.to_string(),
+        scenario,
+        scenario_text: written.text,
+        experiment,
+        experiment_text,
+        warnings,
+        bench_dir: bench.dir.clone(),
+        target: Target::V2,
+        specification_text: Some(written.specification),
     })
 }
 

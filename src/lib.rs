@@ -9,6 +9,7 @@ pub mod benchmark;
 pub mod catalog;
 pub mod convert;
 pub mod defaults;
+pub mod emit;
 pub mod error;
 pub mod experiment;
 #[doc(hidden)]
@@ -18,6 +19,7 @@ pub mod guide;
 pub mod helmfile;
 pub mod kustomize;
 pub mod mapping;
+pub mod model;
 pub mod remote;
 pub mod render;
 pub mod scenario;

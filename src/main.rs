@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use convert_guide::convert::{self, Conversion, Outcome, Request};
+use convert_guide::convert::{self, Conversion, Outcome, Request, Target};
+use convert_guide::emit::v2;
 use convert_guide::error::Error;
 use convert_guide::experiment::check::{self, Severity};
 use convert_guide::experiment::scenario_text::ScenarioText;
@@ -139,6 +140,11 @@ struct Cli {
     /// Convert every guide under SOURCE (a guides folder, or one guide) and every variant.
     #[arg(long)]
     all: bool,
+
+    /// Scenario format: v2 (YAML, llm-d-benchmark from 2026-03-30) or bash. Default: v2 when
+    /// the checkout has config/templates/values/defaults.yaml, else bash.
+    #[arg(long, value_name = "FORMAT", value_parser = ["v2", "bash"])]
+    target: Option<String>,
     /// GitHub REST API base (GitHub Enterprise: https://HOST/api/v3).
     #[arg(long, value_name = "URL", env = "CONVERT_GUIDE_GITHUB_API", default_value = remote::DEFAULT_GITHUB_API)]
     github_api: String,
@@ -250,11 +256,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         .clone()
         .or(conversion.bench_dir.clone())
         .unwrap_or(cwd);
-    let (scenario_path, experiment_path) = writer::targets(&base, &conversion.name);
-    let mut planned = vec![(scenario_path, conversion.scenario_text.clone())];
-    if let Some(text) = &conversion.experiment_text {
-        planned.push((experiment_path, text.clone()));
-    }
+    let planned = files(&base, &conversion);
     report(cli, &conversion)?;
     let count = conversion
         .experiment_text
@@ -330,6 +332,32 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The files a conversion writes under `base`: the scenario (and, for v2, its
+/// specification), then the experiment if there is one.
+fn files(base: &Path, c: &Conversion) -> Vec<(PathBuf, String)> {
+    let mut planned = Vec::new();
+    match c.target {
+        Target::V2 => {
+            let [scenario, spec, experiment] = v2::targets(base, &c.name);
+            planned.push((scenario, c.scenario_text.clone()));
+            if let Some(text) = &c.specification_text {
+                planned.push((spec, text.clone()));
+            }
+            if let Some(text) = &c.experiment_text {
+                planned.push((experiment, text.clone()));
+            }
+        }
+        _ => {
+            let (scenario, experiment) = writer::targets(base, &c.name);
+            planned.push((scenario, c.scenario_text.clone()));
+            if let Some(text) = &c.experiment_text {
+                planned.push((experiment, text.clone()));
+            }
+        }
+    }
+    planned
 }
 
 /// Text for the terminal: every line with its control and bidirectional characters escaped
@@ -422,6 +450,11 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
         variations,
         name: cli.name.clone(),
         variant: cli.variant.clone(),
+        target: match cli.target.as_deref() {
+            Some("v2") => Target::V2,
+            Some("bash") => Target::Bash,
+            _ => Target::Auto,
+        },
     })
 }
 
@@ -481,8 +514,8 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
     // Per converted variant, its scenario and experiment: written both or neither.
     let mut planned: Vec<Vec<(PathBuf, String)>> = Vec::new();
     let mut failed = 0;
-    let shown_path = |name: &str| {
-        let (scenario, _) = writer::targets(&base, name);
+    let shown_path = |c: &Conversion| {
+        let scenario = files(&base, c).swap_remove(0).0;
         scenario
             .strip_prefix(&base)
             .unwrap_or(&scenario)
@@ -492,7 +525,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
     let width = items
         .iter()
         .filter_map(|i| match &i.outcome {
-            Outcome::Converted(c) => Some(shown_path(&c.name).len()),
+            Outcome::Converted(c) => Some(shown_path(c).len()),
             _ => None,
         })
         .max()
@@ -513,8 +546,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
     for item in &items {
         match &item.outcome {
             Outcome::Converted(c) => {
-                let (scenario, experiment) = writer::targets(&base, &c.name);
-                let shown = shown_path(&c.name);
+                let shown = shown_path(c);
                 let n = c.scenario.counts;
                 let notes = match c.warnings.len() {
                     0 => String::new(),
@@ -526,11 +558,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
                     "{:<28} {:<vwidth$} {:<width$} {:>6} {:>7} {:>9} {:>8}  {notes}",
                     item.guide, item.variant, shown, n.mapped, n.defaulted, n.framework, n.unmapped
                 )?;
-                let mut pair = vec![(scenario, c.scenario_text.clone())];
-                if let Some(text) = &c.experiment_text {
-                    pair.push((experiment, text.clone()));
-                }
-                planned.push(pair);
+                planned.push(files(&base, c));
             }
             Outcome::Failed(e) => {
                 failed += 1;
@@ -684,7 +712,12 @@ fn report(cli: &Cli, c: &Conversion) -> Result<(), Failure> {
 
 fn show(c: &Conversion, planned: &[(PathBuf, String)], changes: &[Change]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let titles = ["Scenario", "Experiment"];
+    let titles: &[&str] = match c.target {
+        Target::V2 if c.specification_text.is_some() => {
+            &["Scenario", "Specification", "Experiment"]
+        }
+        _ => &["Scenario", "Experiment"],
+    };
     for (((path, text), change), title) in planned.iter().zip(changes).zip(titles) {
         writeln!(out, "=== Generated {title} File ===")?;
         writeln!(out, "File: {}", path.display())?;

@@ -17,6 +17,7 @@ mod quoting;
 mod reading;
 mod remote;
 mod template_work;
+mod v2;
 mod v2_experiments;
 mod variants;
 mod writing;
