@@ -12,7 +12,7 @@ use convert_guide::yaml;
 use crate::common;
 
 /// Folders holding a kustomization under `root`, relative to it, sorted.
-fn kustomization_dirs(root: &Path) -> Vec<String> {
+pub(crate) fn kustomization_dirs(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -103,7 +103,7 @@ fn theirs(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn compare(root: &Path, rel: &str) {
+pub(crate) fn compare(root: &Path, rel: &str) {
     let Some(expected) = kubectl(&root.join(rel)) else {
         return;
     };

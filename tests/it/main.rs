@@ -4,6 +4,7 @@ mod bash;
 mod cli;
 mod common;
 mod corpus;
+mod current_guides;
 mod experiments;
 mod fuzz;
 mod kustomize;
