@@ -17,6 +17,7 @@ pub mod guide;
 pub mod helmfile;
 pub mod kustomize;
 pub mod mapping;
+pub mod recipe;
 pub mod remote;
 pub mod render;
 pub mod scenario;
