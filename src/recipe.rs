@@ -360,7 +360,7 @@ fn helm(
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (text.clone(), None),
         };
-        let mut value = |i: &mut usize| -> Option<(String, usize)> {
+        let value = |i: &mut usize| -> Option<(String, usize)> {
             if let Some(v) = &inline {
                 return Some((v.clone(), line(w)));
             }
