@@ -837,17 +837,12 @@ fn from_recipe(
         )));
     };
     let mut warnings: Vec<String> = recipe.warnings.clone();
-    match chosen.line {
-        Some(line) => warnings.push(format!(
-            "model server: overlay {} ({}:{line})",
-            chosen.dir,
-            recipe::README
-        )),
-        None => warnings.push(format!(
+    if chosen.line.is_none() {
+        warnings.push(format!(
             "overlay {} is not in {}'s recipe: found beside the overlays it installs (layout convention)",
             chosen.dir,
             recipe::README
-        )),
+        ));
     }
     if src.list(&chosen.dir).is_err() {
         return Err(Error::Usage(format!(
