@@ -192,7 +192,7 @@ fn kubectl_decode(overlay: &Path) -> Option<yaml::Node> {
             )
         })
         .collect();
-    let decode = workloads
+    workloads
         .iter()
         .find(|w| {
             w.at("metadata.name")
@@ -200,8 +200,7 @@ fn kubectl_decode(overlay: &Path) -> Option<yaml::Node> {
                 .is_some_and(|n| n.ends_with("decode"))
         })
         .or(workloads.first())
-        .cloned();
-    decode
+        .cloned()
 }
 
 fn export<'a>(text: &'a str, var: &str) -> Option<&'a str> {
