@@ -558,6 +558,11 @@ pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<Bat
             };
             match is_guide(opened.source.as_ref(), dir) {
                 Ok(true) => found.push((source::sanitize(dir), root.join(dir))),
+                Ok(false) if !dir.starts_with('.') => items.push(BatchItem {
+                    guide: source::sanitize(dir),
+                    variant: "-".into(),
+                    outcome: Outcome::Skipped(not_a_guide(opened.source.as_ref(), dir)),
+                }),
                 Ok(false) => {}
                 Err(e) => items.push(failed(source::sanitize(dir), e)),
             }
@@ -629,9 +634,40 @@ fn refuse_collisions(items: &mut [BatchItem]) {
     }
 }
 
-/// A guide folder: Helm (a helmfile, `ms-*`/`gaie-*` folders) or kustomize (manifests).
+/// A guide folder: Helm (a helmfile, `ms-*`/`gaie-*` folders), kustomize (manifests), or a
+/// README whose install recipe applies a model-server overlay.
 fn is_guide(src: &dyn Source, dir: &str) -> Result<bool> {
-    Ok(guide::is_helm_guide(src, dir)? || guide::is_kustomize_guide(src, dir)?)
+    Ok(guide::is_helm_guide(src, dir)?
+        || guide::is_kustomize_guide(src, dir)?
+        || guide::is_recipe_guide(src, dir)?)
+}
+
+/// Why a folder under the guides root is not a guide this version deploys.
+fn not_a_guide(src: &dyn Source, dir: &str) -> String {
+    if let Some(recipe) = guide::recipe_of(src, dir) {
+        let mut charts: Vec<&str> = recipe
+            .helm
+            .iter()
+            .map(|h| h.chart.rsplit('/').next().unwrap_or(&h.chart))
+            .collect();
+        charts.dedup();
+        return if charts.is_empty() {
+            "not a deployable guide: its README's recipe applies no model-server overlay".into()
+        } else {
+            format!(
+                "not a deployable guide: its README's recipe installs no model server (only {})",
+                charts.join(", ")
+            )
+        };
+    }
+    let has_readme = src
+        .list(dir)
+        .is_ok_and(|l| l.iter().any(|e| e == crate::recipe::README));
+    if has_readme {
+        "not a deployable guide: its README installs nothing (no helm install, no kubectl apply -k): prerequisites or shared recipes".into()
+    } else {
+        "not a deployable guide: no README recipe, helmfile, values or kustomization (a library of shared files)".into()
+    }
 }
 
 /// A variant and the values files its releases use, or why it cannot be built.

@@ -20,6 +20,7 @@ pub mod helmfile;
 pub mod kustomize;
 pub mod mapping;
 pub mod model;
+pub mod recipe;
 pub mod remote;
 pub mod render;
 pub mod scenario;

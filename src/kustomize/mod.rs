@@ -145,13 +145,14 @@ pub fn build(source: &dyn Source, dir: &str, options: Options<'_>) -> Result<Bui
         dirs: Vec::new(),
         warnings: Vec::new(),
         options,
+        config: transform::Config::default(),
     };
     let top = Loc {
         place: 0,
         path: normalize(dir),
     };
     let mut acc = Vec::new();
-    let k = b.target(&top, &mut acc, Role::Kustomization)?;
+    let k = b.target(&top, &mut acc, Role::Top)?;
     b.fix_name_references(&mut acc);
     b.sort(&k, &mut acc)?;
     Ok(Build {
@@ -201,6 +202,8 @@ impl Loc {
 enum Role {
     Kustomization,
     Component,
+    /// The folder built: `kubectl kustomize` builds a Component there too.
+    Top,
 }
 
 /// A kustomization file, read.
@@ -229,7 +232,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "replacements",
     "vars",
     "crds",
-    "configurations",
     "openapi",
     "helmCharts",
     "helmGlobals",
@@ -257,6 +259,7 @@ const SUPPORTED: &[&str] = &[
     "replicas",
     "images",
     "sortOptions",
+    "configurations",
 ];
 
 /// One transformer step: kustomize runs them in a fixed order (see [`STEPS`]).
@@ -293,6 +296,9 @@ struct Builder<'s> {
     dirs: Vec<String>,
     warnings: Vec<String>,
     options: Options<'s>,
+    /// Transformer configuration the kustomizations added (`configurations`): it applies
+    /// to the whole build, as kustomize merges it up into the including kustomizations.
+    config: transform::Config,
 }
 
 impl<'s> Builder<'s> {
@@ -501,8 +507,8 @@ impl<'s> Builder<'s> {
         let kind = k.get("kind").and_then(|e| e.value.as_str());
         let line = k.get("kind").map_or(1, |e| e.line);
         match (role, kind) {
-            (Role::Kustomization, None | Some("Kustomization")) => Ok(()),
-            (Role::Component, Some("Component")) => Ok(()),
+            (Role::Kustomization | Role::Top, None | Some("Kustomization")) => Ok(()),
+            (Role::Component | Role::Top, Some("Component")) => Ok(()),
             (Role::Kustomization, Some("Component")) => Err(self.error_at(
                 k.src,
                 line,
@@ -545,6 +551,7 @@ impl<'s> Builder<'s> {
         if dir.place == 0 {
             self.dirs.push(dir.path.clone());
         }
+        self.configurations(&k)?;
         // kustomize's fixed order: resources first, so components and transformers see all
         // that the bases built; components next (a component transforms what the including
         // kustomization accumulated); then the transformers, each over every resource.
@@ -1087,7 +1094,35 @@ impl<'s> Builder<'s> {
     // After the transformers
 
     fn fix_name_references(&mut self, acc: &mut [Resource]) {
-        transform::name_references(acc);
+        transform::name_references(acc, &self.config.name_refs);
+    }
+
+    /// `configurations`: transformer configuration files (`nameReference`, `commonLabels`
+    /// field specs), each in or below the kustomization's folder.
+    fn configurations(&mut self, k: &Kust) -> Result<()> {
+        for (entry, node) in self.string_list(k, "configurations")? {
+            if is_remote(&entry) {
+                return Err(self.field_error(
+                    k,
+                    &node,
+                    format!("remote configuration {entry}: not supported; use a local file"),
+                ));
+            }
+            let loc = k.loc.join(&entry);
+            if self.kind_of(&loc)? != Some(false) {
+                return Err(self.field_error(
+                    k,
+                    &node,
+                    format!("configuration {entry:?}: no such file"),
+                ));
+            }
+            self.check_within(k, &node, &loc, "configurations")?;
+            let (src, roots) = self.read(&loc)?;
+            for root in roots {
+                transform::read_config(self, src, &root)?;
+            }
+        }
+        Ok(())
     }
 
     /// kustomize's output order: `legacy` (kind order, then group/version/kind, namespace,

@@ -189,6 +189,142 @@ const REPLICA_KINDS: &[&str] = &[
     "StatefulSet",
 ];
 
+/// A field spec read from a kustomization (`labels[].fields`, `configurations`): an empty
+/// group, version or kind matches any, as in kustomize.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DynSpec {
+    group: String,
+    version: String,
+    kind: String,
+    path: String,
+    create: bool,
+}
+
+impl DynSpec {
+    fn applies(&self, r: &Resource) -> bool {
+        let id = r.id();
+        (self.group.is_empty() || self.group == id.group)
+            && (self.version.is_empty() || self.version == id.version)
+            && (self.kind.is_empty() || self.kind == id.kind)
+    }
+}
+
+/// A name reference a `configurations` file declares: resources of `kind` renamed are
+/// renamed at `specs` too.
+#[derive(Debug, Clone)]
+pub(super) struct NameRef {
+    kind: String,
+    specs: Vec<DynSpec>,
+}
+
+/// Transformer configuration from `configurations` files.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Config {
+    pub(super) name_refs: Vec<NameRef>,
+    /// Extra places `commonLabels` and `labels[].includeSelectors` write labels.
+    pub(super) common_labels: Vec<DynSpec>,
+}
+
+/// Field specs: a list of maps with `path` and optional `group`, `version`, `kind`, `create`.
+fn dyn_specs(b: &Builder<'_>, src: usize, node: &Node, what: &str) -> Result<Vec<DynSpec>> {
+    let Some(items) = node.as_seq() else {
+        if node.is_null() {
+            return Ok(Vec::new());
+        }
+        return Err(b.error_at(src, node.line, format!("`{what}` is a list of field specs")));
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(entries) = item.as_map() else {
+            return Err(b.error_at(
+                src,
+                item.line,
+                format!("an entry of `{what}` is a map (path, group, version, kind, create)"),
+            ));
+        };
+        let mut spec = DynSpec::default();
+        for e in entries {
+            let text = || {
+                e.value.as_str().map(str::to_string).ok_or_else(|| {
+                    b.error_at(src, e.line, format!("`{what}[].{}` takes a string", e.key))
+                })
+            };
+            match e.key.as_str() {
+                "path" => spec.path = text()?,
+                "group" => spec.group = text()?,
+                "version" => spec.version = text()?,
+                "kind" => spec.kind = text()?,
+                "create" => spec.create = e.value.as_bool() == Some(true),
+                other => {
+                    return Err(b.error_at(
+                        src,
+                        e.line,
+                        format!(
+                            "`{what}[].{other}` is not supported (path, group, version, kind, create)"
+                        ),
+                    ));
+                }
+            }
+        }
+        if spec.path.is_empty() {
+            return Err(b.error_at(src, item.line, format!("an entry of `{what}` has no path")));
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+/// One document of a `configurations` file into the build's configuration.
+pub(super) fn read_config(b: &mut Builder<'_>, src: usize, root: &Node) -> Result<()> {
+    if root.is_null() {
+        return Ok(());
+    }
+    let Some(entries) = root.as_map() else {
+        return Err(b.error_at(src, root.line, "a transformer configuration is a map"));
+    };
+    for e in entries {
+        match e.key.as_str() {
+            "commonLabels" => {
+                let specs = dyn_specs(b, src, &e.value, "commonLabels")?;
+                b.config.common_labels.extend(specs);
+            }
+            "nameReference" => {
+                let Some(items) = e.value.as_seq() else {
+                    return Err(b.error_at(src, e.line, "`nameReference` is a list"));
+                };
+                for item in items {
+                    let kind = item.get("kind").and_then(Node::as_str).unwrap_or("");
+                    if kind.is_empty() {
+                        return Err(b.error_at(
+                            src,
+                            item.line,
+                            "a `nameReference` entry names the referred `kind`",
+                        ));
+                    }
+                    let specs = match item.get("fieldSpecs") {
+                        Some(n) => dyn_specs(b, src, n, "nameReference[].fieldSpecs")?,
+                        None => Vec::new(),
+                    };
+                    b.config.name_refs.push(NameRef {
+                        kind: kind.to_string(),
+                        specs,
+                    });
+                }
+            }
+            other => {
+                return Err(b.error_at(
+                    src,
+                    e.line,
+                    format!(
+                        "transformer configuration `{other}` is not supported by convert-guide's kustomize build (commonLabels, nameReference)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn applies(spec: &FieldSpec, r: &Resource) -> bool {
     let id = r.id();
     spec.kind == id.kind && (spec.group == "*" || spec.group == id.group)
@@ -433,14 +569,30 @@ fn add_labels(
     src: usize,
     templates: bool,
     selectors: bool,
+    extra: &[DynSpec],
 ) {
+    let common = b.config.common_labels.clone();
+    // kustomize merges its default field specs into the ones a `labels` entry lists, and
+    // drops a default whose path a listed spec already covers for the default's kinds
+    // (FsSlice.MergeAll): with `fields`, only the kinds listed get `metadata/labels`.
+    let shadowed = |group: &str, kind: &str, path: &str| {
+        extra.iter().any(|c| {
+            c.path == path
+                && (group.is_empty() || group == "*" || c.group == group)
+                && (kind.is_empty() || c.kind == kind)
+        })
+    };
     for r in acc.iter_mut() {
-        let mut specs: Vec<(&str, bool)> = vec![("metadata/labels", true)];
+        let mut specs: Vec<(&str, bool)> = Vec::new();
+        if !shadowed("", "", "metadata/labels") {
+            specs.push(("metadata/labels", true));
+        }
+        let kept = |s: &&FieldSpec| applies(s, r) && !shadowed(s.group, s.kind, s.path);
         if templates || selectors {
             specs.extend(
                 TEMPLATE_LABELS
                     .iter()
-                    .filter(|s| applies(s, r))
+                    .filter(kept)
                     .map(|s| (s.path, s.create)),
             );
         }
@@ -448,14 +600,31 @@ fn add_labels(
             specs.extend(
                 SELECTOR_LABELS
                     .iter()
-                    .filter(|s| applies(s, r))
+                    .filter(kept)
                     .map(|s| (s.path, s.create)),
             );
             let id = r.id();
             if (id.kind == "Deployment" || id.kind == "StatefulSet") && id.group == "apps" {
-                specs.extend(AFFINITY.iter().map(|p| (*p, false)));
+                specs.extend(
+                    AFFINITY
+                        .iter()
+                        .filter(|p| !shadowed("apps", &id.kind, p))
+                        .map(|p| (*p, false)),
+                );
             }
+            specs.extend(
+                common
+                    .iter()
+                    .filter(|s| s.applies(r) && !shadowed(&s.group, &s.kind, &s.path))
+                    .map(|s| (s.path.as_str(), s.create)),
+            );
         }
+        specs.extend(
+            extra
+                .iter()
+                .filter(|s| s.applies(r))
+                .map(|s| (s.path.as_str(), s.create)),
+        );
         for (path, create) in specs {
             let line = labels.first().map_or(1, |l| l.2);
             visit_maps(b, &mut r.node, path, create, (src, line), &mut |b, map| {
@@ -476,29 +645,31 @@ pub(super) fn labels(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> 
         };
         for item in items {
             let mut pairs_of = Vec::new();
+            let mut fields = Vec::new();
             let (mut templates, mut selectors) = (false, false);
             for f in item.as_map().unwrap_or_default() {
                 match f.key.as_str() {
                     "pairs" => pairs_of = pairs(b, k, &f.value, "labels.pairs")?,
                     "includeSelectors" => selectors = f.value.as_bool() == Some(true),
                     "includeTemplates" => templates = f.value.as_bool() == Some(true),
+                    "fields" => fields = dyn_specs(b, k.src, &f.value, "labels[].fields")?,
                     other => {
                         return Err(b.error_at(
                             k.src,
                             f.line,
                             format!(
-                                "`labels[].{other}` is not supported (pairs, includeSelectors, includeTemplates)"
+                                "`labels[].{other}` is not supported (pairs, includeSelectors, includeTemplates, fields)"
                             ),
                         ));
                     }
                 }
             }
-            add_labels(b, acc, &pairs_of, k.src, templates, selectors);
+            add_labels(b, acc, &pairs_of, k.src, templates, selectors, &fields);
         }
     }
     if let Some(e) = k.get("commonLabels") {
         let common = pairs(b, k, &e.value, "commonLabels")?;
-        add_labels(b, acc, &common, k.src, true, true);
+        add_labels(b, acc, &common, k.src, true, true, &[]);
     }
     Ok(())
 }
@@ -779,7 +950,7 @@ fn pod_spec_path(group: &str, kind: &str) -> Option<&'static str> {
 
 /// After the build: references to renamed resources follow the new names (kustomize's
 /// name-reference transformer, for the references built-in kinds make).
-pub(super) fn name_references(acc: &mut [Resource]) {
+pub(super) fn name_references(acc: &mut [Resource], extra: &[NameRef]) {
     // (kind, old name, namespace) -> (new name, new namespace)
     let mut renames: Vec<(String, String, String, String, String)> = Vec::new();
     for r in acc.iter() {
@@ -813,6 +984,14 @@ pub(super) fn name_references(acc: &mut [Resource]) {
                 let full = format!("{pod}/{path}");
                 rename_at(&mut r.node, &full, &mut |name| {
                     lookup(kind, name, &ns).map(|(n, _)| n)
+                });
+            }
+        }
+        for reference in extra {
+            let matching: Vec<&DynSpec> = reference.specs.iter().filter(|s| s.applies(r)).collect();
+            for spec in matching {
+                rename_at(&mut r.node, &spec.path, &mut |name| {
+                    lookup(&reference.kind, name, &ns).map(|(n, _)| n)
                 });
             }
         }

@@ -7,6 +7,7 @@ mod citations;
 mod cli;
 mod common;
 mod corpus;
+mod current_guides;
 mod exit_codes;
 mod experiments;
 mod fuzz;
