@@ -813,7 +813,9 @@ fn evaluate(guide: &str, variant: &str, era: &str, expect: &Expect) -> Outcome {
 }
 
 fn run_guide(guide: &str) {
-    if !(require_tool("bash") && require_tool("python3")) {
+    if !(require_tool("bash", "the scenarios cannot be rendered by bench-render")
+        && require_tool("python3", "bench-render cannot run llm-d-benchmark's steps"))
+    {
         return;
     }
     if let Err(e) = warm() {
