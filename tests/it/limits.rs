@@ -4,18 +4,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use convert_guide::source::{MAX_FILE_BYTES, MAX_GUIDE_BYTES};
 use convert_guide::yaml::{MAX_DEPTH, MAX_KEYS, MAX_NODES};
 
 /// Address space each run may use: a conversion of a real guide needs a few MB.
 const MEMORY_KIB: u64 = 128 * 1024;
-/// Time each failing run may take (a debug build, on a busy 2-core machine; release is
-/// several times faster, and most runs take a few milliseconds).
+/// CPU time (user + system) each failing run may take, a debug build; release is several
+/// times faster, and most runs take a few milliseconds. CPU time, not wall time: the bound is
+/// on the work a limit lets through, and must not move with the load of the machine.
 const FAST: Duration = Duration::from_secs(2);
-/// A billion-laughs file must fail in well under a second: within one even for a debug
-/// build on a busy machine (a release build takes a few milliseconds).
+/// A billion-laughs file must fail in well under a second of CPU time, even for a debug
+/// build (a release build takes a few milliseconds).
 const BOMB: Duration = Duration::from_secs(1);
 
 struct Run {
@@ -25,25 +26,59 @@ struct Run {
     took: Duration,
 }
 
-/// `convert-guide ARGS` from `cwd`, under `ulimit -v MEMORY_KIB`.
+/// `convert-guide ARGS` from `cwd`, under `ulimit -v MEMORY_KIB`; `took` is the CPU time
+/// (user + system) of the conversion, as bash's `times` reports it for its child.
 fn run_capped(cwd: &Path, args: &[&str]) -> Run {
     let bin = assert_cmd::cargo::cargo_bin("convert-guide");
-    let started = Instant::now();
+    let times = tempfile::NamedTempFile::new().expect("temporary file");
     let out = Command::new("bash")
         .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$@\""))
+        .arg(format!(
+            "ulimit -v {MEMORY_KIB} && {{ \"$@\"; rc=$?; times >\"$CG_TIMES\"; exit $rc; }}"
+        ))
         .arg("bash")
         .arg(bin)
         .args(args)
+        .env("CG_TIMES", times.path())
         .current_dir(cwd)
         .output()
         .expect("run convert-guide under bash");
+    let report = std::fs::read_to_string(times.path()).expect("read the times of the run");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        took: started.elapsed(),
+        took: children_cpu(&report),
     }
+}
+
+/// The children's user + system time from bash's `times` (`0m0.012s 0m0.004s` on line 2).
+/// A report of any other shape fails the test: an unread time must never pass a bound.
+fn children_cpu(report: &str) -> Duration {
+    let line = report.lines().nth(1).unwrap_or_default();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields.len(), 2, "bash's times report: {report:?}");
+    fields
+        .iter()
+        .map(|t| {
+            let (m, s) = t
+                .strip_suffix('s')
+                .and_then(|t| t.split_once('m'))
+                .unwrap_or_else(|| panic!("a time of bash's times: {t:?}"));
+            let m: u64 = m.parse().unwrap_or_else(|_| panic!("minutes in {t:?}"));
+            let s: f64 = s.parse().unwrap_or_else(|_| panic!("seconds in {t:?}"));
+            Duration::from_secs(m * 60) + Duration::from_secs_f64(s)
+        })
+        .sum()
+}
+
+#[test]
+fn children_cpu_reads_bash_times() {
+    assert_eq!(
+        children_cpu("0m0.010s 0m0.002s\n1m0.500s 0m0.250s\n"),
+        Duration::from_millis(60_750)
+    );
+    assert!(std::panic::catch_unwind(|| children_cpu("")).is_err());
 }
 
 /// A guide folder `guide/` in a fresh temporary folder, holding `files`.
