@@ -293,11 +293,11 @@ fn backup_of(dir: &Path, file_name: &str, path: &Path) -> std::io::Result<Option
     let (backup, file) = temp_file(dir, file_name, "bak")?;
     drop(file);
     let _ = std::fs::remove_file(&backup);
-    if std::fs::hard_link(path, &backup).is_err() {
-        if let Err(e) = std::fs::copy(path, &backup) {
-            let _ = std::fs::remove_file(&backup);
-            return Err(e);
-        }
+    if std::fs::hard_link(path, &backup).is_err()
+        && let Err(e) = std::fs::copy(path, &backup)
+    {
+        let _ = std::fs::remove_file(&backup);
+        return Err(e);
     }
     Ok(Some(backup))
 }
