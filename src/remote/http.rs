@@ -533,6 +533,32 @@ mod tests {
     }
 
     #[test]
+    fn one_budget_one_deadline_and_capped_requests() {
+        let budget = Budget::new();
+        let timeout = Duration::from_millis(1);
+        assert!(budget.request("u", Kind::Api, timeout).is_ok());
+        // The deadline runs from the first request, for all of them together.
+        std::thread::sleep(Duration::from_millis(10));
+        let late = budget.request("u", Kind::Raw, timeout);
+        let text = late.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("time for fetching is used up"), "{text}");
+        let budget = Budget::new();
+        for _ in 0..MAX_API_CALLS {
+            assert!(budget.request("u", Kind::Api, DEFAULT).is_ok());
+        }
+        let text = budget
+            .request("u", Kind::Api, DEFAULT)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(text.contains("more than 25 API requests"), "{text}");
+        assert!(budget.charge("f", MAX_GUIDE_BYTES).is_ok());
+        assert!(budget.charge("g", 1).is_err());
+    }
+
+    const DEFAULT: Duration = Duration::from_secs(30);
+
+    #[test]
     fn transport_failures_are_named() {
         let at = Url::parse("https://nowhere.invalid/x").unwrap_or_else(|e| panic!("{e}"));
         let dns = transport("u", &at, ureq::Error::HostNotFound).to_string();

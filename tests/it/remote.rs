@@ -956,3 +956,40 @@ fn api_requests_are_capped_per_conversion() {
     };
     assert!(remote::open(url, &fresh).is_ok());
 }
+
+/// Remote kustomize resources count against the one guide budget of the conversion: six
+/// remote bases of 3 MiB each (18 MiB) exceed the 16 MiB a guide may have, although each
+/// alone is well under it (each used to get a fresh budget and a fresh deadline).
+#[test]
+fn remote_kustomize_resources_share_the_conversions_budget() {
+    let server = Server::start();
+    let dir = tmp();
+    let guide = dir.path().join("repo/g");
+    std::fs::create_dir_all(dir.path().join("repo/.git")).expect(".git");
+    std::fs::create_dir_all(&guide).expect("guide");
+    let resources: String = (0..server::BIG_FOLDERS)
+        .map(|n| format!("- https://github.com/big/big//r{n}?ref=main\n"))
+        .collect();
+    std::fs::write(
+        guide.join("kustomization.yaml"),
+        format!("resources:\n{resources}"),
+    )
+    .expect("kustomization");
+    // A debug build parses 3 MiB slowly: the deadline (4 x --timeout) must not come first.
+    let opts = RemoteOptions {
+        timeout: Duration::from_secs(120),
+        ..options(&server, tmp().path())
+    };
+    let e = convert_input(guide.to_str().expect("UTF-8 path"), opts)
+        .err()
+        .unwrap_or_else(|| panic!("18 MiB of remote resources were accepted"));
+    let text = e.to_string();
+    assert_eq!(e.exit_code(), 4, "{text}");
+    assert!(
+        text.contains(&format!(
+            "the guide's files add up to more than {} bytes",
+            remote::MAX_GUIDE_BYTES
+        )),
+        "{text}"
+    );
+}

@@ -358,6 +358,13 @@ fn route(target: &str, moved_to: Option<&str>) -> Reply {
             }
             r
         }
+        // `big`: folders r0..r{BIG_FOLDERS}, each a kustomization of one 3 MiB ConfigMap.
+        ["repos", "big", "big", "commits", reference @ ..] => commit(&reference.join("/")),
+        ["repos", "big", "big", "git", "trees", sha] if *sha == SHA => big_tree(),
+        ["big", "big", sha, folder, file] if *sha == SHA => match big_file(folder, file) {
+            Some(text) => reply(200, "text/plain", text),
+            None => reply(404, "text/plain", "404: Not Found"),
+        },
         // `wide`: a guide with WIDE_FOLDERS `ms-*` folders.
         ["repos", "wide", "wide"] => json(200, r#"{"full_name": "wide/wide"}"#.into()),
         ["repos", "wide", "wide", "commits", reference @ ..] => commit(&reference.join("/")),
@@ -560,6 +567,56 @@ fn wide_tree() -> Reply {
             r#"{{"path": "g/{folder}/values.yaml", "type": "blob", "sha": "{}", "size": {}}}"#,
             blob_sha(text.as_bytes()),
             text.len()
+        ));
+    }
+    json(
+        200,
+        format!(
+            r#"{{"sha": "{SHA}", "truncated": false, "tree": [{}]}}"#,
+            entries.join(",")
+        ),
+    )
+}
+
+/// Folders of the `big` repository.
+pub const BIG_FOLDERS: usize = 6;
+
+fn big_file(folder: &str, name: &str) -> Option<String> {
+    static CM: OnceLock<String> = OnceLock::new();
+    match name {
+        // A prefix per folder: the six ConfigMaps are distinct resources.
+        "kustomization.yaml" => Some(format!("resources:\n- cm.yaml\nnamePrefix: {folder}-\n")),
+        "cm.yaml" => Some(
+            CM.get_or_init(|| {
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  pad: {}\n",
+                    "x".repeat(3 * 1024 * 1024)
+                )
+            })
+            .clone(),
+        ),
+        _ => None,
+    }
+}
+
+fn big_tree() -> Reply {
+    let cm = big_file("", "cm.yaml").unwrap_or_default();
+    let cm_sha = blob_sha(cm.as_bytes());
+    let mut entries = Vec::new();
+    for n in 0..BIG_FOLDERS {
+        let folder = format!("r{n}");
+        let k = big_file(&folder, "kustomization.yaml").unwrap_or_default();
+        entries.push(format!(
+            r#"{{"path": "{folder}", "type": "tree", "sha": "x"}}"#
+        ));
+        entries.push(format!(
+            r#"{{"path": "{folder}/kustomization.yaml", "type": "blob", "sha": "{}", "size": {}}}"#,
+            blob_sha(k.as_bytes()),
+            k.len()
+        ));
+        entries.push(format!(
+            r#"{{"path": "{folder}/cm.yaml", "type": "blob", "sha": "{cm_sha}", "size": {}}}"#,
+            cm.len()
         ));
     }
     json(
