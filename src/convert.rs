@@ -588,6 +588,11 @@ pub fn convert_tree(root: &Path, bench: &Bench, req: &Request) -> Result<Vec<Bat
             let req = Request {
                 variant: Some(variant.clone()),
                 name: None,
+                // Each conversion has its own network budget and deadline.
+                remote: RemoteOptions {
+                    budget: remote::Budget::new(),
+                    ..req.remote.clone()
+                },
                 ..req.clone()
             };
             let outcome = match convert_guide(&opened, bench, &req) {

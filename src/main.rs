@@ -686,6 +686,7 @@ fn remote_options(cli: &Cli) -> Result<RemoteOptions, Error> {
             .ok()
             .filter(|t| !t.trim().is_empty()),
         timeout,
+        budget: remote::Budget::new(),
     })
 }
 

@@ -10,7 +10,7 @@ mod url;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -19,7 +19,10 @@ use github::{GitHub, Repo};
 use http::{Client, Reply};
 use url::{Target, Url};
 
-pub use http::{MAX_GUIDE_BYTES, MAX_REDIRECTS, USER_AGENT};
+pub use http::{
+    Budget, DEADLINE_TIMEOUTS, MAX_API_CALLS, MAX_FILE_CALLS, MAX_GUIDE_BYTES, MAX_REDIRECTS,
+    USER_AGENT,
+};
 
 pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
 pub const DEFAULT_GITHUB_RAW: &str = "https://raw.githubusercontent.com";
@@ -41,8 +44,12 @@ pub struct RemoteOptions {
     pub quiet: bool,
     /// Sent as `Authorization` to the API host only. Never printed: see the Debug impl.
     pub token: Option<String>,
-    /// Total time for one request.
+    /// Total time for one request; one conversion's requests together get
+    /// [`DEADLINE_TIMEOUTS`] times it.
     pub timeout: Duration,
+    /// What one conversion may spend, shared by every source opened with (clones of) these
+    /// options: the guide and the remote resources its kustomizations name.
+    pub budget: Arc<Budget>,
 }
 
 impl Default for RemoteOptions {
@@ -55,6 +62,7 @@ impl Default for RemoteOptions {
             quiet: false,
             token: None,
             timeout: DEFAULT_TIMEOUT,
+            budget: Budget::new(),
         }
     }
 }
@@ -102,8 +110,20 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 pub fn open(input: &str, opts: &RemoteOptions) -> Result<Opened> {
     let api = base(&opts.github_api, "--github-api")?;
     let raw = base(&opts.github_raw, "--github-raw")?;
-    let api_host = Url::parse(&api)?.host;
-    let client = Client::new(&api, opts.token.clone(), opts.timeout, opts.quiet)?;
+    let api_url = Url::parse(&api)?;
+    let api_host = api_url.host.clone();
+    // The cache is per API host (and port): another server's repository is another one.
+    let cache_host = match api_url.port {
+        Some(p) => format!("{api_host}:{p}"),
+        None => api_host.clone(),
+    };
+    let client = Client::new(
+        &api,
+        opts.token.clone(),
+        opts.timeout,
+        opts.quiet,
+        Arc::clone(&opts.budget),
+    )?;
     match url::target(input, &api_host)? {
         Target::GitHub {
             owner,
@@ -118,7 +138,7 @@ pub fn open(input: &str, opts: &RemoteOptions) -> Result<Opened> {
                 cache: opts
                     .cache_dir
                     .as_deref()
-                    .map(|d| cache::Cache::new(d, &owner, &repo)),
+                    .map(|d| cache::Cache::new(d, &cache_host, &owner, &repo)),
                 owner,
                 name: repo,
                 offline: opts.offline,

@@ -11,6 +11,9 @@
 //!   SIGINT, SIGTERM, SIGHUP and SIGQUIT wait while a file is written and renamed, so an
 //!   interrupted run leaves the old file or the new one and no temporary file. (SIGKILL or a
 //!   power cut can leave a `.NAME.*.tmp` file beside the target, never a partial target.)
+//! - **Both or neither.** A scenario and its experiment are staged (each a flushed temporary
+//!   file, plus a hard-link backup of an existing target) before either is renamed; if the
+//!   second rename fails, the first target gets its old content back ([`write_all`]).
 //! - **Modes like the neighbours'.** A replaced file keeps its permissions; a new one takes
 //!   those of the files with the same extension beside it, else the default of the umask.
 

@@ -1,13 +1,17 @@
-//! The offline cache of GitHub guides, keyed by commit SHA (content at a commit never
-//! changes, so entries never expire):
+//! The offline cache of GitHub guides, keyed by API host and commit SHA (content at a
+//! commit never changes, so entries never expire; a GitHub Enterprise or a test server with
+//! the same owner, repository and SHA is another repository):
 //!
 //! ```text
-//! <cache-dir>/<owner>/<repo>/<sha>/<path>             file contents
-//! <cache-dir>/<owner>/<repo>/listings/<sha>/<%path>   folder listings, one name a line
-//! <cache-dir>/<owner>/<repo>/refs/<%ref>              the commit a branch or tag had last
+//! <cache-dir>/<%host>/<owner>/<repo>/<sha>/<path>     file contents, verified on each use
+//! <cache-dir>/<%host>/<owner>/<repo>/trees/<sha>      the tree listing: path, blob SHA, size
+//! <cache-dir>/<%host>/<owner>/<repo>/refs/<%ref>      the commit a branch or tag had last
 //! ```
 //!
-//! `<%x>` is `/x` percent-encoded into one file name, so no listing or ref can collide with
+//! A cached file is used only when its git blob SHA is the one the tree listing gives;
+//! otherwise it is removed and fetched again (see `github.rs`).
+//!
+//! `<%x>` is `x` percent-encoded into one file name, so no host or ref can collide with
 //! another. Writes are atomic (temporary file + rename); a failed write only loses caching.
 
 use std::path::{Path, PathBuf};
@@ -17,14 +21,35 @@ use super::url::{encode_segment, is_full_sha};
 use crate::source::MAX_FILE_BYTES;
 
 pub struct Cache {
-    /// `<cache-dir>/<owner>/<repo>`; owner and repo were checked to be plain names.
+    /// `<cache-dir>/<%host>/<owner>/<repo>`; owner and repo were checked to be plain names.
     repo_dir: PathBuf,
 }
 
 impl Cache {
-    pub fn new(cache_dir: &Path, owner: &str, repo: &str) -> Cache {
+    /// `host` is the API host with its port (`api.github.com`, `127.0.0.1:8080`).
+    pub fn new(cache_dir: &Path, host: &str, owner: &str, repo: &str) -> Cache {
         Cache {
-            repo_dir: cache_dir.join(owner).join(repo),
+            repo_dir: cache_dir.join(flat(host)).join(owner).join(repo),
+        }
+    }
+
+    /// Forget a cached file that failed its check.
+    pub fn remove_file(&self, sha: &str, path: &[String]) {
+        if let Some(p) = self.file_path(sha, path) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// The tree listing of commit `sha`, as [`Cache::put_tree`] wrote it.
+    pub fn tree(&self, sha: &str) -> Option<String> {
+        is_full_sha(sha)
+            .then(|| read(&self.repo_dir.join("trees").join(sha)))
+            .flatten()
+    }
+
+    pub fn put_tree(&self, sha: &str, text: &str) {
+        if is_full_sha(sha) {
+            write_atomic(&self.repo_dir.join("trees").join(sha), text);
         }
     }
 
@@ -36,19 +61,6 @@ impl Cache {
     pub fn put_file(&self, sha: &str, path: &[String], text: &str) {
         if let Some(p) = self.file_path(sha, path) {
             write_atomic(&p, text);
-        }
-    }
-
-    pub fn listing(&self, sha: &str, path: &[String]) -> Option<Vec<String>> {
-        let text = read(&self.listing_path(sha, path)?)?;
-        Some(text.lines().map(str::to_string).collect())
-    }
-
-    pub fn put_listing(&self, sha: &str, path: &[String], names: &[String]) {
-        if let Some(p) = self.listing_path(sha, path) {
-            let mut text = names.join("\n");
-            text.push('\n');
-            write_atomic(&p, &text);
         }
     }
 
@@ -68,15 +80,6 @@ impl Cache {
             return None;
         }
         Some(path.iter().fold(self.repo_dir.join(sha), |p, s| p.join(s)))
-    }
-
-    fn listing_path(&self, sha: &str, path: &[String]) -> Option<PathBuf> {
-        is_full_sha(sha).then(|| {
-            self.repo_dir
-                .join("listings")
-                .join(sha)
-                .join(flat(&format!("/{}", path.join("/"))))
-        })
     }
 }
 
@@ -126,7 +129,7 @@ mod tests {
     #[test]
     fn round_trips_files_listings_and_refs() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let cache = Cache::new(dir.path(), "o", "r");
+        let cache = Cache::new(dir.path(), "h", "o", "r");
         let sha = "0123456789abcdef0123456789abcdef01234567";
         assert_eq!(cache.file(sha, &segs("g/v.yaml")), None);
         cache.put_file(sha, &segs("g/v.yaml"), "a: 1\n");
@@ -134,18 +137,26 @@ mod tests {
             cache.file(sha, &segs("g/v.yaml")).as_deref(),
             Some("a: 1\n")
         );
-        assert!(dir.path().join("o/r").join(sha).join("g/v.yaml").is_file());
-        let names = vec!["ms-x/".to_string(), "helmfile.yaml.gotmpl".to_string()];
-        cache.put_listing(sha, &segs("g"), &names);
-        cache.put_listing(sha, &[], &["g/".to_string()]);
-        assert_eq!(cache.listing(sha, &segs("g")), Some(names));
-        assert_eq!(cache.listing(sha, &[]), Some(vec!["g/".to_string()]));
-        assert_eq!(cache.listing(sha, &segs("g/ms-x")), None);
+        assert!(
+            dir.path()
+                .join("h/o/r")
+                .join(sha)
+                .join("g/v.yaml")
+                .is_file()
+        );
+        cache.remove_file(sha, &segs("g/v.yaml"));
+        assert_eq!(cache.file(sha, &segs("g/v.yaml")), None);
+        assert_eq!(cache.tree(sha), None);
+        cache.put_tree(sha, "g/v.yaml\tabc\t5\n");
+        assert_eq!(cache.tree(sha).as_deref(), Some("g/v.yaml\tabc\t5\n"));
+        // Another host is another cache.
+        let other = Cache::new(dir.path(), "h2", "o", "r");
+        assert_eq!(other.tree(sha), None);
         cache.put_commit_of("release/v1", sha);
         assert_eq!(cache.commit_of("release/v1").as_deref(), Some(sha));
         assert_eq!(cache.commit_of("release"), None);
         // Nothing is kept for a SHA that is not one (it would name a path).
         cache.put_file("../x", &segs("v.yaml"), "x");
-        assert!(!dir.path().join("o/x").exists());
+        assert!(!dir.path().join("h/o/x").exists());
     }
 }

@@ -154,36 +154,109 @@ fn parse_sha(body: &[u8]) -> Option<String> {
     is_full_sha(sha).then(|| sha.to_string())
 }
 
-/// What the contents API says about a path.
-#[derive(Debug, PartialEq, Eq)]
-enum Listing {
-    Folder(Vec<String>),
-    File,
+/// The repository at one commit, as the git trees API lists it (recursively, in one
+/// request): every file with its blob SHA and size, every folder with its entries.
+#[derive(Debug, Default)]
+struct Tree {
+    /// Path from the repository root -> (blob SHA, size).
+    files: HashMap<String, (String, u64)>,
+    /// Path from the repository root (`""`: the root) -> entries, sorted, folders with `/`.
+    dirs: HashMap<String, Vec<String>>,
 }
 
-/// Entry names of a contents listing, folders with a trailing `/`, sorted. Names that could
-/// not be a path segment are left out.
-fn parse_listing(body: &[u8]) -> Option<Listing> {
-    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
-    if json.get("type").and_then(|t| t.as_str()).is_some() {
-        return Some(Listing::File);
+impl Tree {
+    /// From `path\tsha\tsize` lines (folders: `path/`); what [`parse_tree`] and the cache hold.
+    fn from_lines(text: &str) -> Option<Tree> {
+        let mut tree = Tree::default();
+        tree.dirs.insert(String::new(), Vec::new());
+        for line in text.lines() {
+            let mut parts = line.split('\t');
+            let (path, sha, size) = (parts.next()?, parts.next()?, parts.next()?);
+            let (path, is_dir) = match path.strip_suffix('/') {
+                Some(p) => (p, true),
+                None => (path, false),
+            };
+            let segs: Vec<String> = path.split('/').map(String::from).collect();
+            if url::join(&[], path).is_none_or(|p| p != segs) {
+                return None;
+            }
+            let (name, parent) = match path.rsplit_once('/') {
+                Some((parent, name)) => (name, parent),
+                None => (path, ""),
+            };
+            let shown = if is_dir {
+                tree.dirs.entry(path.to_string()).or_default();
+                format!("{name}/")
+            } else {
+                if !is_blob_sha(sha) {
+                    return None;
+                }
+                tree.files
+                    .insert(path.to_string(), (sha.to_string(), size.parse().ok()?));
+                name.to_string()
+            };
+            tree.dirs.entry(parent.to_string()).or_default().push(shown);
+        }
+        for names in tree.dirs.values_mut() {
+            names.sort();
+        }
+        Some(tree)
     }
-    let mut names = Vec::new();
-    for entry in json.as_array()? {
-        let name = entry.get("name")?.as_str()?;
-        let kind = entry.get("type")?.as_str()?;
-        if url::join(&[], name).is_none_or(|p| p.len() != 1 || p[0] != name) || name.contains('\n')
-        {
+}
+
+fn is_blob_sha(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A recursive git trees answer as `path\tsha\tsize` lines; `Err` with a reason when the
+/// answer is not one or GitHub cut it short (`truncated`).
+fn parse_tree(body: &[u8]) -> std::result::Result<String, String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| "not a tree listing".to_string())?;
+    if json.get("truncated").and_then(|t| t.as_bool()) == Some(true) {
+        return Err(
+            "the repository is too large for one tree listing (GitHub truncated it)".into(),
+        );
+    }
+    let entries = json
+        .get("tree")
+        .and_then(|t| t.as_array())
+        .ok_or("not a tree listing")?;
+    let mut out = String::new();
+    for e in entries {
+        let field = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        let path = field("path");
+        // Names that could not be a path segment are left out (as no local file has them).
+        let segs: Vec<String> = path.split('/').map(String::from).collect();
+        if path.contains(['\t', '\n']) || url::join(&[], path).is_none_or(|p| p != segs) {
             continue;
         }
-        names.push(if kind == "dir" {
-            format!("{name}/")
-        } else {
-            name.to_string()
-        });
+        match field("type") {
+            "tree" => out.push_str(&format!("{path}/\t-\t0\n")),
+            "blob" => {
+                let sha = field("sha");
+                let size = e.get("size").and_then(|v| v.as_u64()).unwrap_or(0);
+                if is_blob_sha(sha) {
+                    out.push_str(&format!("{path}\t{sha}\t{size}\n"));
+                }
+            }
+            // Submodules (`commit`) have no content here.
+            _ => {}
+        }
     }
-    names.sort();
-    Some(Listing::Folder(names))
+    Ok(out)
+}
+
+/// The git blob SHA of `bytes`: SHA-1 of `blob <len>\0` and the bytes.
+pub fn blob_sha(bytes: &[u8]) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    ctx.update(format!("blob {}\0", bytes.len()).as_bytes());
+    ctx.update(bytes);
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A guide folder (or a file's folder) in a repository at one commit.
@@ -193,7 +266,7 @@ pub struct GitHub {
     /// The guide root inside the repository.
     pub root: Vec<String>,
     files: Mutex<HashMap<String, String>>,
-    lists: Mutex<HashMap<String, Vec<String>>>,
+    tree: Mutex<Option<std::sync::Arc<Tree>>>,
 }
 
 impl GitHub {
@@ -203,7 +276,7 @@ impl GitHub {
             sha,
             root,
             files: Mutex::new(HashMap::new()),
-            lists: Mutex::new(HashMap::new()),
+            tree: Mutex::new(None),
         }
     }
 
@@ -223,10 +296,72 @@ impl GitHub {
         format!("{what} {} at commit {short}", path.join("/"))
     }
 
-    fn fetch_file(&self, path: &[String]) -> Result<String> {
+    fn not_found(&self, what: &str, path: &[String]) -> Error {
+        Error::RemoteNotFound {
+            url: self.repo.shown.clone(),
+            what: self.at(what, path),
+            hint: "check the ref (branch, tag or commit) and the path in the URL".to_string(),
+        }
+    }
+
+    /// The repository's tree at the commit: listed once (one API request however many
+    /// folders the guide has), from the cache when it is there.
+    fn tree(&self) -> Result<std::sync::Arc<Tree>> {
+        let mut memo = lock(&self.tree);
+        if let Some(t) = memo.as_ref() {
+            return Ok(std::sync::Arc::clone(t));
+        }
         let r = &self.repo;
-        if let Some(text) = r.cache.as_ref().and_then(|c| c.file(&self.sha, path)) {
-            return Ok(text);
+        let cached = r.cache.as_ref().and_then(|c| c.tree(&self.sha));
+        let tree = match cached.as_deref().and_then(Tree::from_lines) {
+            Some(t) => t,
+            None => {
+                if r.offline {
+                    return Err(r.not_cached(&format!("the file listing of commit {}", self.sha)));
+                }
+                let address = format!(
+                    "{}/repos/{}/{}/git/trees/{}?recursive=1",
+                    r.api, r.owner, r.name, self.sha
+                );
+                let shown = format!("{}/{} file listing", r.owner, r.name);
+                let reply =
+                    r.client
+                        .get(&address, Kind::Api, "application/vnd.github+json", &shown)?;
+                if !reply.ok() {
+                    return Err(
+                        r.error(&reply, &format!("the file listing of commit {}", self.sha))
+                    );
+                }
+                let lines = parse_tree(&reply.body).map_err(|m| r.unexpected(&m))?;
+                let tree = Tree::from_lines(&lines)
+                    .ok_or_else(|| r.unexpected("the file listing has unusable entries"))?;
+                if let Some(cache) = &r.cache {
+                    cache.put_tree(&self.sha, &lines);
+                }
+                tree
+            }
+        };
+        let tree = std::sync::Arc::new(tree);
+        *memo = Some(std::sync::Arc::clone(&tree));
+        Ok(tree)
+    }
+
+    /// The file at `path`, whose blob is `sha`: from the cache when the cached copy hashes to
+    /// it, else fetched; a body that does not hash to it (cut short, altered) is refused and
+    /// never cached.
+    fn fetch_file(&self, path: &[String], blob: &str, size: u64) -> Result<String> {
+        let r = &self.repo;
+        if let Some(cache) = &r.cache
+            && let Some(text) = cache.file(&self.sha, path)
+        {
+            if blob_sha(text.as_bytes()) == blob {
+                r.client
+                    .budget()
+                    .charge(&path.join("/"), text.len() as u64)?;
+                return Ok(text);
+            }
+            // Cut short or changed since: never used, fetched again.
+            cache.remove_file(&self.sha, path);
         }
         if r.offline {
             return Err(r.not_cached(&self.at("file", path)));
@@ -243,52 +378,23 @@ impl GitHub {
         if !reply.ok() {
             return Err(r.error(&reply, &self.at("file", path)));
         }
+        let got = blob_sha(&reply.body);
+        if got != blob {
+            return Err(Error::Network {
+                url: r.shown.clone(),
+                message: format!(
+                    "{}: the server sent {} bytes whose blob SHA is {got}, but the repository's listing gives {blob} ({size} bytes): refused (cut short or altered)",
+                    self.at("file", path),
+                    reply.body.len()
+                ),
+                hint: "try again; if it persists, check --github-raw (it must serve the same repository as --github-api)".to_string(),
+            });
+        }
         let text = super::text_of(&address, &reply)?;
         if let Some(cache) = &r.cache {
             cache.put_file(&self.sha, path, &text);
         }
         Ok(text)
-    }
-
-    fn fetch_listing(&self, path: &[String]) -> Result<Vec<String>> {
-        let r = &self.repo;
-        if let Some(names) = r.cache.as_ref().and_then(|c| c.listing(&self.sha, path)) {
-            return Ok(names);
-        }
-        if r.offline {
-            return Err(r.not_cached(&self.at("the listing of folder", path)));
-        }
-        let contents = if path.is_empty() {
-            String::new()
-        } else {
-            format!("/{}", encode_path(path))
-        };
-        let address = format!(
-            "{}/repos/{}/{}/contents{contents}?ref={}",
-            r.api, r.owner, r.name, self.sha
-        );
-        let shown = format!("{}/", path.join("/"));
-        let reply = r
-            .client
-            .get(&address, Kind::Api, "application/vnd.github+json", &shown)?;
-        if !reply.ok() {
-            return Err(r.error(&reply, &self.at("folder", path)));
-        }
-        let names = match parse_listing(&reply.body) {
-            Some(Listing::Folder(names)) => names,
-            Some(Listing::File) => {
-                return Err(Error::Usage(format!(
-                    "{}: {} is a file, not a folder\n  hint: use its blob URL (.../blob/REF/PATH) to convert one values file",
-                    r.shown,
-                    path.join("/")
-                )));
-            }
-            None => return Err(r.unexpected(&format!("{shown} is not a folder listing"))),
-        };
-        if let Some(cache) = &r.cache {
-            cache.put_listing(&self.sha, path, &names);
-        }
-        Ok(names)
     }
 }
 
@@ -303,7 +409,11 @@ impl Source for GitHub {
         if let Some(text) = lock(&self.files).get(&key) {
             return Ok(text.clone());
         }
-        let text = self.fetch_file(&path)?;
+        let tree = self.tree()?;
+        let Some((blob, size)) = tree.files.get(&key) else {
+            return Err(self.not_found("file", &path));
+        };
+        let text = self.fetch_file(&path, blob, *size)?;
         lock(&self.files).insert(key, text.clone());
         Ok(text)
     }
@@ -311,12 +421,17 @@ impl Source for GitHub {
     fn list(&self, rel: &str) -> Result<Vec<String>> {
         let path = self.path(rel)?;
         let key = path.join("/");
-        if let Some(names) = lock(&self.lists).get(&key) {
+        let tree = self.tree()?;
+        if let Some(names) = tree.dirs.get(&key) {
             return Ok(names.clone());
         }
-        let names = self.fetch_listing(&path)?;
-        lock(&self.lists).insert(key, names.clone());
-        Ok(names)
+        if tree.files.contains_key(&key) {
+            return Err(Error::Usage(format!(
+                "{}: {} is a file, not a folder\n  hint: use its blob URL (.../blob/REF/PATH) to convert one values file",
+                self.repo.shown, key
+            )));
+        }
+        Err(self.not_found("folder", &path))
     }
 }
 
@@ -343,25 +458,37 @@ mod tests {
     }
 
     #[test]
-    fn listings_keep_plain_names() {
-        let body = br#"[
-            {"name": "ms-x", "path": "g/ms-x", "type": "dir"},
-            {"name": "helmfile.yaml.gotmpl", "path": "g/helmfile.yaml.gotmpl", "type": "file"},
-            {"name": "..", "path": "..", "type": "dir"},
-            {"name": "a/b", "path": "g/a/b", "type": "file"}
-        ]"#;
+    fn blob_shas_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
         assert_eq!(
-            parse_listing(body),
-            Some(Listing::Folder(vec![
-                "helmfile.yaml.gotmpl".to_string(),
-                "ms-x/".to_string()
-            ]))
+            blob_sha(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
         );
+        assert_eq!(blob_sha(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+    }
+
+    #[test]
+    fn tree_listings_keep_plain_names() {
+        let sha = "ce013625030ba8dba906f756967f9e9ca394464a";
+        let body = format!(
+            r#"{{"sha": "x", "truncated": false, "tree": [
+            {{"path": "g", "type": "tree", "sha": "{sha}"}},
+            {{"path": "g/ms-x", "type": "tree", "sha": "{sha}"}},
+            {{"path": "g/ms-x/values.yaml", "type": "blob", "sha": "{sha}", "size": 6}},
+            {{"path": "g/../x", "type": "blob", "sha": "{sha}", "size": 1}},
+            {{"path": "sub", "type": "commit", "sha": "{sha}"}}
+        ]}}"#
+        );
+        let lines = parse_tree(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let tree = Tree::from_lines(&lines).unwrap_or_else(|| panic!("{lines}"));
+        assert_eq!(tree.dirs.get(""), Some(&vec!["g/".to_string()]));
+        assert_eq!(tree.dirs.get("g"), Some(&vec!["ms-x/".to_string()]));
         assert_eq!(
-            parse_listing(br#"{"name": "v.yaml", "type": "file"}"#),
-            Some(Listing::File)
+            tree.files.get("g/ms-x/values.yaml"),
+            Some(&(sha.to_string(), 6))
         );
-        assert_eq!(parse_listing(b"{}"), None);
-        assert_eq!(parse_listing(b"not json"), None);
+        assert_eq!(tree.files.len(), 1);
+        assert!(parse_tree(br#"{"truncated": true, "tree": []}"#).is_err());
+        assert!(parse_tree(b"not json").is_err());
     }
 }

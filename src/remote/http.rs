@@ -4,7 +4,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::url::{self, Url};
 use crate::error::{Error, Result};
@@ -46,13 +47,90 @@ pub struct Reply {
     retry_after: Option<u64>,
 }
 
+/// Most requests to the API host in one conversion: resolving a ref takes a few, listing the
+/// repository one; a guide never needs more.
+pub const MAX_API_CALLS: u64 = 25;
+/// Most file requests in one conversion (a guide reads a handful of files; a kustomize
+/// guide with remote bases some dozens).
+pub const MAX_FILE_CALLS: u64 = 400;
+/// One conversion's requests together may take this many times `--timeout`.
+pub const DEADLINE_TIMEOUTS: u32 = 4;
+
+/// What one conversion may spend on the network, shared by every source it opens (the
+/// guide, and each remote resource its kustomizations name): bytes of distinct files
+/// against [`MAX_GUIDE_BYTES`], requests against [`MAX_API_CALLS`] and [`MAX_FILE_CALLS`],
+/// and one deadline from the first request.
+#[derive(Debug, Default)]
+pub struct Budget {
+    spent: AtomicU64,
+    api_calls: AtomicU64,
+    file_calls: AtomicU64,
+    started: Mutex<Option<Instant>>,
+}
+
+impl Budget {
+    pub fn new() -> Arc<Budget> {
+        Arc::new(Budget::default())
+    }
+
+    /// Count `bytes` of a distinct file (fetched, or read from the cache).
+    pub fn charge(&self, what: &str, bytes: u64) -> Result<()> {
+        let total = self.spent.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total > MAX_GUIDE_BYTES {
+            return Err(too_large(
+                what,
+                format!(
+                    "the guide's files add up to more than {MAX_GUIDE_BYTES} bytes, the most a guide may have"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Count one request; the time left of the conversion's deadline, which the first
+    /// request starts.
+    fn request(&self, address: &str, kind: Kind, timeout: Duration) -> Result<Duration> {
+        let (counter, cap, what) = match kind {
+            Kind::Api => (&self.api_calls, MAX_API_CALLS, "API requests"),
+            Kind::Raw => (&self.file_calls, MAX_FILE_CALLS, "file requests"),
+        };
+        if counter.fetch_add(1, Ordering::Relaxed) >= cap {
+            return Err(too_large(
+                address,
+                format!(
+                    "the guide needs more than {cap} {what}, the most one conversion may make; a guide needs a handful"
+                ),
+            ));
+        }
+        let total = timeout * DEADLINE_TIMEOUTS;
+        let started = *lock(&self.started).get_or_insert_with(Instant::now);
+        let left = total.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(network(
+                address,
+                &format!(
+                    "the conversion's time for fetching is used up ({} s: {DEADLINE_TIMEOUTS} x --timeout, for all requests together)",
+                    total.as_secs()
+                ),
+                "the server is slow; try again, or raise --timeout",
+            ));
+        }
+        Ok(left.min(timeout))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub struct Client {
     agent: ureq::Agent,
     /// The API's `scheme://host:port`: the token goes there and nowhere else.
     api_origin: String,
     token: Option<String>,
     progress: bool,
-    spent: AtomicU64,
+    budget: Arc<Budget>,
+    timeout: Duration,
 }
 
 impl Client {
@@ -61,6 +139,7 @@ impl Client {
         token: Option<String>,
         timeout: Duration,
         quiet: bool,
+        budget: Arc<Budget>,
     ) -> Result<Client> {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -77,7 +156,8 @@ impl Client {
             api_origin: Url::parse(api_base)?.origin(),
             token: token.filter(|t| !t.trim().is_empty()),
             progress: !quiet && std::io::stderr().is_terminal(),
-            spent: AtomicU64::new(0),
+            budget,
+            timeout,
         })
     }
 
@@ -88,31 +168,26 @@ impl Client {
     /// GET `address`, following at most [`MAX_REDIRECTS`] redirects. Any status comes back
     /// as a [`Reply`]; only transport failures, loops and oversized bodies are errors here.
     pub fn get(&self, address: &str, kind: Kind, accept: &str, what: &str) -> Result<Reply> {
+        let left = self.budget.request(address, kind, self.timeout)?;
         self.show(what);
-        let reply = self.follow(address, kind, accept);
+        let reply = self.follow(address, kind, accept, left);
         self.clear();
         let reply = reply?;
-        let total = self
-            .spent
-            .fetch_add(reply.body.len() as u64, Ordering::Relaxed)
-            + reply.body.len() as u64;
-        if total > MAX_GUIDE_BYTES {
-            return Err(too_large(
-                address,
-                format!(
-                    "the guide's files add up to more than {MAX_GUIDE_BYTES} bytes, the most a guide may have"
-                ),
-            ));
-        }
+        self.budget.charge(address, reply.body.len() as u64)?;
         Ok(reply)
     }
 
-    fn follow(&self, address: &str, kind: Kind, accept: &str) -> Result<Reply> {
+    /// The conversion's budget, for bytes read from the cache.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    fn follow(&self, address: &str, kind: Kind, accept: &str, left: Duration) -> Result<Reply> {
         let mut current = address.to_string();
         for _ in 0..=MAX_REDIRECTS {
             let at = Url::parse(&current)?;
             at.check_scheme()?;
-            let response = self.send(&current, &at, kind, accept);
+            let response = self.send(&current, &at, kind, accept, left);
             let response = response.map_err(|e| transport(address, &at, e))?;
             if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
                 return read_reply(address, &at, response);
@@ -139,8 +214,13 @@ impl Client {
         at: &Url,
         kind: Kind,
         accept: &str,
+        left: Duration,
     ) -> std::result::Result<Response, ureq::Error> {
         let mut request = self.agent.get(address).header("Accept", accept);
+        if left < self.timeout {
+            // The conversion's deadline is nearer than a whole request's timeout.
+            request = request.config().timeout_global(Some(left)).build();
+        }
         if at.is_loopback() {
             // As Go's net/http does: a proxy cannot reach this machine's own servers.
             request = request.config().proxy(None).build();
@@ -451,6 +531,32 @@ mod tests {
         let e = reply(429, (None, None, Some(30))).error(url, "x", true);
         assert!(e.to_string().contains("in less than a minute"), "{e}");
     }
+
+    #[test]
+    fn one_budget_one_deadline_and_capped_requests() {
+        let budget = Budget::new();
+        let timeout = Duration::from_millis(1);
+        assert!(budget.request("u", Kind::Api, timeout).is_ok());
+        // The deadline runs from the first request, for all of them together.
+        std::thread::sleep(Duration::from_millis(10));
+        let late = budget.request("u", Kind::Raw, timeout);
+        let text = late.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("time for fetching is used up"), "{text}");
+        let budget = Budget::new();
+        for _ in 0..MAX_API_CALLS {
+            assert!(budget.request("u", Kind::Api, DEFAULT).is_ok());
+        }
+        let text = budget
+            .request("u", Kind::Api, DEFAULT)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(text.contains("more than 25 API requests"), "{text}");
+        assert!(budget.charge("f", MAX_GUIDE_BYTES).is_ok());
+        assert!(budget.charge("g", 1).is_err());
+    }
+
+    const DEFAULT: Duration = Duration::from_secs(30);
 
     #[test]
     fn transport_failures_are_named() {

@@ -193,14 +193,17 @@ fn reads_reach_the_repository_but_never_leave_it() {
             && names.contains(&"helmfile.yaml.gotmpl".to_string()),
         "{names:?}"
     );
-    // Both the file and the listings are in the cache, by commit.
-    let repo = cache.path().join("llm-d/llm-d");
+    // Both the file and the tree listing are in the cache, by API host and commit.
+    let repo = cache
+        .path()
+        .join(format!("127.0.0.1:{}", server.port))
+        .join("llm-d/llm-d");
     assert!(
         repo.join(SHA)
             .join("guides/prereq/gateway-provider/istio.helmfile.yaml")
             .is_file()
     );
-    assert!(repo.join("listings").join(SHA).is_dir());
+    assert!(repo.join("trees").join(SHA).is_file());
     assert_eq!(
         std::fs::read_to_string(repo.join("refs/main"))
             .ok()
@@ -345,7 +348,8 @@ fn the_token_goes_to_the_api_host_only_and_is_never_shown_or_written() {
         .iter()
         .filter(|r| !r.target.starts_with("/repos/"))
         .collect();
-    assert!(api.len() >= 3 && raw.len() >= 3, "{requests:#?}");
+    // The ref and one tree listing (issue 13: list once); the files by raw URL.
+    assert!(api.len() >= 2 && raw.len() >= 3, "{requests:#?}");
     let bearer = format!("Bearer {TOKEN}");
     for r in &api {
         assert_eq!(
@@ -515,10 +519,10 @@ fn offline_converts_what_a_run_cached_and_fails_clearly_otherwise() {
     .output()
     .expect("run");
     assert_eq!(online.status.code(), Some(0));
-    // A dead API: offline must not need it.
-    let dead = dead_base();
+    // Offline makes no request (the cache is per API host, so the same base is given).
+    let before = server.requests().len();
     let offline = run(
-        &dead,
+        &server.base(),
         GUIDE,
         out.path(),
         cache.path(),
@@ -533,6 +537,8 @@ fn offline_converts_what_a_run_cached_and_fails_clearly_otherwise() {
         String::from_utf8_lossy(&offline.stderr)
     );
     assert_eq!(offline.stdout, online.stdout);
+    assert_eq!(server.requests().len(), before, "offline made a request");
+    let dead = dead_base();
     fails(
         &dead,
         GUIDE,
@@ -544,9 +550,15 @@ fn offline_converts_what_a_run_cached_and_fails_clearly_otherwise() {
         ],
     );
     let other = "https://github.com/llm-d/llm-d/tree/main/guides/pd-disaggregation";
-    let result = run(&dead, other, out.path(), cache.path(), &["--offline"])
-        .output()
-        .expect("run");
+    let result = run(
+        &server.base(),
+        other,
+        out.path(),
+        cache.path(),
+        &["--offline"],
+    )
+    .output()
+    .expect("run");
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(7), "{stderr}");
     assert!(
@@ -798,4 +810,186 @@ fn proxy_variables_are_respected() {
         "{requests:#?}"
     );
     assert!(files_under(out.path()).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13: cache integrity and work limits
+
+/// The cache is keyed by API host: a guide cached from one server is not served for another
+/// with the same owner, repository and commit.
+#[test]
+fn the_cache_is_per_api_host() {
+    let (first, second) = (Server::start(), Server::start());
+    let cache = tmp();
+    let url = "https://github.com/llm-d/llm-d/tree/main/guides/inference-scheduling";
+    convert_input(url, options(&first, cache.path())).unwrap_or_else(|e| panic!("{e}"));
+    let offline = RemoteOptions {
+        offline: true,
+        ..options(&second, cache.path())
+    };
+    let e = convert_input(url, offline)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("is not in the cache (--offline)"), "{e}");
+    assert!(second.requests().is_empty());
+    // Online, the second host is asked itself.
+    convert_input(url, options(&second, cache.path())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!second.requests().is_empty());
+}
+
+/// Every cached file is checked against the blob SHA of the tree listing: a cached copy
+/// cut short or altered is never used (it is fetched again), and a body that arrives cut
+/// short is refused and never cached.
+#[test]
+fn cached_and_fetched_files_are_verified_against_their_blob_sha() {
+    let server = Server::start();
+    let cache = tmp();
+    let url = "https://github.com/llm-d/llm-d/tree/main/guides/inference-scheduling";
+    let good = convert_input(url, options(&server, cache.path()))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario_text;
+    let repo = cache
+        .path()
+        .join(format!("127.0.0.1:{}", server.port))
+        .join("llm-d/llm-d");
+    let cached = repo
+        .join(SHA)
+        .join("guides/inference-scheduling/ms-inference-scheduling/values.yaml");
+    let full = std::fs::read_to_string(&cached).expect("cached values");
+    // Cut short in the cache: offline it is refused, not used ...
+    std::fs::write(&cached, &full[..full.len() / 2]).expect("truncate");
+    let offline = RemoteOptions {
+        offline: true,
+        ..options(&server, cache.path())
+    };
+    let e = convert_input(url, offline)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("is not in the cache"), "{e}");
+    // ... online it is fetched again, and the result is the good one.
+    let before = server.requests().len();
+    let again = convert_input(url, options(&server, cache.path()))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario_text;
+    assert_eq!(again, good);
+    let refetched: Vec<String> = server.requests()[before..]
+        .iter()
+        .filter(|r| !r.target.starts_with("/repos/"))
+        .map(|r| r.target.clone())
+        .collect();
+    assert_eq!(
+        refetched,
+        [format!(
+            "/llm-d/llm-d/{SHA}/guides/inference-scheduling/ms-inference-scheduling/values.yaml"
+        )],
+        "only the bad file is fetched again"
+    );
+    assert_eq!(std::fs::read_to_string(&cached).expect("cached"), full);
+    // A server that cuts bodies short: refused, and nothing of it cached.
+    let fresh = tmp();
+    let cut = "https://github.com/truncating/llm-d/tree/main/guides/inference-scheduling";
+    let e = convert_input(cut, options(&server, fresh.path()))
+        .err()
+        .unwrap_or_else(|| panic!("a truncated body was accepted"));
+    assert_eq!(e.exit_code(), 7, "{e}");
+    let text = e.to_string();
+    assert!(text.contains("refused (cut short or altered)"), "{text}");
+    let kept: Vec<PathBuf> = files_under(fresh.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(&format!("/{SHA}/")) && p.is_file())
+        .collect();
+    assert!(kept.is_empty(), "{kept:?}");
+}
+
+/// A guide listing 1,000 `ms-*` folders costs one listing request, not one per folder.
+#[test]
+fn a_thousand_folders_cost_one_listing() {
+    let server = Server::start();
+    let cache = tmp();
+    let url = "https://github.com/wide/wide/tree/main/g";
+    convert_input(url, options(&server, cache.path())).unwrap_or_else(|e| panic!("{e}"));
+    let requests = server.requests();
+    let api = requests
+        .iter()
+        .filter(|r| r.target.starts_with("/repos/"))
+        .count();
+    assert!(api <= 3, "{api} API requests: {requests:#?}");
+    // Only the values file used is fetched (the shortest folder name, ms-0).
+    let files: Vec<&str> = requests
+        .iter()
+        .filter(|r| !r.target.starts_with("/repos/"))
+        .map(|r| r.target.as_str())
+        .collect();
+    assert_eq!(
+        files,
+        [format!("/wide/wide/{SHA}/g/ms-0/values.yaml")],
+        "{files:?}"
+    );
+}
+
+/// One conversion's requests share one budget: the API request cap is stated in the
+/// error, and the byte budget and the deadline are shared likewise (see `Budget`).
+#[test]
+fn api_requests_are_capped_per_conversion() {
+    let server = Server::start();
+    let opts = options(&server, tmp().path());
+    // Each open resolves a ref (one API request) and shares the options' budget.
+    let url = "https://github.com/llm-d/llm-d/tree/main/guides/inference-scheduling";
+    let mut last = None;
+    for _ in 0..=remote::MAX_API_CALLS {
+        if let Err(e) = remote::open(url, &opts) {
+            last = Some(e.to_string());
+            break;
+        }
+    }
+    let e = last.unwrap_or_else(|| panic!("no cap on API requests"));
+    assert!(
+        e.contains(&format!("more than {} API requests", remote::MAX_API_CALLS)),
+        "{e}"
+    );
+    // A fresh budget (another conversion) may ask again.
+    let fresh = RemoteOptions {
+        budget: remote::Budget::new(),
+        ..opts
+    };
+    assert!(remote::open(url, &fresh).is_ok());
+}
+
+/// Remote kustomize resources count against the one guide budget of the conversion: six
+/// remote bases of 3 MiB each (18 MiB) exceed the 16 MiB a guide may have, although each
+/// alone is well under it (each used to get a fresh budget and a fresh deadline).
+#[test]
+fn remote_kustomize_resources_share_the_conversions_budget() {
+    let server = Server::start();
+    let dir = tmp();
+    let guide = dir.path().join("repo/g");
+    std::fs::create_dir_all(dir.path().join("repo/.git")).expect(".git");
+    std::fs::create_dir_all(&guide).expect("guide");
+    let resources: String = (0..server::BIG_FOLDERS)
+        .map(|n| format!("- https://github.com/big/big//r{n}?ref=main\n"))
+        .collect();
+    std::fs::write(
+        guide.join("kustomization.yaml"),
+        format!("resources:\n{resources}"),
+    )
+    .expect("kustomization");
+    // A debug build parses 3 MiB slowly: the deadline (4 x --timeout) must not come first.
+    let opts = RemoteOptions {
+        timeout: Duration::from_secs(120),
+        ..options(&server, tmp().path())
+    };
+    let e = convert_input(guide.to_str().expect("UTF-8 path"), opts)
+        .err()
+        .unwrap_or_else(|| panic!("18 MiB of remote resources were accepted"));
+    let text = e.to_string();
+    assert_eq!(e.exit_code(), 4, "{text}");
+    assert!(
+        text.contains(&format!(
+            "the guide's files add up to more than {} bytes",
+            remote::MAX_GUIDE_BYTES
+        )),
+        "{text}"
+    );
 }

@@ -344,6 +344,43 @@ fn route(target: &str, moved_to: Option<&str>) -> Reply {
         ),
         ["binary", ..] => reply(200, "text/plain", b"a: \xff\xfe\n".to_vec()),
         ["plain", rest @ ..] => raw_file(rest),
+        // `truncating`: the same repository, whose raw files arrive cut in half.
+        ["repos", "truncating", "llm-d", rest @ ..] => {
+            let mut same = vec!["repos", "llm-d", "llm-d"];
+            same.extend(rest);
+            let target = format!("/{}?{query}", same.join("/"));
+            route(&target, moved_to)
+        }
+        ["truncating", "llm-d", sha, rest @ ..] if *sha == SHA => {
+            let mut r = raw_file(rest);
+            if let Body::Bytes(b) = &mut r.body {
+                b.truncate(b.len() / 2);
+            }
+            r
+        }
+        // `big`: folders r0..r{BIG_FOLDERS}, each a kustomization of one 3 MiB ConfigMap.
+        ["repos", "big", "big", "commits", reference @ ..] => commit(&reference.join("/")),
+        ["repos", "big", "big", "git", "trees", sha] if *sha == SHA => big_tree(),
+        ["big", "big", sha, folder, file] if *sha == SHA => match big_file(folder, file) {
+            Some(text) => reply(200, "text/plain", text),
+            None => reply(404, "text/plain", "404: Not Found"),
+        },
+        // `wide`: a guide with WIDE_FOLDERS `ms-*` folders.
+        ["repos", "wide", "wide"] => json(200, r#"{"full_name": "wide/wide"}"#.into()),
+        ["repos", "wide", "wide", "commits", reference @ ..] => commit(&reference.join("/")),
+        ["repos", "wide", "wide", "git", "trees", sha] if *sha == SHA => wide_tree(),
+        ["wide", "wide", sha, "g", folder, "values.yaml"] if *sha == SHA => {
+            match wide_values(folder) {
+                Some(text) => reply(200, "text/plain", text),
+                None => reply(404, "text/plain", "404: Not Found"),
+            }
+        }
+        ["repos", "llm-d", "llm-d", "git", "trees", sha] => {
+            if *sha != SHA || query != "recursive=1" {
+                return not_found();
+            }
+            tree()
+        }
         ["repos", "llm-d", "llm-d"] => json(200, r#"{"full_name": "llm-d/llm-d"}"#.into()),
         ["repos", "llm-d", "llm-d", "commits", reference @ ..] => commit(&reference.join("/")),
         ["repos", "llm-d", "llm-d", "contents", rest @ ..] => {
@@ -458,4 +495,135 @@ fn decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).to_string()
+}
+
+/// The git blob SHA of `bytes`: SHA-1 of `blob <len>\0` and the bytes.
+pub fn blob_sha(bytes: &[u8]) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    ctx.update(format!("blob {}\0", bytes.len()).as_bytes());
+    ctx.update(bytes);
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The recursive tree of the corpus repository, as the git trees API answers.
+fn tree() -> Reply {
+    let mut entries = Vec::new();
+    let mut stack = vec![(repo_root(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let p = e.path();
+            if p.is_dir() {
+                entries.push(format!(
+                    r#"{{"path": "{path}", "type": "tree", "sha": "{SHA}"}}"#
+                ));
+                stack.push((p, path));
+            } else {
+                let bytes = std::fs::read(&p).expect("read corpus file");
+                entries.push(format!(
+                    r#"{{"path": "{path}", "type": "blob", "sha": "{}", "size": {}}}"#,
+                    blob_sha(&bytes),
+                    bytes.len()
+                ));
+            }
+        }
+    }
+    entries.sort();
+    json(
+        200,
+        format!(
+            r#"{{"sha": "{SHA}", "truncated": false, "tree": [{}]}}"#,
+            entries.join(",")
+        ),
+    )
+}
+
+/// `ms-*` folders of the `wide` guide `g`.
+pub const WIDE_FOLDERS: usize = 1000;
+
+fn wide_values(folder: &str) -> Option<String> {
+    let n: usize = folder.strip_prefix("ms-")?.parse().ok()?;
+    (n < WIDE_FOLDERS).then(|| format!("decode:\n  replicas: {}\n", n % 7 + 1))
+}
+
+fn wide_tree() -> Reply {
+    let mut entries = vec![r#"{"path": "g", "type": "tree", "sha": "x"}"#.to_string()];
+    for n in 0..WIDE_FOLDERS {
+        let folder = format!("ms-{n}");
+        let text = wide_values(&folder).unwrap_or_default();
+        entries.push(format!(
+            r#"{{"path": "g/{folder}", "type": "tree", "sha": "x"}}"#
+        ));
+        entries.push(format!(
+            r#"{{"path": "g/{folder}/values.yaml", "type": "blob", "sha": "{}", "size": {}}}"#,
+            blob_sha(text.as_bytes()),
+            text.len()
+        ));
+    }
+    json(
+        200,
+        format!(
+            r#"{{"sha": "{SHA}", "truncated": false, "tree": [{}]}}"#,
+            entries.join(",")
+        ),
+    )
+}
+
+/// Folders of the `big` repository.
+pub const BIG_FOLDERS: usize = 6;
+
+fn big_file(folder: &str, name: &str) -> Option<String> {
+    static CM: OnceLock<String> = OnceLock::new();
+    match name {
+        // A prefix per folder: the six ConfigMaps are distinct resources.
+        "kustomization.yaml" => Some(format!("resources:\n- cm.yaml\nnamePrefix: {folder}-\n")),
+        "cm.yaml" => Some(
+            CM.get_or_init(|| {
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  pad: {}\n",
+                    "x".repeat(3 * 1024 * 1024)
+                )
+            })
+            .clone(),
+        ),
+        _ => None,
+    }
+}
+
+fn big_tree() -> Reply {
+    let cm = big_file("", "cm.yaml").unwrap_or_default();
+    let cm_sha = blob_sha(cm.as_bytes());
+    let mut entries = Vec::new();
+    for n in 0..BIG_FOLDERS {
+        let folder = format!("r{n}");
+        let k = big_file(&folder, "kustomization.yaml").unwrap_or_default();
+        entries.push(format!(
+            r#"{{"path": "{folder}", "type": "tree", "sha": "x"}}"#
+        ));
+        entries.push(format!(
+            r#"{{"path": "{folder}/kustomization.yaml", "type": "blob", "sha": "{}", "size": {}}}"#,
+            blob_sha(k.as_bytes()),
+            k.len()
+        ));
+        entries.push(format!(
+            r#"{{"path": "{folder}/cm.yaml", "type": "blob", "sha": "{cm_sha}", "size": {}}}"#,
+            cm.len()
+        ));
+    }
+    json(
+        200,
+        format!(
+            r#"{{"sha": "{SHA}", "truncated": false, "tree": [{}]}}"#,
+            entries.join(",")
+        ),
+    )
 }
