@@ -148,7 +148,9 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
     let rendered = h.render(variant, src)?;
     let mut model = Model {
         variant: Some(variant.to_string()),
-        sources: vec![rendered.doc.clone()],
+        sources: std::iter::once(rendered.doc.clone())
+            .chain(rendered.env_docs.iter().cloned())
+            .collect(),
         roots: Vec::new(),
         overridden: Vec::new(),
         warnings: rendered.warnings.clone(),
@@ -179,15 +181,9 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
             ));
             continue;
         }
-        let mut release = release.clone();
-        for v in &mut release.values {
-            if let helmfile::ReleaseValue::Inline(node) = v {
-                node.set_src(0);
-            }
-        }
-        for (_, value, _) in &mut release.sets {
-            value.set_src(0);
-        }
+        // Inline values and set: entries are nodes of the rendered document (source 0), or
+        // of an environment document when the template copied them from the environment.
+        let release = release.clone();
         let sources = &mut model.sources;
         let used = &mut model.used;
         let mut duplicates = Vec::new();
