@@ -228,6 +228,11 @@ impl Helmfile {
             .map_err(|e| self.rendered_error(environment, e))?
             .root;
         copied_from_environment(&mut root, &out.lines, &self.text, &merged);
+        // The helmfile's own lines, for values set by a template variable.
+        let own = ENV_SRC_BASE + env_docs.len();
+        if from_variables(&mut root, &out.lines, &self.text, own) {
+            env_docs.push(Doc::new(&self.file, &self.text, empty_map()));
+        }
         let doc = Doc::rendered(&self.file, &out.text, root, out.lines, &self.text);
         let releases = releases(&doc.root);
         Ok(Rendered {
@@ -284,6 +289,70 @@ fn copied_from_environment(root: &mut Node, lines: &[usize], template: &str, env
             Kind::Scalar(_) => {}
         }
     }
+}
+
+/// A scalar the template wrote from one variable (`{{ printf "%s" $rn }}`) whose value the
+/// line does not show points at the line that defines the variable with that value
+/// (`{{- $rn := ... | default "kv-events" -}}`), as source `own` (the helmfile's own text).
+/// True when some scalar was re-pointed.
+fn from_variables(root: &mut Node, lines: &[usize], template: &str, own: usize) -> bool {
+    let template_lines: Vec<&str> = template.lines().collect();
+    let mut changed = false;
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match &mut node.kind {
+            Kind::Map(entries) => stack.extend(entries.iter_mut().map(|e| &mut e.value)),
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
+            Kind::Scalar(s) => {
+                if node.src != 0 || s.value.len() < 3 {
+                    continue;
+                }
+                let Some(text) = lines
+                    .get(node.line.saturating_sub(1))
+                    .and_then(|t| template_lines.get(t.saturating_sub(1)))
+                else {
+                    continue;
+                };
+                if text.contains(s.value.as_str()) {
+                    continue;
+                }
+                let vars = template_variables(text);
+                let [var] = vars.as_slice() else {
+                    continue;
+                };
+                let define = format!("{var} :=");
+                let quoted = format!("\"{}\"", s.value);
+                if let Some(i) = template_lines
+                    .iter()
+                    .position(|l| l.contains(&define) && l.contains(&quoted))
+                {
+                    node.src = own;
+                    node.line = i + 1;
+                    node.end_line = i + 1;
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// The distinct `$name` variables a template line uses.
+fn template_variables(line: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let var = &rest[at..at + 1 + end];
+        if end > 0 && !out.contains(&var) {
+            out.push(var);
+        }
+        rest = &after[end..];
+    }
+    out
 }
 
 /// The environment value at dotted `path`, with the line of its key.
