@@ -493,6 +493,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn environment_paths_and_variables_of_template_lines() {
+        assert_eq!(
+            env_path("          {{ .Environment.Values.gateway | toYaml | nindent 10 }}")
+                .as_deref(),
+            Some("gateway")
+        );
+        assert_eq!(
+            env_path("{{ .Environment.Values.provider.istio | toYaml | nindent 12 }}").as_deref(),
+            Some("provider.istio")
+        );
+        assert_eq!(
+            env_path("name: {{ .Environment.Values.provider.name }}"),
+            None
+        );
+        assert_eq!(env_path("plain: line"), None);
+        assert_eq!(
+            template_variables("x: {{ printf \"%s-%s\" $rn $ns $rn | quote }}"),
+            ["$rn", "$ns"]
+        );
+        assert!(template_variables("a: $").is_empty());
+    }
+
+    #[test]
     fn splits_on_the_document_marker() {
         let (head, template, first) = split("environments:\n  default: {}\n---\n\nreleases: []\n");
         assert_eq!(head, Some("environments:\n  default: {}\n"));
