@@ -278,8 +278,11 @@ pub fn own_benchmark(opened: &Opened) -> Option<OwnBenchmark> {
 /// The guide's benchmark template, relative to the guide folder (see [`own_benchmark`]).
 pub fn own_benchmark_file(opened: &Opened) -> Option<String> {
     if let Ok(listing) = opened.source.list("benchmark-templates") {
+        // The one the README's recipe downloads, else guide.yaml, else the first.
+        let readme = opened.source.read("README.md").unwrap_or_default();
+        let named = |e: &str| readme.contains(&format!("benchmark-templates/{e}"));
         let mut yamls: Vec<&String> = listing.iter().filter(|e| e.ends_with(".yaml")).collect();
-        yamls.sort_by_key(|e| (e.as_str() != "guide.yaml", e.as_str()));
+        yamls.sort_by_key(|e| (!named(e), e.as_str() != "guide.yaml", e.as_str()));
         if let Some(first) = yamls.first() {
             return Some(format!("benchmark-templates/{first}"));
         }
