@@ -158,7 +158,9 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
     let rendered = h.render(variant, src)?;
     let mut model = Model {
         variant: Some(variant.to_string()),
-        sources: vec![rendered.doc.clone()],
+        sources: std::iter::once(rendered.doc.clone())
+            .chain(rendered.env_docs.iter().cloned())
+            .collect(),
         roots: Vec::new(),
         overridden: Vec::new(),
         warnings: rendered.warnings.clone(),
@@ -189,15 +191,9 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
             ));
             continue;
         }
-        let mut release = release.clone();
-        for v in &mut release.values {
-            if let helmfile::ReleaseValue::Inline(node) = v {
-                node.set_src(0);
-            }
-        }
-        for (_, value, _) in &mut release.sets {
-            value.set_src(0);
-        }
+        // Inline values and set: entries are nodes of the rendered document (source 0), or
+        // of an environment document when the template copied them from the environment.
+        let release = release.clone();
         let sources = &mut model.sources;
         let used = &mut model.used;
         let mut duplicates = Vec::new();
@@ -292,8 +288,11 @@ pub fn own_benchmark(opened: &Opened) -> Option<OwnBenchmark> {
 /// The guide's benchmark template, relative to the guide folder (see [`own_benchmark`]).
 pub fn own_benchmark_file(opened: &Opened) -> Option<String> {
     if let Ok(listing) = opened.source.list("benchmark-templates") {
+        // The one the README's recipe downloads, else guide.yaml, else the first.
+        let readme = opened.source.read("README.md").unwrap_or_default();
+        let named = |e: &str| readme.contains(&format!("benchmark-templates/{e}"));
         let mut yamls: Vec<&String> = listing.iter().filter(|e| e.ends_with(".yaml")).collect();
-        yamls.sort_by_key(|e| (e.as_str() != "guide.yaml", e.as_str()));
+        yamls.sort_by_key(|e| (!named(e), e.as_str() != "guide.yaml", e.as_str()));
         if let Some(first) = yamls.first() {
             return Some(format!("benchmark-templates/{first}"));
         }

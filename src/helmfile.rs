@@ -99,7 +99,14 @@ pub struct Rendered {
     pub releases: Vec<Release>,
     /// Environment values files read (for provenance of values the template copied).
     pub warnings: Vec<String>,
+    /// The documents environment values come from (values files, the helmfile itself for
+    /// inline values), in order: a value the template copies with `toYaml` points into them,
+    /// as source `1 + index` (the rendered document is source 0).
+    pub env_docs: Vec<Doc>,
 }
+
+/// Source index of the first environment document: the rendered document is 0.
+pub const ENV_SRC_BASE: usize = 1;
 
 /// Split the helmfile, read its environments and check the whole template (every branch).
 pub fn parse(file: &str, text: &str) -> Result<Helmfile> {
@@ -188,11 +195,27 @@ impl Helmfile {
         }
         let mut merged = empty_map();
         let mut ignored = Vec::new();
+        let mut env_docs: Vec<Doc> = Vec::new();
+        let mut inline_src = None;
         for value in env.map(|e| e.values.as_slice()).unwrap_or_default() {
-            let node = match value {
-                EnvValue::File(rel) => yaml::parse_one(rel, &src.read(rel)?)?.root,
+            let mut node = match value {
+                EnvValue::File(rel) => {
+                    let doc = yaml::parse_one(rel, &src.read(rel)?)?;
+                    let mut root = doc.root.clone();
+                    root.set_src(ENV_SRC_BASE + env_docs.len());
+                    env_docs.push(doc);
+                    root
+                }
                 EnvValue::Inline(node) => node.clone(),
             };
+            if matches!(value, EnvValue::Inline(_)) {
+                // Inline values quote the helmfile's own lines.
+                let at = *inline_src.get_or_insert_with(|| {
+                    env_docs.push(Doc::new(&self.file, &self.text, node.clone()));
+                    ENV_SRC_BASE + env_docs.len() - 1
+                });
+                node.set_src(at);
+            }
             values::merge(&mut merged, node, "", &mut ignored);
         }
         let ctx = Context {
@@ -203,15 +226,22 @@ impl Helmfile {
             ..Context::default()
         };
         let out = template::render(&self.file, &self.template, self.first_line, &ctx)?;
-        let root = yaml::parse_one(&self.file, &out.text)
+        let mut root = yaml::parse_one(&self.file, &out.text)
             .map_err(|e| self.rendered_error(environment, e))?
             .root;
+        copied_from_environment(&mut root, &out.lines, &self.text, &merged);
+        // The helmfile's own lines, for values set by a template variable.
+        let own = ENV_SRC_BASE + env_docs.len();
+        if from_variables(&mut root, &out.lines, &self.text, own) {
+            env_docs.push(Doc::new(&self.file, &self.text, empty_map()));
+        }
         let doc = Doc::rendered(&self.file, &out.text, root, out.lines, &self.text);
         let releases = releases(&doc.root);
         Ok(Rendered {
             releases,
             warnings: out.warnings,
             doc,
+            env_docs,
         })
     }
 
@@ -221,6 +251,154 @@ impl Helmfile {
             "{}: the template rendered for environment {environment:?} is not valid YAML:\n{e}",
             self.file
         ))
+    }
+}
+
+/// Values the template copies from the environment (`{{ .Environment.Values.X | toYaml }}`)
+/// point at the environment's own lines, not at the template line that wrote them: each node
+/// under such a block takes the source and lines of the environment value at the same path.
+fn copied_from_environment(root: &mut Node, lines: &[usize], template: &str, env: &Node) {
+    let template_lines: Vec<&str> = template.lines().collect();
+    let line_of = |rendered: usize| {
+        lines
+            .get(rendered.saturating_sub(1))
+            .and_then(|t| template_lines.get(t.saturating_sub(1)))
+            .copied()
+            .unwrap_or("")
+    };
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match &mut node.kind {
+            Kind::Map(entries) => {
+                for e in entries.iter_mut() {
+                    let text = line_of(e.value.line);
+                    let copied = (line_of(e.line) != text)
+                        .then(|| env_path(text))
+                        .flatten()
+                        .and_then(|p| env_entry(env, &p));
+                    match copied {
+                        Some((key_line, from)) => {
+                            // The key was written in the template, under the same name as
+                            // the environment's: cite the environment's.
+                            e.line = key_line;
+                            retarget(&mut e.value, from);
+                        }
+                        None => stack.push(&mut e.value),
+                    }
+                }
+            }
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
+            Kind::Scalar(_) => {}
+        }
+    }
+}
+
+/// A scalar the template wrote from one variable (`{{ printf "%s" $rn }}`) whose value the
+/// line does not show points at the line that defines the variable with that value
+/// (`{{- $rn := ... | default "kv-events" -}}`), as source `own` (the helmfile's own text).
+/// True when some scalar was re-pointed.
+fn from_variables(root: &mut Node, lines: &[usize], template: &str, own: usize) -> bool {
+    let template_lines: Vec<&str> = template.lines().collect();
+    let mut changed = false;
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match &mut node.kind {
+            Kind::Map(entries) => stack.extend(entries.iter_mut().map(|e| &mut e.value)),
+            Kind::Seq(items) => stack.extend(items.iter_mut()),
+            Kind::Scalar(s) => {
+                if node.src != 0 || s.value.len() < 3 {
+                    continue;
+                }
+                let Some(text) = lines
+                    .get(node.line.saturating_sub(1))
+                    .and_then(|t| template_lines.get(t.saturating_sub(1)))
+                else {
+                    continue;
+                };
+                if text.contains(s.value.as_str()) {
+                    continue;
+                }
+                let vars = template_variables(text);
+                let [var] = vars.as_slice() else {
+                    continue;
+                };
+                let define = format!("{var} :=");
+                let quoted = format!("\"{}\"", s.value);
+                if let Some(i) = template_lines
+                    .iter()
+                    .position(|l| l.contains(&define) && l.contains(&quoted))
+                {
+                    node.src = own;
+                    node.line = i + 1;
+                    node.end_line = i + 1;
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// The distinct `$name` variables a template line uses.
+fn template_variables(line: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let var = &rest[at..at + 1 + end];
+        if end > 0 && !out.contains(&var) {
+            out.push(var);
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// The environment value at dotted `path`, with the line of its key.
+fn env_entry<'n>(env: &'n Node, path: &str) -> Option<(usize, &'n Node)> {
+    let (parent, key) = match path.rsplit_once('.') {
+        Some((p, k)) => (env.at(p)?, k),
+        None => (env, path),
+    };
+    parent.entry(key).map(|e| (e.line, &e.value))
+}
+
+/// `X.Y` of a template line `{{ .Environment.Values.X.Y | toYaml ... }}`.
+fn env_path(line: &str) -> Option<String> {
+    let rest = &line[line.find(".Environment.Values.")? + ".Environment.Values.".len()..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .unwrap_or(rest.len());
+    let after = &rest[end..];
+    let path = rest[..end].trim_end_matches('.');
+    (after.trim_start().starts_with("| toYaml") && !path.is_empty()).then(|| path.to_string())
+}
+
+/// Give `node` and its descendants the source and lines of `from` (the same shape, as
+/// toYaml wrote it), node by node.
+fn retarget(node: &mut Node, from: &Node) {
+    let mut stack = vec![(node, from)];
+    while let Some((n, f)) = stack.pop() {
+        n.src = f.src;
+        n.line = f.line;
+        n.end_line = f.end_line;
+        match (&mut n.kind, &f.kind) {
+            (Kind::Map(entries), Kind::Map(from_entries)) => {
+                for e in entries.iter_mut() {
+                    if let Some(fe) = from_entries.iter().find(|x| x.key == e.key) {
+                        e.line = fe.line;
+                        stack.push((&mut e.value, &fe.value));
+                    }
+                }
+            }
+            (Kind::Seq(items), Kind::Seq(from_items)) => {
+                stack.extend(items.iter_mut().zip(from_items.iter()));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -315,6 +493,29 @@ pub fn release_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_paths_and_variables_of_template_lines() {
+        assert_eq!(
+            env_path("          {{ .Environment.Values.gateway | toYaml | nindent 10 }}")
+                .as_deref(),
+            Some("gateway")
+        );
+        assert_eq!(
+            env_path("{{ .Environment.Values.provider.istio | toYaml | nindent 12 }}").as_deref(),
+            Some("provider.istio")
+        );
+        assert_eq!(
+            env_path("name: {{ .Environment.Values.provider.name }}"),
+            None
+        );
+        assert_eq!(env_path("plain: line"), None);
+        assert_eq!(
+            template_variables("x: {{ printf \"%s-%s\" $rn $ns $rn | quote }}"),
+            ["$rn", "$ns"]
+        );
+        assert!(template_variables("a: $").is_empty());
+    }
 
     #[test]
     fn splits_on_the_document_marker() {

@@ -111,15 +111,6 @@ fn violations(case: &Case, scenario: &convert_guide::scenario::Scenario) -> Vec<
     out
 }
 
-/// Known violations, to be fixed in the template engine: a value a helmfile template
-/// computes cites the template line that writes it (`{{ .Environment.Values.gateway | toYaml
-/// }}`, `{{ printf "%s" $rn }}`), not the line that holds it (the environment's values file,
-/// the `$rn := ...` line): the engine keeps no provenance for the values it renders.
-fn known(violation: &str) -> bool {
-    violation.contains("helmfile.yaml.gotmpl:")
-        && (violation.contains("| toYaml") || violation.contains("printf \\\"%s\\\" $rn"))
-}
-
 #[test]
 fn every_citation_holds_the_exported_value() {
     let mut cases = common::corpus_cases();
@@ -135,20 +126,18 @@ fn every_citation_holds_the_exported_value() {
             .count();
         bad.extend(violations(case, &conv.scenario));
     }
-    let (pending, new): (Vec<String>, Vec<String>) = bad.into_iter().partition(|b| known(b));
     eprintln!(
-        "citations: {} of {total} exports cite lines without their value ({} known: the helmfile template's toYaml)",
-        pending.len() + new.len(),
-        pending.len()
+        "citations: {} of {total} exports cite lines without their value",
+        bad.len()
     );
-    for b in pending.iter().chain(&new) {
+    for b in &bad {
         eprintln!("  {b}");
     }
     assert!(
         total > 800,
         "the corpus gives {total} exports with citations"
     );
-    assert!(new.is_empty(), "{} violations (see above)", new.len());
+    assert!(bad.is_empty(), "{} violations (see above)", bad.len());
 }
 
 /// The check itself: a citation of a neighbouring line (a flag's key without its value, a

@@ -269,3 +269,28 @@ fn cli_with_guide_and_workload_flag_agree() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no benchmark template"));
 }
+
+/// The 2026-05 layout: `benchmark-templates/` in the guide, the one its README downloads first.
+#[test]
+fn templates_of_the_may_layout_follow_the_readme() {
+    let root = common::crate_root().join("../shared/corpus/llm-d/2026-05-01/guides");
+    for (guide, want) in [
+        (
+            "optimized-baseline",
+            "benchmark-templates/shared_prefix.yaml",
+        ),
+        ("pd-disaggregation", "benchmark-templates/20_1_isl_osl.yaml"),
+        (
+            "precise-prefix-cache-aware",
+            "benchmark-templates/guide.yaml",
+        ),
+        ("workload-autoscaling", "benchmark-templates/guidellm.yaml"),
+    ] {
+        let opened = convert_guide::source::open_local(&root.join(guide)).expect("open");
+        assert_eq!(
+            convert_guide::guide::own_benchmark_file(&opened).as_deref(),
+            Some(want),
+            "{guide}"
+        );
+    }
+}

@@ -292,14 +292,19 @@ fn environment_values_reach_the_scenario_with_their_own_file_and_line() {
         .export("LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME")
         .expect("gateway class exported");
     assert_eq!(e.value, convert_guide::scenario::Value::Text("gke".into()));
-    // The value was copied by the template: the origin is the template line that copied it.
+    // The template copied the guide's class from the environment (`toYaml`): the origin is
+    // the environment's values file, at the line that holds it (issue 10); the exported
+    // value is the class llm-d-benchmark installs for it.
     let origin = &e.origins[0];
-    assert_eq!(origin.file, "helmfile.yaml.gotmpl");
+    assert_eq!(
+        origin.file,
+        "../prereq/gateway-provider/common-configurations/gke.yaml"
+    );
     assert!(
         origin
             .lines
             .iter()
-            .any(|l| l.contains(".Environment.Values.gateway")),
+            .any(|l| l.contains("gatewayClassName: gke-l7-regional-external-managed")),
         "{origin:?}"
     );
     // xpu: the decode image is the xpu one, from values_xpu.yaml.
