@@ -413,3 +413,61 @@ fn bench_render_accepts_every_converted_variant() {
         }
     }
 }
+
+/// A source that records every file read, over a local guide folder: what a remote guide
+/// would fetch through the same trait.
+struct Logged {
+    inner: Box<dyn convert_guide::source::Source>,
+    reads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl convert_guide::source::Source for Logged {
+    fn origin(&self) -> String {
+        self.inner.origin()
+    }
+    fn read(&self, rel: &str) -> convert_guide::Result<String> {
+        self.reads.lock().expect("log").push(rel.to_string());
+        self.inner.read(rel)
+    }
+    fn list(&self, rel: &str) -> convert_guide::Result<Vec<String>> {
+        self.inner.list(rel)
+    }
+}
+
+/// Converting one variant reads the README, the kustomization files of the candidate
+/// overlays, and the files of the chosen overlay's build and router values: nothing else
+/// (no benchmark templates, no other overlay's patches), so a remote guide fetches only those.
+#[test]
+fn one_variant_reads_only_what_its_recipe_and_overlay_reference() {
+    for (g, v) in [
+        ("optimized-baseline", "amd-vllm"),
+        ("pd-disaggregation", "default"),
+        ("wide-ep-lws", "gpu-vllm-coreweave"),
+    ] {
+        let local = source::open_local(&current_guides().join(g)).expect("open");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let opened = source::Opened {
+            name: local.name.clone(),
+            entry: local.entry.clone(),
+            source: Box::new(Logged {
+                inner: local.source,
+                reads: std::sync::Arc::clone(&log),
+            }),
+        };
+        let model = guide::build(&opened, Some(v)).unwrap_or_else(|e| panic!("{g} {v}: {e}"));
+        let used: Vec<&str> = model.sources.iter().map(|d| d.file.as_str()).collect();
+        let reads = log.lock().expect("log").clone();
+        assert!(reads.iter().any(|r| r == "README.md"), "{g}: {reads:?}");
+        for r in &reads {
+            let kustomization = r.ends_with("/kustomization.yaml");
+            assert!(
+                r == "README.md" || kustomization || used.contains(&r.as_str()),
+                "{g} {v}: read {r}, which the conversion does not use ({used:?})"
+            );
+            assert!(
+                !r.contains("benchmark-templates") && (kustomization || !r.contains("sglang")),
+                "{g} {v}: {r}"
+            );
+        }
+    }
+}
