@@ -471,3 +471,63 @@ fn one_variant_reads_only_what_its_recipe_and_overlay_reference() {
         }
     }
 }
+
+/// A README naming files the guide does not have: each is reported with the README line,
+/// and only the variants needing it fail.
+#[test]
+fn missing_files_the_readme_names_are_reported_not_guessed() {
+    let root = common::crate_root().join("tests/fixtures/recipe-guides/guides/broken");
+    let opened = source::open_local(&root).expect("open");
+    assert_eq!(
+        guide::variants(&opened).expect("variants"),
+        vec!["default", "amd-vllm"]
+    );
+    let err = guide::build(&opened, None)
+        .expect_err("missing router values")
+        .to_string();
+    assert!(
+        err.contains("README.md:13") && err.contains("router/missing.values.yaml"),
+        "{err}"
+    );
+    let err = guide::build(&opened, Some("amd-vllm"))
+        .expect_err("missing overlay")
+        .to_string();
+    assert!(
+        err.contains("README.md:22") && err.contains("modelserver/amd/vllm"),
+        "{err}"
+    );
+    // Without the missing values file the default converts; its overlay's own name works too.
+    let dir = tempfile::tempdir().expect("temp");
+    let copy = dir.path().join("guides/broken");
+    for f in [
+        "README.md",
+        "router/broken.values.yaml",
+        "modelserver/gpu/vllm/kustomization.yaml",
+        "modelserver/gpu/vllm/deployment.yaml",
+    ] {
+        let to = copy.join(f);
+        std::fs::create_dir_all(to.parent().expect("folder")).expect("mkdir");
+        std::fs::copy(root.join(f), &to).expect("copy");
+    }
+    let readme = std::fs::read_to_string(copy.join("README.md")).expect("README");
+    std::fs::write(
+        copy.join("README.md"),
+        readme.replace(
+            "    -f guides/${GUIDE_NAME}/router/missing.values.yaml \\\n",
+            "",
+        ),
+    )
+    .expect("write");
+    let opened = source::open_local(&copy).expect("open");
+    let model = guide::build(&opened, Some("gpu-vllm")).expect("converts");
+    assert_eq!(model.variant.as_deref(), Some("default"));
+    assert_eq!(model.overlay.as_deref(), Some("modelserver/gpu/vllm"));
+    assert!(
+        model
+            .used
+            .iter()
+            .any(|(_, f)| f == "router/broken.values.yaml"),
+        "{:?}",
+        model.used
+    );
+}
