@@ -531,3 +531,71 @@ fn missing_files_the_readme_names_are_reported_not_guessed() {
         model.used
     );
 }
+
+/// The same guides by GitHub URL (the look-alike server on 127.0.0.1 serves the snapshot
+/// under `current/`): the same scenarios as from the local folders, and the fetch holds only
+/// the README, kustomization files, the chosen overlay's files and the router values.
+#[test]
+fn remote_guides_convert_as_from_their_local_folders() {
+    use crate::remote::server::{SHA, Server};
+    let server = Server::start();
+    let cache = tempfile::tempdir().expect("temp");
+    for (g, v) in [
+        ("optimized-baseline", "default"),
+        ("pd-disaggregation", "gpu-vllm-coreweave"),
+        ("wide-ep-lws", "default"),
+        ("predicted-latency-based-scheduling", "default"),
+    ] {
+        let url = format!("https://github.com/llm-d/llm-d/tree/main/current/guides/{g}");
+        let before = server.requests().len();
+        let cwd = tempfile::tempdir().expect("temp");
+        let remote = convert::convert(&Request {
+            input: PathBuf::from(&url),
+            remote: convert_guide::remote::RemoteOptions {
+                github_api: server.base(),
+                github_raw: server.base(),
+                cache_dir: Some(cache.path().to_path_buf()),
+                quiet: true,
+                timeout: std::time::Duration::from_secs(5),
+                ..Default::default()
+            },
+            cwd: cwd.path().to_path_buf(),
+            variant: Some(v.to_string()),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let local = convert_current(g, v, None).expect("local");
+        let body = |t: &str| -> String {
+            t.lines()
+                .filter(|l| !l.starts_with("# Based on "))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert!(
+            remote
+                .scenario_text
+                .contains(&format!("# Based on {url} (commit {SHA})")),
+            "{url}"
+        );
+        assert!(
+            body(&remote.scenario_text) == body(&local.scenario_text),
+            "{url}: the scenario differs from the local one"
+        );
+        // Files (raw reads; listings go through the API and are cheap).
+        let fetched: Vec<String> = server.requests()[before..]
+            .iter()
+            .filter(|r| !r.target.starts_with("/repos/"))
+            .map(|r| r.target.clone())
+            .collect();
+        assert!(
+            fetched.iter().any(|f| f.ends_with("/README.md")),
+            "{url}: {fetched:?}"
+        );
+        for f in &fetched {
+            assert!(
+                !f.contains("benchmark-templates") && !f.contains("patch-sglang"),
+                "{url}: fetched {f}"
+            );
+        }
+    }
+}
