@@ -849,6 +849,21 @@ fn from_recipe(
         )));
     };
     let mut warnings: Vec<String> = recipe.warnings.clone();
+    for a in recipe.applies.iter().filter(|a| a.listed) {
+        for alt in &a.alternatives {
+            let dir = guide_path(opened, alt);
+            if src
+                .list(&dir)
+                .map_or(true, |l| !kustomize::has_kustomization(&l))
+            {
+                warnings.push(format!(
+                    "{}:{}: an option of the recipe names overlay {dir}, which this copy of the guide does not have (not a variant)",
+                    recipe::README,
+                    a.line
+                ));
+            }
+        }
+    }
     if chosen.line.is_none() {
         warnings.push(format!(
             "overlay {} is not in {}'s recipe: found beside the overlays it installs (layout convention)",

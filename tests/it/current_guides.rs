@@ -521,6 +521,16 @@ fn missing_files_the_readme_names_are_reported_not_guessed() {
     let opened = source::open_local(&copy).expect("open");
     let model = guide::build(&opened, Some("gpu-vllm")).expect("converts");
     assert_eq!(model.variant.as_deref(), Some("default"));
+    // `# options: gpu, tpu`: the tpu overlay is not there, and the conversion says so (line
+    // 20 of the copy, which lost a line).
+    assert!(
+        model
+            .warnings
+            .iter()
+            .any(|w| w.contains("README.md:20") && w.contains("modelserver/tpu/vllm")),
+        "{:?}",
+        model.warnings
+    );
     assert_eq!(model.overlay.as_deref(), Some("modelserver/gpu/vllm"));
     assert!(
         model
