@@ -609,3 +609,50 @@ fn remote_guides_convert_as_from_their_local_folders() {
         }
     }
 }
+
+/// No README makes the recipe reader panic: fences, headings, exports with comments, helm
+/// and kubectl lines, expansions and stray quotes in any order.
+mod never_panic {
+    use convert_guide::recipe;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("```bash\n".to_string()),
+            Just("```\n".to_string()),
+            Just("~~~sh\n".to_string()),
+            Just("#### Gateway Mode\n".to_string()),
+            Just("<summary><h4>X</h4></summary>\n".to_string()),
+            Just("<h".to_string()),
+            Just("export A=b # options: x, y (z), \n".to_string()),
+            Just("export B=${A:-d}/${C-e} #\n".to_string()),
+            Just("helm install ".to_string()),
+            Just("helm upgrade --install r c -f ".to_string()),
+            Just("--set a={b,c},d=\\,e ".to_string()),
+            Just("--version ".to_string()),
+            Just("--values=".to_string()),
+            Just("kubectl apply -k ".to_string()),
+            Just("--kustomize=x ".to_string()),
+            Just("guides/${A}/m/${B} ".to_string()),
+            Just("\\\n".to_string()),
+            Just("\"".to_string()),
+            Just("'".to_string()),
+            Just("$(x) ".to_string()),
+            Just("\n".to_string()),
+            "[a-z$#{}=:,() -]{0,8}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn readmes(pieces in proptest::collection::vec(piece(), 0..40)) {
+            let text: String = pieces.concat();
+            let r = recipe::read(&text);
+            for a in &r.applies {
+                prop_assert!(!a.dir.contains("://"));
+            }
+        }
+    }
+}
