@@ -663,14 +663,26 @@ pub struct RecipeVariant {
 /// Kinds that run a model server in a built overlay.
 const SERVER_KINDS: &[&str] = &["Deployment", "StatefulSet", "LeaderWorkerSet"];
 
-/// Whether an overlay deploys a model server: it builds to a workload, or it does not
-/// build (kept, so its error is seen).
-fn serves(src: &dyn Source, dir: &str) -> bool {
-    match kustomize::build(src, dir, kustomize::Options::default()) {
-        Ok(b) => b
-            .resources
-            .iter()
-            .any(|r| SERVER_KINDS.contains(&r.id().kind.as_str())),
+/// Whether a folder holds an overlay a user applies: a kustomization that is not a
+/// Component (monitoring and feature components are not model servers). Only the
+/// kustomization file is read, so listing variants fetches little from a remote guide; an
+/// overlay that builds no model server fails when converted, with why.
+fn is_overlay(src: &dyn Source, dir: &str) -> bool {
+    let Ok(listing) = src.list(dir) else {
+        return false;
+    };
+    let Some(file) = kustomize::KUSTOMIZATION_FILES
+        .iter()
+        .find(|f| listing.iter().any(|e| e == *f))
+    else {
+        return false;
+    };
+    let Ok(text) = src.read(&kustomize::join(dir, file)) else {
+        // Unreadable: kept, so converting it says why.
+        return true;
+    };
+    match yaml::parse_one(file, &text) {
+        Ok(doc) => doc.root.get("kind").and_then(Node::as_str) != Some("Component"),
         Err(_) => true,
     }
 }
@@ -726,12 +738,12 @@ pub fn recipe_variants(opened: &Opened, recipe: &Recipe) -> Vec<RecipeVariant> {
     let mut named: Vec<(String, usize)> = Vec::new();
     for a in &recipe.applies {
         let dir = guide_path(opened, &a.dir);
-        if !named.iter().any(|(d, _)| *d == dir) && (!exists(&dir) || serves(src, &dir)) {
+        if !named.iter().any(|(d, _)| *d == dir) && (!exists(&dir) || is_overlay(src, &dir)) {
             named.push((dir, a.line));
         }
         for alt in &a.alternatives {
             let dir = guide_path(opened, alt);
-            if !named.iter().any(|(d, _)| *d == dir) && exists(&dir) && serves(src, &dir) {
+            if !named.iter().any(|(d, _)| *d == dir) && exists(&dir) && is_overlay(src, &dir) {
                 named.push((dir, a.line));
             }
         }
@@ -779,7 +791,7 @@ pub fn recipe_variants(opened: &Opened, recipe: &Recipe) -> Vec<RecipeVariant> {
     }
     for root in roots.clone() {
         for dir in kustomizations_under(src, &root) {
-            if out.iter().any(|v| v.dir == dir) || !serves(src, &dir) {
+            if out.iter().any(|v| v.dir == dir) || !is_overlay(src, &dir) {
                 continue;
             }
             add(&dir, None, &mut out);
@@ -858,6 +870,21 @@ fn from_recipe(
         )));
     };
     let mut warnings: Vec<String> = recipe.warnings.clone();
+    for a in recipe.applies.iter().filter(|a| a.listed) {
+        for alt in &a.alternatives {
+            let dir = guide_path(opened, alt);
+            if src
+                .list(&dir)
+                .map_or(true, |l| !kustomize::has_kustomization(&l))
+            {
+                warnings.push(format!(
+                    "{}:{}: an option of the recipe names overlay {dir}, which this copy of the guide does not have (not a variant)",
+                    recipe::README,
+                    a.line
+                ));
+            }
+        }
+    }
     if chosen.line.is_none() {
         warnings.push(format!(
             "overlay {} is not in {}'s recipe: found beside the overlays it installs (layout convention)",

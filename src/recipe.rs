@@ -25,6 +25,8 @@ pub struct Export {
     pub line: usize,
     /// Other values the line's comment offers (`# options: a, b, c`), the value excluded.
     pub options: Vec<String>,
+    /// The comment says `options:`: its words are meant as values, not prose.
+    pub listed: bool,
 }
 
 /// A `helm install` or `helm upgrade`.
@@ -51,6 +53,8 @@ pub struct Apply {
     pub dir: String,
     /// The same path with each option of the variables it uses (see [`Export::options`]).
     pub alternatives: Vec<String>,
+    /// Those options come from an `options:` comment (see [`Export::listed`]).
+    pub listed: bool,
     pub line: usize,
     pub section: String,
 }
@@ -258,15 +262,17 @@ fn assignment(recipe: &mut Recipe, w: &Word, line: usize, raw: &[&str]) {
     if !is_name(name) {
         return;
     }
-    let options = raw
-        .get(line.saturating_sub(1))
-        .map(|l| comment_options(l, value))
-        .unwrap_or_default();
+    let raw_line = raw.get(line.saturating_sub(1)).copied().unwrap_or_default();
+    let options = comment_options(raw_line, value);
+    let listed = raw_line
+        .split_once(" #")
+        .is_some_and(|(_, c)| c.trim_start().to_ascii_lowercase().starts_with("options:"));
     recipe.exports.push(Export {
         name: name.to_string(),
         value: value.to_string(),
         line,
         options,
+        listed,
     });
 }
 
@@ -475,10 +481,12 @@ fn overlay(recipe: &mut Recipe, w: &Word, at: usize, section: &str) {
     }
     let dir = dir.trim_end_matches('/').to_string();
     let mut alternatives = Vec::new();
+    let mut listed = false;
     for var in shell::variables(w) {
         let Some(export) = recipe.exports.iter().rev().find(|e| e.name == var) else {
             continue;
         };
+        listed |= export.listed && !export.options.is_empty();
         for option in &export.options {
             let env = |n: &str| {
                 if n == var {
@@ -498,6 +506,7 @@ fn overlay(recipe: &mut Recipe, w: &Word, at: usize, section: &str) {
     recipe.applies.push(Apply {
         dir,
         alternatives,
+        listed,
         line: at,
         section: section.to_string(),
     });
@@ -539,6 +548,8 @@ mod tests {
         assert_eq!(g.sets, vec![("provider.name".into(), "gke".into(), 24)]);
         let p = r.exports.iter().find(|e| e.name == "P").expect("P");
         assert_eq!(p.options, vec!["none", "istio"]);
+        assert!(p.listed);
+        assert!(!r.exports.iter().any(|e| e.name == "INFRA" && e.listed));
         assert_eq!(r.applies.len(), 1, "{:?}", r.applies);
         assert_eq!(r.applies[0].dir, "guides/g/modelserver/gpu/vllm/base");
         assert_eq!(

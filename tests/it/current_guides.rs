@@ -413,3 +413,246 @@ fn bench_render_accepts_every_converted_variant() {
         }
     }
 }
+
+/// A source that records every file read, over a local guide folder: what a remote guide
+/// would fetch through the same trait.
+struct Logged {
+    inner: Box<dyn convert_guide::source::Source>,
+    reads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl convert_guide::source::Source for Logged {
+    fn origin(&self) -> String {
+        self.inner.origin()
+    }
+    fn read(&self, rel: &str) -> convert_guide::Result<String> {
+        self.reads.lock().expect("log").push(rel.to_string());
+        self.inner.read(rel)
+    }
+    fn list(&self, rel: &str) -> convert_guide::Result<Vec<String>> {
+        self.inner.list(rel)
+    }
+}
+
+/// Converting one variant reads the README, the kustomization files of the candidate
+/// overlays, and the files of the chosen overlay's build and router values: nothing else
+/// (no benchmark templates, no other overlay's patches), so a remote guide fetches only those.
+#[test]
+fn one_variant_reads_only_what_its_recipe_and_overlay_reference() {
+    for (g, v) in [
+        ("optimized-baseline", "amd-vllm"),
+        ("pd-disaggregation", "default"),
+        ("wide-ep-lws", "gpu-vllm-coreweave"),
+    ] {
+        let local = source::open_local(&current_guides().join(g)).expect("open");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let opened = source::Opened {
+            name: local.name.clone(),
+            entry: local.entry.clone(),
+            source: Box::new(Logged {
+                inner: local.source,
+                reads: std::sync::Arc::clone(&log),
+            }),
+        };
+        let model = guide::build(&opened, Some(v)).unwrap_or_else(|e| panic!("{g} {v}: {e}"));
+        let used: Vec<&str> = model.sources.iter().map(|d| d.file.as_str()).collect();
+        let reads = log.lock().expect("log").clone();
+        assert!(reads.iter().any(|r| r == "README.md"), "{g}: {reads:?}");
+        for r in &reads {
+            let kustomization = r.ends_with("/kustomization.yaml");
+            assert!(
+                r == "README.md" || kustomization || used.contains(&r.as_str()),
+                "{g} {v}: read {r}, which the conversion does not use ({used:?})"
+            );
+            assert!(
+                !r.contains("benchmark-templates") && (kustomization || !r.contains("sglang")),
+                "{g} {v}: {r}"
+            );
+        }
+    }
+}
+
+/// A README naming files the guide does not have: each is reported with the README line,
+/// and only the variants needing it fail.
+#[test]
+fn missing_files_the_readme_names_are_reported_not_guessed() {
+    let root = common::crate_root().join("tests/fixtures/recipe-guides/guides/broken");
+    let opened = source::open_local(&root).expect("open");
+    assert_eq!(
+        guide::variants(&opened).expect("variants"),
+        vec!["default", "amd-vllm"]
+    );
+    let err = guide::build(&opened, None)
+        .expect_err("missing router values")
+        .to_string();
+    assert!(
+        err.contains("README.md:13") && err.contains("router/missing.values.yaml"),
+        "{err}"
+    );
+    let err = guide::build(&opened, Some("amd-vllm"))
+        .expect_err("missing overlay")
+        .to_string();
+    assert!(
+        err.contains("README.md:22") && err.contains("modelserver/amd/vllm"),
+        "{err}"
+    );
+    // Without the missing values file the default converts; its overlay's own name works too.
+    let dir = tempfile::tempdir().expect("temp");
+    let copy = dir.path().join("guides/broken");
+    for f in [
+        "README.md",
+        "router/broken.values.yaml",
+        "modelserver/gpu/vllm/kustomization.yaml",
+        "modelserver/gpu/vllm/deployment.yaml",
+    ] {
+        let to = copy.join(f);
+        std::fs::create_dir_all(to.parent().expect("folder")).expect("mkdir");
+        std::fs::copy(root.join(f), &to).expect("copy");
+    }
+    let readme = std::fs::read_to_string(copy.join("README.md")).expect("README");
+    std::fs::write(
+        copy.join("README.md"),
+        readme.replace(
+            "    -f guides/${GUIDE_NAME}/router/missing.values.yaml \\\n",
+            "",
+        ),
+    )
+    .expect("write");
+    let opened = source::open_local(&copy).expect("open");
+    let model = guide::build(&opened, Some("gpu-vllm")).expect("converts");
+    assert_eq!(model.variant.as_deref(), Some("default"));
+    // `# options: gpu, tpu`: the tpu overlay is not there, and the conversion says so (line
+    // 20 of the copy, which lost a line).
+    assert!(
+        model
+            .warnings
+            .iter()
+            .any(|w| w.contains("README.md:20") && w.contains("modelserver/tpu/vllm")),
+        "{:?}",
+        model.warnings
+    );
+    assert_eq!(model.overlay.as_deref(), Some("modelserver/gpu/vllm"));
+    assert!(
+        model
+            .used
+            .iter()
+            .any(|(_, f)| f == "router/broken.values.yaml"),
+        "{:?}",
+        model.used
+    );
+}
+
+/// The same guides by GitHub URL (the look-alike server on 127.0.0.1 serves the snapshot
+/// under `current/`): the same scenarios as from the local folders, and the fetch holds only
+/// the README, kustomization files, the chosen overlay's files and the router values.
+#[test]
+fn remote_guides_convert_as_from_their_local_folders() {
+    use crate::remote::server::{SHA, Server};
+    let server = Server::start();
+    let cache = tempfile::tempdir().expect("temp");
+    for (g, v) in [
+        ("optimized-baseline", "default"),
+        ("pd-disaggregation", "gpu-vllm-coreweave"),
+        ("wide-ep-lws", "default"),
+        ("predicted-latency-based-scheduling", "default"),
+    ] {
+        let url = format!("https://github.com/llm-d/llm-d/tree/main/current/guides/{g}");
+        let before = server.requests().len();
+        let cwd = tempfile::tempdir().expect("temp");
+        let remote = convert::convert(&Request {
+            input: PathBuf::from(&url),
+            remote: convert_guide::remote::RemoteOptions {
+                github_api: server.base(),
+                github_raw: server.base(),
+                cache_dir: Some(cache.path().to_path_buf()),
+                quiet: true,
+                timeout: std::time::Duration::from_secs(5),
+                ..Default::default()
+            },
+            cwd: cwd.path().to_path_buf(),
+            variant: Some(v.to_string()),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let local = convert_current(g, v, None).expect("local");
+        let body = |t: &str| -> String {
+            t.lines()
+                .filter(|l| !l.starts_with("# Based on "))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert!(
+            remote
+                .scenario_text
+                .contains(&format!("# Based on {url} (commit {SHA})")),
+            "{url}"
+        );
+        assert!(
+            body(&remote.scenario_text) == body(&local.scenario_text),
+            "{url}: the scenario differs from the local one"
+        );
+        // Files (raw reads; listings go through the API and are cheap).
+        let fetched: Vec<String> = server.requests()[before..]
+            .iter()
+            .filter(|r| !r.target.starts_with("/repos/"))
+            .map(|r| r.target.clone())
+            .collect();
+        assert!(
+            fetched.iter().any(|f| f.ends_with("/README.md")),
+            "{url}: {fetched:?}"
+        );
+        for f in &fetched {
+            assert!(
+                !f.contains("benchmark-templates") && !f.contains("patch-sglang"),
+                "{url}: fetched {f}"
+            );
+        }
+    }
+}
+
+/// No README makes the recipe reader panic: fences, headings, exports with comments, helm
+/// and kubectl lines, expansions and stray quotes in any order.
+mod never_panic {
+    use convert_guide::recipe;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("```bash\n".to_string()),
+            Just("```\n".to_string()),
+            Just("~~~sh\n".to_string()),
+            Just("#### Gateway Mode\n".to_string()),
+            Just("<summary><h4>X</h4></summary>\n".to_string()),
+            Just("<h".to_string()),
+            Just("export A=b # options: x, y (z), \n".to_string()),
+            Just("export B=${A:-d}/${C-e} #\n".to_string()),
+            Just("helm install ".to_string()),
+            Just("helm upgrade --install r c -f ".to_string()),
+            Just("--set a={b,c},d=\\,e ".to_string()),
+            Just("--version ".to_string()),
+            Just("--values=".to_string()),
+            Just("kubectl apply -k ".to_string()),
+            Just("--kustomize=x ".to_string()),
+            Just("guides/${A}/m/${B} ".to_string()),
+            Just("\\\n".to_string()),
+            Just("\"".to_string()),
+            Just("'".to_string()),
+            Just("$(x) ".to_string()),
+            Just("\n".to_string()),
+            "[a-z$#{}=:,() -]{0,8}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn readmes(pieces in proptest::collection::vec(piece(), 0..40)) {
+            let text: String = pieces.concat();
+            let r = recipe::read(&text);
+            for a in &r.applies {
+                prop_assert!(!a.dir.contains("://"));
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@
 //! No test reaches a host outside this machine: the GitHub URLs given are only parsed, and
 //! every request goes to the `--github-api`/`--github-raw` bases of the test server.
 
-mod server;
+pub(crate) mod server;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -423,7 +423,16 @@ fn corpus_path(segments: &[&str]) -> Option<PathBuf> {
     if segments.iter().any(|s| *s == ".." || s.contains('\\')) {
         return None;
     }
+    // `current/...`: the 2026-05-01 snapshot of the guides, in the same repository.
+    if let Some(rest) = segments.strip_prefix(&["current"]) {
+        return Some(rest.iter().fold(current_root(), |p, s| p.join(s)));
+    }
     Some(segments.iter().fold(repo_root(), |p, s| p.join(s)))
+}
+
+/// The 2026-05-01 llm-d snapshot (holding `guides/`), served under `current/`.
+pub fn current_root() -> PathBuf {
+    common::crate_root().join("../shared/corpus/llm-d/2026-05-01")
 }
 
 fn raw_file(segments: &[&str]) -> Reply {
