@@ -661,7 +661,17 @@ fn check(r: &Rendered, facet: &str, want: &Node) -> Result<(), String> {
     match facet {
         "model" => same_scalar(facet, want, scalar_text(r.ms.at("modelArtifacts.name"))),
         "multinode" => same_scalar(facet, want, scalar_text(r.ms.get("multinode"))),
-        "routing_proxy" => same_scalar(facet, want, scalar_text(r.ms.at("routing.proxy.enabled"))),
+        // The chart deploys the routing sidecar unless `enabled: false` (2026-02-05 never
+        // writes the key).
+        "routing_proxy" => {
+            let got = scalar_text(r.ms.at("routing.proxy.enabled"));
+            let got = if got == "none" {
+                "true".to_string()
+            } else {
+                got
+            };
+            same_scalar(facet, want, got)
+        }
         "model_size_min" => {
             let got = scalar_text(r.ms.at("modelArtifacts.size"));
             let want_t = scalar_text(Some(want));
