@@ -914,6 +914,15 @@ impl<'a> Mapper<'a> {
             }
         }
         if let (false, Some(f), Some(name)) = (used, file, chosen) {
+            // llm-d-benchmark looks the name up under setup/presets/gaie/: a plain name only.
+            if let Some(why) = plugins_refusal(&name, "") {
+                self.warnings.push(format!(
+                    "GAIE plugins {}: {why}",
+                    crate::error::excerpt(&name, 60)
+                ));
+                self.fate(f, Fate::Unmapped(why));
+                return;
+            }
             self.set(PLUGINS_FILE, Value::Text(name), &[f], None);
         }
     }
