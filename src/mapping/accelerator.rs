@@ -220,3 +220,28 @@ fn single_node_label(node: &crate::yaml::Node) -> Option<(String, String)> {
     let plain = |s: &str| !s.is_empty() && !s.contains([':', ',', ' ']);
     (plain(key) && plain(value)).then(|| (key.to_string(), value.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::single_node_label;
+    use crate::yaml::parse_one;
+
+    fn label(text: &str) -> Option<(String, String)> {
+        single_node_label(&parse_one("t.yaml", text).expect("yaml").root)
+    }
+
+    #[test]
+    fn one_required_label_is_an_affinity_and_nothing_else_is() {
+        let one = "requiredDuringSchedulingIgnoredDuringExecution:\n  nodeSelectorTerms:\n  - matchExpressions:\n    - key: gpu.nvidia.com/model\n      operator: In\n      values: [H200]\n";
+        assert_eq!(
+            label(one),
+            Some(("gpu.nvidia.com/model".into(), "H200".into()))
+        );
+        // Two values, another operator, a preferred term: not one key:value.
+        assert_eq!(label(&one.replace("[H200]", "[H200, H100]")), None);
+        assert_eq!(label(&one.replace("operator: In", "operator: NotIn")), None);
+        assert_eq!(label(&one.replace("required", "preferred")), None);
+        // A value llm-d-benchmark would split.
+        assert_eq!(label(&one.replace("[H200]", "[\"a:b\"]")), None);
+    }
+}

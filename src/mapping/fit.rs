@@ -2,6 +2,7 @@
 //! stack: no stage the guide lacks, no CPU limit it does not set, a model volume the model
 //! fits in, and a startup probe that waits as long as the guide's.
 
+use super::rules::BEHAVIOUR_WARNINGS;
 use super::{Item, Mapper};
 use crate::defaults::DefaultValue;
 use crate::scenario::Value;
@@ -20,6 +21,50 @@ impl<'a> Mapper<'a> {
             self.startup_budget(stage);
         }
         self.model_volume(&stages);
+        self.one_image(&stages);
+        self.behaviour_warnings();
+    }
+
+    /// llm-d-benchmark runs one vLLM image (LLMDBENCH_LLMD_IMAGE_*) in both stages.
+    fn one_image(&mut self, stages: &[&str]) {
+        let images: Vec<(Item<'a>, &str)> = stages
+            .iter()
+            .filter_map(|s| self.item_at(&format!("{s}.containers[0].image")))
+            .filter_map(|i| i.node.as_str().map(|t| (i, t)))
+            .collect();
+        if let [(_, first), (item, second)] = images.as_slice()
+            && first != second
+        {
+            let o = self.origin(*item);
+            self.warnings.push(format!(
+                "{}:{}: the prefill image {second} differs from the decode image; llm-d-benchmark runs one image in both stages ({first})",
+                o.file, o.first
+            ));
+        }
+    }
+
+    /// Warnings for guide values whose loss changes what is measured (rules::BEHAVIOUR_WARNINGS).
+    fn behaviour_warnings(&mut self) {
+        for (path, message) in BEHAVIOUR_WARNINGS {
+            let Some(item) = self.item_at(path) else {
+                continue;
+            };
+            let Some(value) = item.node.as_str() else {
+                continue;
+            };
+            if item.node.as_bool() == Some(false)
+                || matches!(
+                    value.to_ascii_lowercase().as_str(),
+                    "false" | "0" | "no" | "off"
+                )
+            {
+                continue;
+            }
+            let o = self.origin(item);
+            let text = message.replace("{value}", &crate::error::excerpt(value, 60));
+            self.warnings
+                .push(format!("{}:{}: {text}", o.file, o.first));
+        }
     }
 
     fn number_default(&self, var: &str) -> Option<u64> {

@@ -14,7 +14,7 @@ impl<'a> Mapper<'a> {
     ) {
         let st = stage.unwrap_or("decode");
         match handler {
-            Handler::Model => self.scalar_to(item, "LLMDBENCH_DEPLOY_MODEL_LIST"),
+            Handler::Model => self.model(item),
             Handler::Image(prefix) => self.image(item, prefix),
             Handler::StageImage => self.image(item, "LLMDBENCH_LLMD_IMAGE"),
             Handler::GaieImage => self.gaie_image(item),
@@ -52,6 +52,25 @@ impl<'a> Mapper<'a> {
             Handler::Collect => {
                 self.collected.insert(path.to_string(), item);
             }
+        }
+    }
+
+    /// The model: LLMDBENCH_DEPLOY_MODEL_LIST is a comma-separated list, and
+    /// setup/functions.py's model_attribute reads `name:id`, so a name holding `,` or `:`
+    /// would deploy other models than the guide's.
+    fn model(&mut self, item: Item<'a>) {
+        const VAR: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+        match item.node.as_str() {
+            Some(name) if name.contains([',', ':']) => {
+                let why = format!(
+                    "refused: the model name {} holds `,` or `:`, which llm-d-benchmark reads as a list of models or as `model:id`; name one model without them",
+                    crate::error::excerpt(name, 60)
+                );
+                let o = self.origin(item);
+                self.warnings.push(format!("{}:{}: {why}", o.file, o.first));
+                self.fate(item, Fate::Unmapped(why));
+            }
+            _ => self.scalar_to(item, VAR),
         }
     }
 
@@ -323,6 +342,14 @@ impl<'a> Mapper<'a> {
                                 .into(),
                         )
                     } else {
+                        let o = self.origin(child);
+                        self.warnings.push(format!(
+                            "{}:{}: {stage}: the guide's {} limit {value} differs from its request {}; llm-d-benchmark sets both from one variable, so both are the request",
+                            o.file,
+                            o.first,
+                            e.key,
+                            request.as_str().unwrap_or("?")
+                        ));
                         Fate::Unmapped(format!(
                             "not expressible: llm-d-benchmark sets limit and request of {} from one variable, and the guide's differ",
                             e.key

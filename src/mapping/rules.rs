@@ -419,6 +419,20 @@ pub const ACCELERATORS: &[(&str, &str)] = &[
     ("google", "google.com/tpu"),
 ];
 
+/// Guide values whose loss (or partial support) changes what the benchmark measures: when
+/// one is present (and truthy, for a boolean) the message is a warning, on stderr and in the
+/// scenario, beyond its note in the lists. `{value}` is the guide's value.
+pub const BEHAVIOUR_WARNINGS: &[(&str, &str)] = &[
+    (
+        "inferenceExtension.flags.kv-cache-usage-percentage-metric",
+        "the EPP flag kv-cache-usage-percentage-metric={value} is lost in both bench eras: step 08 of llm-d-benchmark writes `flags:` a second time in the GAIE values (only the verbosity) and that copy wins, so the EPP reads KV-cache usage under its default metric name",
+    ),
+    (
+        "wva.enabled",
+        "the workload variant autoscaler (wva.enabled={value}) is installed by step 09 of llm-d-benchmark only on OpenShift clusters; elsewhere the model servers run at their fixed replica counts",
+    ),
+];
+
 /// Images of model servers that need no accelerator (substring of the image reference):
 /// llm-d's inference simulator.
 pub const SIMULATOR_IMAGES: &[&str] = &["llm-d-inference-sim"];

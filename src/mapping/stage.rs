@@ -262,6 +262,7 @@ impl<'a> Mapper<'a> {
                 };
                 self.fates_all(&nodes, Fate::Mapped(args_var.clone()));
                 self.set_from(&command_var, "custom", model_command, None);
+                self.served_model(stage, &line, &origins);
                 self.set_derived(&args_var, Value::Command(vec![line]), origins, None);
             }
             other => {
@@ -275,6 +276,28 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
+        }
+    }
+
+    /// A custom command that serves a model when the guide names none (modelArtifacts):
+    /// llm-d-benchmark must deploy, download and address that model, not its default.
+    fn served_model(&mut self, stage: &str, line: &str, origins: &[crate::scenario::Origin]) {
+        const VAR: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+        if self.values.contains_key(VAR) || self.exports.iter().any(|e| e.var == VAR) {
+            return;
+        }
+        let Some(words) = super::vllm::split_words(line) else {
+            return;
+        };
+        let model = words
+            .windows(3)
+            .find(|w| w[0].ends_with("vllm") && w[1] == "serve" && !w[2].starts_with('-'))
+            .map(|w| w[2].clone());
+        if let Some(model) = model.filter(|m| refusal(VAR, m).is_none() && !m.contains(',')) {
+            let note = format!(
+                "the model the guide's {stage} command serves (the guide names no modelArtifacts)"
+            );
+            self.set_derived(VAR, Value::Text(model), origins.to_vec(), Some(note));
         }
     }
 
@@ -891,6 +914,15 @@ impl<'a> Mapper<'a> {
             }
         }
         if let (false, Some(f), Some(name)) = (used, file, chosen) {
+            // llm-d-benchmark looks the name up under setup/presets/gaie/: a plain name only.
+            if let Some(why) = plugins_refusal(&name, "") {
+                self.warnings.push(format!(
+                    "GAIE plugins {}: {why}",
+                    crate::error::excerpt(&name, 60)
+                ));
+                self.fate(f, Fate::Unmapped(why));
+                return;
+            }
             self.set(PLUGINS_FILE, Value::Text(name), &[f], None);
         }
     }
@@ -942,6 +974,27 @@ fn block_header(content: &str) -> String {
 mod tests {
     use super::*;
     use crate::yaml::parse_one;
+
+    #[test]
+    fn image_default_args_in_the_list_form_step_09_renders() {
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(bracket_list(&[]).as_deref(), Ok(""));
+        assert_eq!(
+            bracket_list(&lines(&["--block-size 128", "--enforce-eager"])).as_deref(),
+            Ok("[--block-size____128____--enforce-eager]\n")
+        );
+        // What step 09 would split or quote wrongly is refused, with the word.
+        for bad in [
+            "--a 'x y'",
+            "--a \"q\"",
+            "positional",
+            "--a b c",
+            "--a --b",
+            "--a [x]",
+        ] {
+            assert!(bracket_list(&lines(&[bad])).is_err(), "{bad}");
+        }
+    }
 
     /// The block written for `content` reads back as exactly `content`.
     fn round_trip(content: &str) -> String {
