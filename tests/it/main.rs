@@ -2,6 +2,7 @@
 
 mod bash;
 mod cli;
+mod cli_help;
 mod common;
 mod corpus;
 mod experiments;
