@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod convert;
 pub mod defaults;
+pub mod diag;
 pub mod error;
 pub mod experiment;
 #[doc(hidden)]
