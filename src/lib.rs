@@ -9,6 +9,7 @@ pub mod benchmark;
 pub mod catalog;
 pub mod convert;
 pub mod defaults;
+pub mod diag;
 pub mod emit;
 pub mod error;
 pub mod experiment;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use convert_guide::convert::{self, Conversion, Outcome, Request, Target};
 use convert_guide::emit::v2;
 use convert_guide::error::Error;
@@ -17,51 +17,81 @@ use convert_guide::remote::{self, RemoteOptions};
 use convert_guide::writer::{self, Change};
 use convert_guide::{grammar, render};
 
-const EXAMPLES: &str = "\
+/// After `-h`: a few examples and where the rest is.
+const SHORT_HELP: &str = "\
 Examples:
   convert-guide guides/inference-scheduling
-  convert-guide https://github.com/llm-d/llm-d/tree/main/guides/inference-scheduling
-  convert-guide guides/pd-disaggregation with inference-perf shared_prefix_synthetic
   convert-guide guides/inference-scheduling varying decode_replicas from 1 to 4
-  convert-guide guides/x varying gpu_memory_utilization from 0.80 to 0.95 by 0.05
-  convert-guide guides/x --harness guidellm --profile chatbot_synthetic --vary max_model_len=8192,16384 --yes
   convert-guide guides/inference-scheduling --list-variants
-  convert-guide guides/inference-scheduling --variant xpu        (writes inference-scheduling.xpu.sh)
-  convert-guide guides --all --yes                               (every guide and variant)
-  convert-guide guides/x varying max_num_seqs from 16 to 256 doubling varying decode_replicas over 1,2,4 --design ofat
-  convert-guide guides/x varying decode_replicas over 1,2,4 varying max_model_len over 8192,16384 --treatments mine.txt
-  convert-guide check-experiment experiments/x.yaml --scenario scenarios/guides/x.sh
+  convert-guide check-experiment experiments/x.yaml \\
+      --scenario scenarios/guides/x.sh
+
+More examples, the words after the source, designs and exit codes: --help";
+
+/// After `--help`. Every line fits 80 columns, so clap never wraps a command in two; a long
+/// command continues on the next line after ` \`, as a shell reads it.
+const LONG_HELP: &str = "\
+Examples:
+  convert-guide guides/inference-scheduling
+  convert-guide https://github.com/llm-d/llm-d/tree/main/guides/x
+  convert-guide guides/x with inference-perf shared_prefix_synthetic
+  convert-guide guides/inference-scheduling varying decode_replicas from 1 to 4
+  convert-guide guides/x varying max_model_len from 4096 to 16384 by 4096
+  convert-guide guides/x --harness guidellm --profile chatbot_synthetic \\
+      --vary max_model_len=8192,16384 --yes
+  convert-guide guides/inference-scheduling --list-variants
+  convert-guide guides/x --variant xpu        # writes x.xpu.sh
+  convert-guide guides --all --yes            # every guide and variant
+  convert-guide guides/x varying max_num_seqs from 16 to 256 doubling \\
+      varying decode_replicas over 1,2,4 --design ofat
+  convert-guide guides/x varying decode_replicas over 1,2,4 \\
+      varying max_model_len over 8192,16384 --treatments mine.txt
+  convert-guide check-experiment experiments/x.yaml \\
+      --scenario scenarios/guides/x.sh
+  convert-guide completions zsh > ~/.zfunc/_convert-guide
+  convert-guide man > ~/.local/share/man/man1/convert-guide.1
 
 Words after the source (combine freely):
-  with <harness> [<profile>]                      load generator and workload profile
-  with guide                                      the guide's own benchmark (its template)
-  varying <param> from <start> to <end> [by <s>]  a swept factor (integers step 1 by default)
-  varying <param> from <start> to <end> doubling  a swept factor: start, 2 x start, ... up to end
-  varying <param> over <v1,v2,...>                a swept factor with listed levels
+  with <harness> [<profile>]
+      load generator and workload profile
+  with guide
+      the guide's own benchmark (its template)
+  varying <param> from <start> to <end> [by <step>]
+      a swept factor (integers: step 1 by default)
+  varying <param> from <start> to <end> doubling
+      a swept factor: start, 2 x start, ... up to end
+  varying <param> over <v1,v2,...>
+      a swept factor with listed levels
 
-Parameters: friendly names (decode_replicas, prefill_replicas, decode_tensor_parallelism,
-max_model_len, block_size, gpu_memory_utilization, gaie_plugins, ...) and LLMDBENCH_* variables
-are setup factors; keys of the workload profile (question_len, output_len, num_groups,
-max-concurrency, num-prompts, rate, ...) are run factors. Levels of a known parameter must have
-its type and range (decode_replicas: whole numbers >= 1; gpu_memory_utilization: above 0, at
-most 1; ...); docs/experiments.md lists them.
+Parameters: friendly names (decode_replicas, prefill_replicas,
+decode_tensor_parallelism, max_model_len, block_size, gpu_memory_utilization,
+gaie_plugins, ...) and LLMDBENCH_* variables are setup factors; keys of the
+workload profile (question_len, output_len, num_groups, max-concurrency,
+num-prompts, rate, ...) are run factors. Levels of a known parameter must have
+its type and range (decode_replicas: whole numbers >= 1;
+gpu_memory_utilization: above 0, at most 1; ...); docs/experiments.md lists
+them.
 
-Designs (--design): full (default; every combination), ofat (one factor at a time: a center
-treatment at the guide's own values, then each other level of one factor at a time), list
-(--treatments FILE: one treatment a line, `[name:] v1,v2,...` in the order the factors were
-given, NA where a factor does not apply). The treatment count is shown before writing; above
---max-treatments (default 50) the question says so, and --yes refuses (exit 5) unless
+Designs (--design): full (default; every combination); ofat (one factor at a
+time: a center treatment at the guide's own values, then each other level of one
+factor at a time); list (--treatments FILE: one treatment a line,
+`[name:] v1,v2,...` in the order the factors were given, NA where a factor does
+not apply). The treatment count is shown before writing; above --max-treatments
+(default 50) the question says so, and --yes refuses (exit 5) unless
 --max-treatments is raised (0: no limit).
 
 Exit codes:
   0  files written, or shown with --dry-run
-  2  bad command line (unknown flag, harness, profile or parameter; malformed or unsupported URL)
+  2  bad command line (unknown flag, harness, profile or parameter; malformed
+     or unsupported URL)
   3  the source does not exist (a URL: HTTP 404) or holds no guide values
-  4  the source cannot be read as a guide (invalid YAML, unreadable file, too large, not YAML)
-  5  nothing written: not confirmed, no terminal to ask on, or a file exists (use --force)
+  4  the source cannot be read as a guide (invalid YAML, unreadable file, too
+     large, over a limit, not YAML)
+  5  nothing written: not confirmed, no terminal to ask on, or a file exists
+     (use --force)
   6  writing failed
   7  network: the guide could not be fetched (or, with --offline, is not cached)
-  8  check-experiment found errors (the findings are printed, one `file:line: error: ...` a line)
+  8  check-experiment found errors (printed one `file:line: error: ...` a line)
   9  --all: some guide variants failed (the others were converted and written)";
 
 /// Turn an llm-d guide into an llm-d-benchmark scenario (and, with variations, an experiment).
@@ -69,7 +99,8 @@ Exit codes:
 #[command(
     name = "convert-guide",
     version,
-    after_help = EXAMPLES,
+    after_help = SHORT_HELP,
+    after_long_help = LONG_HELP,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -146,35 +177,40 @@ struct Cli {
     #[arg(long, value_name = "FORMAT", value_parser = ["v2", "bash"])]
     target: Option<String>,
     /// GitHub REST API base (GitHub Enterprise: https://HOST/api/v3).
-    #[arg(long, value_name = "URL", env = "CONVERT_GUIDE_GITHUB_API", default_value = remote::DEFAULT_GITHUB_API)]
+    #[arg(hide_short_help = true, long, value_name = "URL", env = "CONVERT_GUIDE_GITHUB_API", default_value = remote::DEFAULT_GITHUB_API)]
     github_api: String,
 
     /// Base of raw file URLs (GitHub Enterprise: https://HOST/raw).
-    #[arg(long, value_name = "URL", env = "CONVERT_GUIDE_GITHUB_RAW", default_value = remote::DEFAULT_GITHUB_RAW)]
+    #[arg(hide_short_help = true, long, value_name = "URL", env = "CONVERT_GUIDE_GITHUB_RAW", default_value = remote::DEFAULT_GITHUB_RAW)]
     github_raw: String,
 
     /// Keep guides fetched from GitHub here, by commit (default: convert-guide in the user's cache folder).
-    #[arg(long, value_name = "DIR")]
+    #[arg(hide_short_help = true, long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
 
     /// Convert a GitHub guide from the cache only, without network access.
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     offline: bool,
 
     /// Seconds one request may take, body included (connecting: at most 10).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    #[arg(
+        hide_short_help = true,
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30.0
+    )]
     timeout: f64,
 
     /// How treatments are chosen: full (every combination), ofat (one factor at a time around the guide's values), list (with --treatments).
-    #[arg(long, value_name = "DESIGN")]
+    #[arg(hide_short_help = true, long, value_name = "DESIGN")]
     design: Option<String>,
 
     /// The treatments to run, one a line: `[name:] v1,v2,...` in the order the factors were given (implies --design list).
-    #[arg(long, value_name = "FILE")]
+    #[arg(hide_short_help = true, long, value_name = "FILE")]
     treatments: Option<PathBuf>,
 
     /// Ask (or, with --yes, refuse) when the experiment has more treatments than this; 0: no limit.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(hide_short_help = true, long, value_name = "N", default_value_t = 50)]
     max_treatments: usize,
 }
 
@@ -183,6 +219,13 @@ enum Command {
     /// Check an experiment file: treatments against levels, factors against setup/env.sh,
     /// the workload profile and the scenario.
     CheckExperiment(CheckExperiment),
+    /// Print a shell completion script on stdout (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    Man,
 }
 
 #[derive(clap::Args, Debug)]
@@ -201,6 +244,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::CheckExperiment(args)) => check_experiment(args),
+        Some(Command::Completions { shell }) => completions(*shell),
+        Some(Command::Man) => man_page(),
         None => run(&cli),
     };
     match result {
@@ -211,6 +256,23 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }
+}
+
+/// `completions SHELL`: clap_complete's script, written through our error handling (a closed
+/// pipe ends quietly instead of panicking inside the generator).
+fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "convert-guide", &mut script);
+    std::io::stdout().lock().write_all(&script)?;
+    Ok(())
+}
+
+/// `man`: the man page, from the same definitions as `--help` (its long form).
+fn man_page() -> Result<(), Failure> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    std::io::stdout().lock().write_all(&page)?;
+    Ok(())
 }
 
 enum Failure {

@@ -18,7 +18,6 @@
 //! [`model`]: super::model
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use super::Section;
 use super::model::{Block, ExperimentFile, NA, section_name};
@@ -28,56 +27,9 @@ use crate::catalog::{Catalog, CatalogOrigin};
 use crate::defaults::{DefaultValue, Defaults};
 use crate::mapping::rules::{BENCH_ENV, FLAGS};
 
-/// How bad a finding is. Errors fail the check (exit 8); warnings and notes do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-    Note,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        })
-    }
-}
-
-/// One finding: `file:line: severity: message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub file: String,
-    pub line: usize,
-    pub severity: Severity,
-    pub message: String,
-}
-
-impl Finding {
-    pub fn new(file: &str, line: usize, severity: Severity, message: String) -> Finding {
-        Finding {
-            file: file.to_string(),
-            line,
-            severity,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file,
-            self.line,
-            self.severity,
-            crate::error::printable(&self.message)
-        )
-    }
-}
+// Moved to `crate::diag` (it broke the import cycle model <-> check); re-exported so every
+// existing path keeps working.
+pub use crate::diag::{Finding, Severity};
 
 /// What the experiment is checked against.
 pub struct Context<'a> {

@@ -27,7 +27,7 @@
 //! lines right under a section header, so writing a file read from disk gives it back.
 
 use super::Section;
-use super::check::{Finding, Severity};
+use crate::diag::{Finding, Severity};
 use crate::yaml::{self, Node};
 
 /// The value written for a factor that does not apply to a treatment.

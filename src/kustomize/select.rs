@@ -1,5 +1,6 @@
 //! Patch targets: kustomize's selectors. Group, version, kind, name and namespace are
-//! regular expressions matched whole (kustomize anchors them), against the resource's
+//! regular expressions (Go RE2 syntax) matched whole (kustomize anchors them as
+//! `^(?:pattern)$`; an empty one matches anything), against the resource's
 //! original or current name and namespace; `labelSelector` and `annotationSelector` use
 //! Kubernetes label-selector syntax (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
 
@@ -29,11 +30,11 @@ impl Selector {
                 .as_str()
                 .ok_or_else(|| format!("target `{}` takes a string", e.key))?;
             match e.key.as_str() {
-                "group" => s.group = Some(Pattern::new(text)?),
-                "version" => s.version = Some(Pattern::new(text)?),
-                "kind" => s.kind = Some(Pattern::new(text)?),
-                "name" => s.name = Some(Pattern::new(text)?),
-                "namespace" => s.namespace = Some(Pattern::new(text)?),
+                "group" => s.group = Pattern::of_field(text)?,
+                "version" => s.version = Pattern::of_field(text)?,
+                "kind" => s.kind = Pattern::of_field(text)?,
+                "name" => s.name = Pattern::of_field(text)?,
+                "namespace" => s.namespace = Pattern::of_field(text)?,
                 "labelSelector" => s.labels = Some(requirements(text)?),
                 "annotationSelector" => s.annotations = Some(requirements(text)?),
                 other => {
@@ -162,304 +163,37 @@ fn satisfied(reqs: &[Requirement], labels: Option<&Node>) -> bool {
 }
 
 // -----------------------------------------------------------------------------------------
-// Patterns: the regular expressions selectors use, matched whole, by a Thompson automaton
-// (time linear in the name, whatever the pattern).
+// Patterns: Go RE2 syntax, which `regex-lite` reads the same way for what selectors use
+// (`\d`, `\w` and `\s` are ASCII in both), matched in time linear in the name.
 
-/// Most automaton states one pattern may compile to.
-const MAX_STATES: usize = 10_000;
-
-#[derive(Debug, Clone)]
-pub(super) struct Pattern {
-    states: Vec<State>,
-    start: usize,
-}
+/// Most memory one compiled pattern may take (kustomize targets are short names).
+const MAX_PATTERN_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
-enum State {
-    Atom(Atom, usize),
-    Split(usize, usize),
-    Match,
-}
-
-#[derive(Debug, Clone)]
-enum Atom {
-    Char(char),
-    Any,
-    Class {
-        negated: bool,
-        items: Vec<(char, char)>,
-    },
-}
-
-/// The parsed form: alternatives of pieces.
-#[derive(Debug, Clone)]
-struct Alternatives(Vec<Vec<Piece>>);
-
-#[derive(Debug, Clone)]
-struct Piece {
-    atom: Term,
-    min: usize,
-    max: Option<usize>,
-}
-
-#[derive(Debug, Clone)]
-enum Term {
-    Atom(Atom),
-    Group(Alternatives),
-}
+pub(super) struct Pattern(regex_lite::Regex);
 
 impl Pattern {
-    /// Parse a pattern: literals, `.`, classes `[a-z]` `[^x]`, escapes `\.` `\d` `\w` `\s`,
-    /// groups `(...)` `(?:...)`, alternation `|`, quantifiers `* + ?`. Anything else is refused.
+    /// Compile a target pattern anchored as kustomize anchors it: `^(?:pattern)$`.
     pub(super) fn new(text: &str) -> Result<Pattern, String> {
-        let chars: Vec<char> = text.chars().collect();
-        let mut pos = 0;
-        let parsed = parse_alternatives(&chars, &mut pos, 0)
-            .map_err(|why| format!("target pattern {text:?}: {why}"))?;
-        if pos != chars.len() {
-            return Err(format!("target pattern {text:?}: unbalanced `)`"));
+        regex_lite::RegexBuilder::new(&format!("^(?:{text})$"))
+            .size_limit(MAX_PATTERN_BYTES)
+            .build()
+            .map(Pattern)
+            .map_err(|e| format!("target pattern {text:?}: {e}"))
+    }
+
+    /// The pattern of a target field; none for an empty field, which kustomize lets match
+    /// anything (`group: ""` selects every group, not only the core one).
+    fn of_field(text: &str) -> Result<Option<Pattern>, String> {
+        if text.is_empty() {
+            return Ok(None);
         }
-        let mut states = vec![State::Match];
-        let start = compile_alternatives(&parsed, 0, &mut states);
-        if states.len() > MAX_STATES {
-            return Err(format!("target pattern {text:?} is too large"));
-        }
-        Ok(Pattern { states, start })
+        Pattern::new(text).map(Some)
     }
 
     pub(super) fn is_match(&self, s: &str) -> bool {
-        let mut current = vec![false; self.states.len()];
-        self.close(self.start, &mut current);
-        for c in s.chars() {
-            let mut next = vec![false; self.states.len()];
-            for (i, on) in current.iter().enumerate() {
-                if let (true, State::Atom(atom, to)) = (*on, &self.states[i])
-                    && atom_matches(atom, c)
-                {
-                    self.close(*to, &mut next);
-                }
-            }
-            if !next.iter().any(|b| *b) {
-                return false;
-            }
-            current = next;
-        }
-        current
-            .iter()
-            .enumerate()
-            .any(|(i, on)| *on && matches!(self.states[i], State::Match))
+        self.0.is_match(s)
     }
-
-    /// Add `state` and every state reachable from it without input.
-    fn close(&self, state: usize, set: &mut [bool]) {
-        let mut stack = vec![state];
-        while let Some(s) = stack.pop() {
-            if set[s] {
-                continue;
-            }
-            set[s] = true;
-            if let State::Split(a, b) = self.states[s] {
-                stack.push(a);
-                stack.push(b);
-            }
-        }
-    }
-}
-
-fn push(states: &mut Vec<State>, s: State) -> usize {
-    states.push(s);
-    states.len() - 1
-}
-
-fn compile_alternatives(p: &Alternatives, next: usize, states: &mut Vec<State>) -> usize {
-    let starts: Vec<usize> =
-        p.0.iter()
-            .map(|alt| compile_sequence(alt, next, states))
-            .collect();
-    let mut iter = starts.into_iter().rev();
-    let mut start = iter.next().unwrap_or(next);
-    for s in iter {
-        start = push(states, State::Split(s, start));
-    }
-    start
-}
-
-fn compile_sequence(pieces: &[Piece], next: usize, states: &mut Vec<State>) -> usize {
-    let mut cur = next;
-    for p in pieces.iter().rev() {
-        if states.len() > MAX_STATES {
-            break;
-        }
-        cur = compile_piece(p, cur, states);
-    }
-    cur
-}
-
-fn compile_term(t: &Term, next: usize, states: &mut Vec<State>) -> usize {
-    match t {
-        Term::Atom(a) => push(states, State::Atom(a.clone(), next)),
-        Term::Group(g) => compile_alternatives(g, next, states),
-    }
-}
-
-fn compile_piece(p: &Piece, next: usize, states: &mut Vec<State>) -> usize {
-    match (p.min, p.max) {
-        (0, Some(1)) => {
-            let body = compile_term(&p.atom, next, states);
-            push(states, State::Split(body, next))
-        }
-        (min, None) => {
-            // A loop: the split is created first so the body can point back at it.
-            let split = push(states, State::Match);
-            let body = compile_term(&p.atom, split, states);
-            states[split] = State::Split(body, next);
-            if min == 0 { split } else { body }
-        }
-        _ => compile_term(&p.atom, next, states),
-    }
-}
-
-fn atom_matches(atom: &Atom, c: char) -> bool {
-    match atom {
-        Atom::Char(x) => *x == c,
-        Atom::Any => c != '\n',
-        Atom::Class { negated, items } => {
-            items.iter().any(|(a, b)| (*a..=*b).contains(&c)) != *negated
-        }
-    }
-}
-
-fn parse_alternatives(s: &[char], pos: &mut usize, depth: usize) -> Result<Alternatives, String> {
-    if depth > 16 {
-        return Err("groups nested too deep".into());
-    }
-    let mut alternatives = vec![Vec::new()];
-    while let Some(&c) = s.get(*pos) {
-        match c {
-            '|' => {
-                *pos += 1;
-                alternatives.push(Vec::new());
-            }
-            ')' if depth > 0 => break,
-            ')' => return Err("unbalanced `)`".into()),
-            _ => {
-                let atom = parse_term(s, pos, depth)?;
-                let (min, max) = match s.get(*pos) {
-                    Some('*') => (0, None),
-                    Some('+') => (1, None),
-                    Some('?') => (0, Some(1)),
-                    Some('{') => return Err("`{n,m}` repetition is not supported".into()),
-                    _ => (1, Some(1)),
-                };
-                if !(min == 1 && max == Some(1)) {
-                    *pos += 1;
-                }
-                if let Some(last) = alternatives.last_mut() {
-                    last.push(Piece { atom, min, max });
-                }
-            }
-        }
-    }
-    Ok(Alternatives(alternatives))
-}
-
-fn parse_term(s: &[char], pos: &mut usize, depth: usize) -> Result<Term, String> {
-    let c = s[*pos];
-    *pos += 1;
-    Ok(match c {
-        '.' => Term::Atom(Atom::Any),
-        // Anchors: the pattern is matched whole anyway, so they match the empty string.
-        '^' | '$' => Term::Group(Alternatives(vec![Vec::new()])),
-        '(' => {
-            if s.get(*pos) == Some(&'?') {
-                if s.get(*pos + 1) == Some(&':') {
-                    *pos += 2;
-                } else {
-                    return Err("only (?:...) groups are supported".into());
-                }
-            }
-            let inner = parse_alternatives(s, pos, depth + 1)?;
-            if s.get(*pos) != Some(&')') {
-                return Err("unclosed `(`".into());
-            }
-            *pos += 1;
-            Term::Group(inner)
-        }
-        '[' => Term::Atom(parse_class(s, pos)?),
-        '\\' => {
-            let e = *s.get(*pos).ok_or("ends in a backslash")?;
-            *pos += 1;
-            Term::Atom(escape(e))
-        }
-        '*' | '+' | '?' => return Err(format!("`{c}` with nothing to repeat")),
-        c => Term::Atom(Atom::Char(c)),
-    })
-}
-
-fn escape(e: char) -> Atom {
-    let word = vec![('a', 'z'), ('A', 'Z'), ('0', '9'), ('_', '_')];
-    let space = vec![(' ', ' '), ('\t', '\t'), ('\n', '\n'), ('\r', '\r')];
-    match e {
-        'd' => Atom::Class {
-            negated: false,
-            items: vec![('0', '9')],
-        },
-        'D' => Atom::Class {
-            negated: true,
-            items: vec![('0', '9')],
-        },
-        'w' => Atom::Class {
-            negated: false,
-            items: word,
-        },
-        'W' => Atom::Class {
-            negated: true,
-            items: word,
-        },
-        's' => Atom::Class {
-            negated: false,
-            items: space,
-        },
-        'S' => Atom::Class {
-            negated: true,
-            items: space,
-        },
-        c => Atom::Char(c),
-    }
-}
-
-fn parse_class(s: &[char], pos: &mut usize) -> Result<Atom, String> {
-    let negated = s.get(*pos) == Some(&'^');
-    if negated {
-        *pos += 1;
-    }
-    let mut items = Vec::new();
-    let mut first = true;
-    loop {
-        let Some(&c) = s.get(*pos) else {
-            return Err("unclosed `[`".into());
-        };
-        *pos += 1;
-        if c == ']' && !first {
-            break;
-        }
-        first = false;
-        let lo = if c == '\\' {
-            let e = *s.get(*pos).ok_or("unclosed `[`")?;
-            *pos += 1;
-            e
-        } else {
-            c
-        };
-        if s.get(*pos) == Some(&'-') && s.get(*pos + 1).is_some_and(|n| *n != ']') {
-            let hi = s[*pos + 1];
-            *pos += 2;
-            items.push((lo, hi));
-        } else {
-            items.push((lo, lo));
-        }
-    }
-    Ok(Atom::Class { negated, items })
 }
 
 #[cfg(test)]
@@ -482,8 +216,20 @@ mod tests {
         assert!(!m("a[^0-9]", "a1"));
         assert!(m("Deploy.*|StatefulSet", "StatefulSet"));
         assert!(m("a\\.b", "a.b") && !m("a\\.b", "axb"));
-        assert!(Pattern::new("a{2}").is_err());
+        // Repetition counts are RE2 syntax too.
+        assert!(m("a{2}", "aa") && !m("a{2}", "a") && !m("a{2}", "aaa"));
+        // Anchored as a whole: an alternation cannot escape the anchors.
+        assert!(!m("a|b", "ab") && !m("x|decode", "wide-ep-llm-d-decode"));
+        // ASCII classes, as in Go.
+        assert!(!m("\\d", "\u{0663}") && !m("\\w", "é"));
         assert!(Pattern::new("(a").is_err());
+        assert!(Pattern::new("a)").is_err());
+        // Escaped punctuation, as RE2 allows.
+        assert!(m("a\\/b\\-c", "a/b-c"));
+        // An empty field matches anything, as in kustomize.
+        assert!(Pattern::of_field("").is_ok_and(|p| p.is_none()));
+        // A pattern too large to compile is refused, not built.
+        assert!(Pattern::new(&"(a|b)".repeat(1 << 16)).is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Input URLs: which forms are understood, what they name, and which schemes may be used.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
 use crate::error::{Error, Result};
 
 /// An `http(s)` URL cut into the parts this tool looks at.
@@ -133,37 +135,36 @@ fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
 /// Decode `%XX` escapes of one path segment; the result must be a plain name.
 pub fn decode_segment(s: &str) -> Result<String> {
     let bad = || Error::Usage(format!("malformed URL: invalid path segment {s:?}"));
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or_else(bad)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // percent-encoding passes a stray `%` through; a URL we are given must not have one.
+    let escapes_ok = s
+        .split('%')
+        .skip(1)
+        .all(|rest| rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    if !escapes_ok {
+        return Err(bad());
     }
-    let text = String::from_utf8(out).map_err(|_| bad())?;
+    let text = percent_decode_str(s).decode_utf8().map_err(|_| bad())?;
     if text == "." || text == ".." || text.contains('/') || text.chars().any(char::is_control) {
         return Err(bad());
     }
-    Ok(text)
+    Ok(text.into_owned())
 }
+
+/// What [`encode_segment`] escapes: everything but unreserved characters and a few safe ones.
+const SEGMENT: &AsciiSet = &{
+    let safe = b"-._~+@!$&'()*,;=:";
+    let mut set = NON_ALPHANUMERIC.remove(safe[0]);
+    let mut i = 1;
+    while i < safe.len() {
+        set = set.remove(safe[i]);
+        i += 1;
+    }
+    set
+};
 
 /// Percent-encode one path segment (everything but unreserved characters and a few safe ones).
 pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~+@!$&'()*,;=:".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// Segments joined with `/`, each encoded.
@@ -383,6 +384,20 @@ mod tests {
         assert!(decode_segment("%2E%2E").is_err());
         assert!(decode_segment("%zz").is_err());
         assert_eq!(encode_segment("a b/c%"), "a%20b%2Fc%25");
+        // Every ASCII byte: kept when unreserved or safe in a path segment, else escaped.
+        for b in 0u8..128 {
+            let kept = b.is_ascii_alphanumeric() || b"-._~+@!$&'()*,;=:".contains(&b);
+            let want = if kept {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            };
+            assert_eq!(encode_segment(&(b as char).to_string()), want);
+        }
+        assert_eq!(encode_segment("é"), "%C3%A9");
+        assert_eq!(decode_segment("%C3%A9").ok().as_deref(), Some("é"));
+        assert!(decode_segment("a%").is_err() && decode_segment("%4").is_err());
+        assert!(decode_segment("%FF").is_err(), "not UTF-8");
     }
 
     #[test]
