@@ -112,7 +112,8 @@ struct Cli {
     #[arg(required = true)]
     source: Option<PathBuf>,
 
-    /// `with <harness> <profile>`, `varying <param> from <a> to <b> [by <s>]`, `varying <param> over <list>`.
+    /// `with <harness> <profile>`, `with guide`, `varying <param> from <a> to <b> [by <s>]`,
+    /// `varying <param> over <list>`.
     #[arg(value_name = "WORDS", allow_negative_numbers = true)]
     words: Vec<String>,
 
@@ -124,12 +125,13 @@ struct Cli {
     #[arg(long)]
     profile: Option<String>,
 
-    /// `guide`: the guide's own benchmark (its template's harness, the closest profile, its workload parameters), as `with guide`.
-    #[arg(long, value_name = "WORKLOAD", value_parser = ["guide"], conflicts_with_all = ["harness", "profile"])]
+    /// `guide`: the guide's own benchmark, as the words `with guide` (its template's harness,
+    /// the closest profile, its workload parameters).
+    #[arg(hide_short_help = true, long, value_name = "WORKLOAD", value_parser = ["guide"], conflicts_with_all = ["harness", "profile"])]
     workload: Option<String>,
 
     /// A swept factor: PARAM=V1,V2,... or PARAM=START..END or PARAM=START..END/STEP. Repeatable.
-    #[arg(long, value_name = "PARAM=VALUES")]
+    #[arg(hide_short_help = true, long, value_name = "PARAM=VALUES")]
     vary: Vec<String>,
 
     /// llm-d-benchmark checkout (default: search upward from the current folder for setup/env.sh).
@@ -172,8 +174,10 @@ struct Cli {
     #[arg(long)]
     all: bool,
 
-    /// Scenario format: v2 (YAML, llm-d-benchmark from 2026-03-30) or bash. Default: v2 when
-    /// the checkout has config/templates/values/defaults.yaml, else bash.
+    /// Scenario format: v2 (YAML) or bash (default: what the checkout reads).
+    ///
+    /// Default: v2 for a checkout with config/templates/values/defaults.yaml (llm-d-benchmark
+    /// from 2026-03-30), else bash (also without a checkout).
     #[arg(long, value_name = "FORMAT", value_parser = ["v2", "bash"])]
     target: Option<String>,
     /// GitHub REST API base (GitHub Enterprise: https://HOST/api/v3).

@@ -29,6 +29,26 @@ const DERIVED: &[(&str, &[&str])] = &[
     ("true", &["LeaderWorkerSet"]),
     // An image without a registry is pulled from Docker Hub.
     ("docker.io", &["image:", "value:"]),
+    // Gateway classes llm-d-benchmark cannot install become one it does (issue 10).
+    ("kgateway", &["agentgateway"]),
+    // Stages without an NVIDIA/GKE node label (other accelerators, CPU, the simulator) get an
+    // affinity that places no constraint instead of `auto`, and CPU/simulator stages request
+    // no accelerator (issue 10).
+    (
+        "kubernetes.io/os:linux",
+        &[
+            "intel-i915",
+            "intel-xe",
+            "intel-gaudi",
+            "amd",
+            "cpu",
+            "inference-sim",
+        ],
+    ),
+    ("kubernetes.io/os", &["cpu", "inference-sim"]),
+    ("0", &["cpu", "inference-sim"]),
+    // The simulator loads no weights: no download job (issue 10).
+    ("hf", &["inference-sim"]),
 ];
 
 /// The scalar a cited line holds: after `key:` or `- `, unquoted, without a comment.
@@ -64,8 +84,14 @@ fn holds(cited: &[&str], value: &str) -> bool {
         .iter()
         .filter(|(v, _)| *v == value)
         .flat_map(|(_, s)| s.iter().copied());
-    // A number the pod's shell computes (`$((A * B))`) is cited at the expression.
-    let computed = value.parse::<i64>().is_ok() && cited.iter().any(|l| l.contains("$(("));
+    // A number the pod's shell computes (`$((A * B))`) is cited at the expression; a probe
+    // budget (initial delay + period x failure threshold) at the probe that sets its parts.
+    let number = value.parse::<i64>().is_ok();
+    let computed = number
+        && (cited.iter().any(|l| l.contains("$(("))
+            || ["initialDelaySeconds", "periodSeconds", "failureThreshold"]
+                .iter()
+                .all(|k| cited.iter().any(|l| l.contains(k))));
     computed
         || parts
             .chain(derived)

@@ -518,10 +518,16 @@ pub fn blob_sha(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The recursive tree of the corpus repository, as the git trees API answers.
+/// The recursive tree of the corpus repository, as the git trees API answers (the
+/// 2026-05-01 snapshot under `current/`, as [`corpus_path`] serves it).
 fn tree() -> Reply {
-    let mut entries = Vec::new();
-    let mut stack = vec![(repo_root(), String::new())];
+    let mut entries = vec![format!(
+        r#"{{"path": "current", "type": "tree", "sha": "{SHA}"}}"#
+    )];
+    let mut stack = vec![
+        (repo_root(), String::new()),
+        (current_root(), "current".to_string()),
+    ];
     while let Some((dir, rel)) = stack.pop() {
         for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().to_string();
