@@ -323,6 +323,34 @@ impl V2Experiment {
         self.experiment.describe_count()
     }
 
+    /// Render and validate: errors refuse the experiment (a generated one always passes
+    /// [`check`]); warnings are returned for the user.
+    pub fn render_checked(&self, catalog: &Catalog) -> Result<(String, Vec<String>)> {
+        let text = self.render();
+        let file = self.file_name();
+        let doc = yaml::parse_one(&file, &text)?;
+        let report = check(&file, &doc.root, catalog);
+        let errors: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("  {f}"))
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Usage(format!(
+                "the experiment cannot run as asked; nothing written:\n{}",
+                errors.join("\n")
+            )));
+        }
+        let warnings = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| format!("experiment: {}", f.message))
+            .collect();
+        Ok((text, warnings))
+    }
+
     fn factor(&self, key: &str) -> Option<&V2Factor> {
         self.factors.iter().find(|f| f.keys[0] == key)
     }
@@ -1084,6 +1112,8 @@ setup:
       decode.replicas: 4
 ";
         assert_eq!(exp.render(), want);
+        let (checked, warnings) = exp.render_checked(&Catalog::builtin()).unwrap();
+        assert_eq!((checked.as_str(), warnings.len()), (want, 0));
         let doc = yaml::parse_one("e", &exp.render()).unwrap();
         assert!(is_v2(&doc.root));
         let r = check("e", &doc.root, &Catalog::builtin());
