@@ -616,3 +616,52 @@ fn v2_experiment_from_a_variation_is_a_valid_design() {
         .assert()
         .success();
 }
+
+/// An SGLang guide (which bash scenarios cannot express) runs its own command under the
+/// benchmark, on its image and accelerators.
+#[test]
+fn v2_sglang_guide_keeps_its_engine_command() {
+    let case = Case {
+        label: "fixture__v2-sglang".into(),
+        input: common::crate_root().join("tests/fixtures/v2-sglang"),
+        root: common::crate_root().join("tests/fixtures/v2-sglang"),
+        variant: None,
+    };
+    let (name, d, s) = convert(&case);
+    assert_eq!(d.engine, model::Engine::Sglang);
+    insta::assert_snapshot!("v2__fixture_sglang", common::stable(&s.text));
+    if !have_renderer() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join(format!("{name}.yaml"));
+    std::fs::write(&file, &s.text).expect("write scenario");
+    render_all(std::slice::from_ref(&file));
+    let stack = PathBuf::from(format!("{}.plan", file.display()))
+        .join("plan")
+        .join(&name);
+    let ms = parse(&stack.join("13_ms-values.yaml"));
+    let c = ms.at("decode.containers[0]").expect("decode container");
+    assert_eq!(
+        text(c.get("image")).as_deref(),
+        Some("lmsysorg/sglang:v0.5.4")
+    );
+    let words = command_words(c);
+    let line = words.join(" ");
+    assert!(
+        line.contains(
+            "python3 -m sglang.launch_server --model-path Qwen/Qwen3-0.6B --tp 2 --port 8200"
+        ),
+        "{line}"
+    );
+    assert!(!line.contains("vllm serve"), "{line}");
+    assert_eq!(
+        text(
+            c.at("resources.limits")
+                .and_then(|l| l.get("nvidia.com/gpu"))
+        )
+        .as_deref(),
+        Some("2")
+    );
+    assert_eq!(text(ms.at("decode.replicas")).as_deref(), Some("2"));
+}
