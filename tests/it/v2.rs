@@ -665,3 +665,58 @@ fn v2_sglang_guide_keeps_its_engine_command() {
     );
     assert_eq!(text(ms.at("decode.replicas")).as_deref(), Some("2"));
 }
+
+/// The block size vLLM and the scheduler share is one model field, read in both places.
+#[test]
+fn coupled_block_size_is_one_value_from_both_places() {
+    let case = Case {
+        label: "scenario__precise-prefix-cache-aware".into(),
+        input: common::corpus_guides().join("precise-prefix-cache-aware"),
+        root: common::corpus_guides().join("precise-prefix-cache-aware"),
+        variant: None,
+    };
+    let (_, d, _) = convert(&case);
+    let block = d.coupled.block_size.expect("block size");
+    assert_eq!(block.value, "64");
+    let files: Vec<&str> = block.origins.iter().map(|o| o.file.as_str()).collect();
+    assert!(files.contains(&"ms-kv-events/values.yaml"), "{files:?}");
+    assert!(files.contains(&"gaie-kv-events/values.yaml"), "{files:?}");
+    assert!(block.conflicts.is_empty());
+    let served = d.coupled.served_model.expect("served model");
+    assert_eq!(served.value, "Qwen/Qwen3-32B");
+}
+
+/// Places that disagree on a coupled value are a warning of the scenario.
+#[test]
+fn coupled_values_that_disagree_are_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ms = dir.path().join("ms-x");
+    let gaie = dir.path().join("gaie-x");
+    std::fs::create_dir_all(&ms).expect("mkdir");
+    std::fs::create_dir_all(&gaie).expect("mkdir");
+    std::fs::write(
+        ms.join("values.yaml"),
+        "modelArtifacts:\n  uri: hf://a/b\n  name: a/b\ndecode:\n  containers:\n    - args: [\"--block-size=16\"]\n",
+    )
+    .expect("write");
+    std::fs::write(
+        gaie.join("values.yaml"),
+        "inferenceExtension:\n  pluginsCustomConfig:\n    p.yaml: |\n      plugins:\n        - type: precise-prefix-cache-scorer\n          parameters:\n            blockSize: 64\n",
+    )
+    .expect("write");
+    let case = Case {
+        label: "scenario__x".into(),
+        input: dir.path().to_path_buf(),
+        root: dir.path().to_path_buf(),
+        variant: None,
+    };
+    let (_, d, s) = convert(&case);
+    let block = d.coupled.block_size.expect("block size");
+    assert_eq!(block.conflicts.len(), 1);
+    assert!(
+        s.text.contains("# WARNING: the guide's block size differs between places: 16 at ms-x/values.yaml:6 but 64 at gaie-x/values.yaml:3"),
+        "{}",
+        s.text
+    );
+    assert_eq!(d.router.plugin_types, ["precise-prefix-cache-scorer"]);
+}
