@@ -686,6 +686,18 @@ fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
         }
     }
     command(w, d, s);
+    setup(w, s);
+    if let Some(p) = &s.pull_policy {
+        w.put_s(&key("vllm.imagePullPolicy"), p);
+    }
+    for (name, v) in &s.container_extra {
+        w.put(
+            &key(&format!("extraContainerConfig.{name}")),
+            Val::Tree(v.value.clone()),
+            vec![v.origin.clone()],
+            None,
+        );
+    }
     let env: Vec<&Sourced<Node>> = s.env.iter().filter(|e| env_ok(w, k, e)).collect();
     if !env.is_empty() {
         w.put(
@@ -804,8 +816,24 @@ fn stage_origins(s: &Stage) -> Vec<(String, Origin)> {
     one(&mut out, "replicas", &s.replicas);
     one(&mut out, "parallelism.tensor", &s.parallelism.tensor);
     one(&mut out, "containers.0.image", &s.image);
-    for e in &s.env {
-        out.push(("containers.0.env".into(), e.origin.clone()));
+    let lists = [
+        ("containers.0.env", &s.env),
+        ("volumes", &s.volumes),
+        ("containers.0.volumeMounts", &s.mounts),
+        ("containers.0.ports", &s.ports),
+        ("containers.0.scriptSetup", &s.setup),
+        ("initContainers", &s.init_containers),
+    ];
+    for (what, items) in lists {
+        for e in items {
+            out.push((what.into(), e.origin.clone()));
+        }
+    }
+    for (name, v) in &s.container_extra {
+        out.push((format!("containers.0.{name}"), v.origin.clone()));
+    }
+    for (name, v) in &s.resources {
+        out.push((format!("containers.0.resources.{name}"), v.origin.clone()));
     }
     if let Some(c) = &s.command {
         for f in &c.flags {
@@ -930,6 +958,41 @@ fn command(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             d.engine.name()
         )),
     );
+}
+
+/// The guide's setup commands run after llm-d-benchmark's preprocess script, in the same
+/// shell as the server (variables they set reach its command line).
+fn setup(w: &mut Writer<'_>, s: &Stage) {
+    if s.setup.is_empty() {
+        return;
+    }
+    let mut lines = vec![
+        w.defaults
+            .get("vllmCommon.preprocessScript")
+            .unwrap_or_else(|| "/bin/true".into()),
+    ];
+    let mut origins = Vec::new();
+    for item in &s.setup {
+        match item.value.as_str().filter(|t| !t.contains(['\n', '\r', '\0'])) {
+            Some(t) => {
+                lines.push(t.trim().trim_end_matches(';').to_string());
+                origins.push(item.origin.clone());
+            }
+            None => w.unmapped(
+                &format!("{}.containers.0.scriptSetup", s.kind.key()),
+                &item.origin,
+                "not expressible: a setup command must fit on one line of the command llm-d-benchmark runs",
+            ),
+        }
+    }
+    if !origins.is_empty() {
+        w.put(
+            &format!("{}.vllm.customPreprocessCommand", s.kind.key()),
+            Val::Str(lines.join("; ")),
+            origins,
+            Some("llm-d-benchmark's preprocess script, then the guide's setup commands".into()),
+        );
+    }
 }
 
 /// `--flag value` as one additionalFlags word (the value shell-quoted).

@@ -23,6 +23,17 @@ const ACCELERATOR_RESOURCES: &[&str] = &[
     "gpu.intel.com/xe",
 ];
 
+/// Container settings kept as they are (the modelservice chart merges them into the container).
+const CONTAINER_EXTRA: &[&str] = &[
+    "securityContext",
+    "workingDir",
+    "lifecycle",
+    "stdin",
+    "tty",
+    "terminationMessagePolicy",
+    "terminationMessagePath",
+];
+
 /// Image name fragments that tell the engine, checked in order.
 const ENGINE_BY_IMAGE: &[(&str, Engine)] = &[
     ("inference-sim", Engine::Simulator),
@@ -394,6 +405,13 @@ impl<'a> Reader<'a> {
         stage.volumes = self.items(&p("volumes"));
         stage.mounts = self.items(&c("volumeMounts"));
         stage.ports = self.items(&c("ports"));
+        stage.setup = self.items(&c("scriptSetup"));
+        stage.pull_policy = self.scalar(&c("imagePullPolicy"));
+        for key in CONTAINER_EXTRA {
+            if let Some(n) = self.node(&c(key)) {
+                stage.container_extra.push((key.to_string(), n));
+            }
+        }
         let mut resources = self.scalars_under(&c("resources"));
         let accel = resources
             .iter()
@@ -493,7 +511,12 @@ impl<'a> Reader<'a> {
             };
             let mut origin = first.origin.clone();
             for (w, _) in origins {
-                if w.origin.file == origin.file && w.origin.last > origin.last {
+                // A value on the next lines extends the range; one from elsewhere (an env
+                // entry the flag's `$VAR` names) is cited by the flag's own line only.
+                if w.origin.file == origin.file
+                    && w.origin.last > origin.last
+                    && w.origin.first <= origin.last + 1
+                {
                     origin.last = w.origin.last;
                     origin.lines.extend(w.origin.lines.iter().cloned());
                 }

@@ -266,6 +266,26 @@ fn stage_facets(f: &mut Facets, roots: &[Node], ms: &Node, stage: &str, created:
             );
         }
     }
+    // Setup commands run before the server, in its shell.
+    let script = container
+        .get("args")
+        .and_then(Node::as_seq)
+        .and_then(|a| a.first())
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    for item in g("containers.0.scriptSetup")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+    {
+        let t = text(Some(item)).unwrap_or_default();
+        let t = t.trim().trim_end_matches(';');
+        f.check_or(
+            &format!("{stage}.setup {t}"),
+            script.contains(t),
+            &format!("{stage}.containers.0.scriptSetup"),
+            script.to_string(),
+        );
+    }
     // Env: every guide variable, with its value (or valueFrom).
     let renv = container.get("env").and_then(Node::as_seq).unwrap_or(&[]);
     if let Some(env) = g("containers.0.env").and_then(Node::as_seq) {
