@@ -41,7 +41,9 @@ Words after the source (combine freely):
 Parameters: friendly names (decode_replicas, prefill_replicas, decode_tensor_parallelism,
 max_model_len, block_size, gpu_memory_utilization, gaie_plugins, ...) and LLMDBENCH_* variables
 are setup factors; keys of the workload profile (question_len, output_len, num_groups,
-max-concurrency, num-prompts, rate, ...) are run factors.
+max-concurrency, num-prompts, rate, ...) are run factors. Levels of a known parameter must have
+its type and range (decode_replicas: whole numbers >= 1; gpu_memory_utilization: above 0, at
+most 1; ...); docs/experiments.md lists them.
 
 Designs (--design): full (default; every combination), ofat (one factor at a time: a center
 treatment at the guide's own values, then each other level of one factor at a time), list

@@ -454,7 +454,7 @@ impl<'a> Checker<'a> {
             if !with_levels.contains(f.name.as_str()) {
                 let used: Vec<String> = used_of
                     .get(&i)
-                    .map(|u| u.iter().map(|v| crate::error::excerpt(v, 60)).collect())
+                    .map(|u| u.iter().map(|v| super::variation::short(v)).collect())
                     .unwrap_or_default();
                 let used = if used.is_empty() {
                     String::new()
@@ -488,7 +488,34 @@ impl<'a> Checker<'a> {
                 self.push(
                     l.line,
                     Severity::Error,
-                    format!("levels of {} include an empty one: {:?}", l.factor, l.raw),
+                    format!(
+                        "levels of {} include an empty one: {}",
+                        l.factor,
+                        crate::error::excerpt(&l.raw, 60)
+                    ),
+                );
+            }
+            // Known parameters: each level of the parameter's type and range.
+            let set: Vec<String> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
+            if let Some((p, bad)) = super::params::bad_levels(&l.factor, &set) {
+                let shown: Vec<String> = bad
+                    .iter()
+                    .take(5)
+                    .map(|v| crate::error::excerpt(v, 60))
+                    .collect();
+                self.push(
+                    l.line,
+                    Severity::Error,
+                    format!(
+                        "level{} {}{} of {} {} not valid: {} takes {}",
+                        if bad.len() == 1 { "" } else { "s" },
+                        shown.join(", "),
+                        if bad.len() > 5 { " ..." } else { "" },
+                        l.factor,
+                        if bad.len() == 1 { "is" } else { "are" },
+                        p.name,
+                        p.kind.describe()
+                    ),
                 );
             }
             let mut seen = BTreeSet::new();

@@ -433,4 +433,19 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn docs_list_every_parameter_as_the_table_has_it() {
+        let docs = std::fs::read_to_string("docs/experiments.md").expect("docs/experiments.md");
+        for p in PARAMETERS {
+            let row = docs
+                .lines()
+                .find(|l| l.starts_with(&format!("| {} | ", p.name)))
+                .unwrap_or_else(|| panic!("{} has no row in docs/experiments.md", p.name));
+            assert!(row.contains(p.variable), "{row}");
+            for k in p.keys {
+                assert!(row.contains(k), "{row}");
+            }
+        }
+    }
 }

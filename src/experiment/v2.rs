@@ -323,6 +323,34 @@ impl V2Experiment {
         self.experiment.describe_count()
     }
 
+    /// Render and validate: errors refuse the experiment (a generated one always passes
+    /// [`check`]); warnings are returned for the user.
+    pub fn render_checked(&self, catalog: &Catalog) -> Result<(String, Vec<String>)> {
+        let text = self.render();
+        let file = self.file_name();
+        let doc = yaml::parse_one(&file, &text)?;
+        let report = check(&file, &doc.root, catalog);
+        let errors: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("  {f}"))
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Usage(format!(
+                "the experiment cannot run as asked; nothing written:\n{}",
+                errors.join("\n")
+            )));
+        }
+        let warnings = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| format!("experiment: {}", f.message))
+            .collect();
+        Ok((text, warnings))
+    }
+
     fn factor(&self, key: &str) -> Option<&V2Factor> {
         self.factors.iter().find(|f| f.keys[0] == key)
     }
@@ -476,7 +504,7 @@ fn treatment_names(
                 .map(|(v, f)| {
                     let n = short_name(&f.name).unwrap_or_else(|| f.name.clone());
                     let n = n.rsplit('.').next().unwrap_or(&n);
-                    format!("{}-{}", safe(&n), safe(v))
+                    format!("{}-{}", safe(n), safe(v))
                 })
                 .collect::<Vec<_>>()
                 .join("_"),
@@ -568,6 +596,7 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
     let mut c = V2Checker {
         file,
         findings: Vec::new(),
+        maps: None,
     };
     let mut report = Report {
         file: file.to_string(),
@@ -612,15 +641,32 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
     if let Some(setup) = root.entry("setup") {
         report.setup_treatments = c.setup(setup);
     }
+    // With a checkout, the profile's own maps: a run path is set only under one of them.
+    let mut maps: Option<HashSet<String>> = None;
     let run_keys: Option<HashSet<&str>> = match (harness, profile) {
         (Some(h), Some(p)) => match catalog.resolve(h, p) {
-            Ok((h, p)) => Some(
-                catalog
-                    .workload_keys(&h, &p)
-                    .iter()
-                    .map(String::as_str)
-                    .collect(),
-            ),
+            Ok((h, p)) => {
+                if let crate::catalog::CatalogOrigin::Checkout(dir) = catalog.origin()
+                    && let Ok(w) = Workload::from_checkout(dir, &h, &p)
+                {
+                    let mut set = HashSet::new();
+                    for path in &w.paths {
+                        let mut at = 0;
+                        while let Some(dot) = path[at..].find('.') {
+                            set.insert(path[..at + dot].to_string());
+                            at += dot + 1;
+                        }
+                    }
+                    maps = Some(set);
+                }
+                Some(
+                    catalog
+                        .workload_keys(&h, &p)
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                )
+            }
             Err(e) => {
                 let line = meta.map_or(1, |m| m.line);
                 c.push(
@@ -650,6 +696,7 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
             ),
         );
     }
+    c.maps = maps;
     if let Some(constants) = root.entry("constants") {
         c.constants(constants, "constants", Section::Run, run_keys.as_ref());
     }
@@ -667,6 +714,8 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
 struct V2Checker<'a> {
     file: &'a str,
     findings: Vec<Finding>,
+    /// Paths of the maps of the experiment's profile (read from a checkout), if known.
+    maps: Option<HashSet<String>>,
 }
 
 impl V2Checker<'_> {
@@ -948,6 +997,14 @@ impl V2Checker<'_> {
             self.push(e.line, Severity::Error, format!("{name}: {} must be a single value: llm-d-benchmark writes the text of a list or map into the profile", short(&e.key)));
             return;
         }
+        if let Some(maps) = &self.maps {
+            if let Some((parent, _)) = e.key.rsplit_once('.')
+                && !maps.contains(parent)
+            {
+                self.push(e.line, Severity::Error, format!("{name}: {} is not under a map of the experiment's workload profile: llm-d-benchmark sets nothing", short(&e.key)));
+            }
+            return;
+        }
         if let Some(keys) = run_keys {
             let leaf = e.key.rsplit('.').next().unwrap_or(&e.key);
             if !keys.contains(leaf) {
@@ -1055,6 +1112,8 @@ setup:
       decode.replicas: 4
 ";
         assert_eq!(exp.render(), want);
+        let (checked, warnings) = exp.render_checked(&Catalog::builtin()).unwrap();
+        assert_eq!((checked.as_str(), warnings.len()), (want, 0));
         let doc = yaml::parse_one("e", &exp.render()).unwrap();
         assert!(is_v2(&doc.root));
         let r = check("e", &doc.root, &Catalog::builtin());

@@ -11,5 +11,6 @@ mod limits;
 mod quoting;
 mod remote;
 mod v2;
+mod v2_experiments;
 mod variants;
 mod writing;
