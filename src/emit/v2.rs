@@ -153,6 +153,9 @@ pub struct V2Scenario {
     pub specification: String,
     pub counts: Counts,
     pub warnings: Vec<String>,
+    /// The guide's scalar values by key path (written or equal to the default): the centers
+    /// of a one-factor-at-a-time experiment.
+    pub values: std::collections::BTreeMap<String, String>,
 }
 
 /// A value to write.
@@ -430,11 +433,22 @@ pub fn scenario(d: &Deployment, defaults: &V2Defaults, meta: &Meta<'_>) -> V2Sce
         unmapped: w.unmapped.len(),
     };
     let text = render(&w, d, defaults, meta, &counts);
+    let mut values: std::collections::BTreeMap<String, String> = w
+        .defaulted
+        .iter()
+        .map(|(k, v, _)| (k.clone(), v.clone()))
+        .collect();
+    for o in &w.out {
+        if let Val::Typed(v) | Val::Str(v) = &o.val {
+            values.insert(o.path.clone(), v.clone());
+        }
+    }
     V2Scenario {
         text,
         specification: specification(meta.name),
         counts,
         warnings: w.warnings,
+        values,
     }
 }
 
