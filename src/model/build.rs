@@ -81,7 +81,7 @@ pub fn from_guide(model: &guide::Model) -> Result<Deployment> {
     for prefix in ["wva", "va", "hpa"] {
         autoscaling.extend(r.scalars_under(prefix));
     }
-    let coupled = coupled(&model_spec, &decode, &prefill, &router, &r);
+    let coupled = coupled(&model_spec, &decode, &prefill, &router);
     let rest = r.rest();
     Ok(Deployment {
         model: model_spec,
@@ -133,13 +133,7 @@ fn engine_of(decode: &Stage, prefill: &Stage) -> Engine {
 }
 
 /// The coupled values: block size, hash seed and served model, read in every place.
-fn coupled(
-    model: &ModelSpec,
-    decode: &Stage,
-    prefill: &Stage,
-    router: &Router,
-    r: &Reader<'_>,
-) -> CoupledValues {
+fn coupled(model: &ModelSpec, decode: &Stage, prefill: &Stage, router: &Router) -> CoupledValues {
     let mut block = Vec::new();
     let mut seed = Vec::new();
     let mut served = Vec::new();
@@ -172,7 +166,6 @@ fn coupled(
             }
         }
     }
-    let _ = r;
     CoupledValues {
         block_size: couple(block),
         hash_seed: couple(seed),
