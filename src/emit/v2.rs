@@ -327,6 +327,30 @@ const HANDLED: &[(&str, &str)] = &[
         "chartVersions",
         "the checkout pins the chart versions (chartVersions)",
     ),
+    (
+        "routing.proxy.sidecar",
+        "llm-d-benchmark deploys its own routing sidecar",
+    ),
+    (
+        "resources.PodMonitor",
+        "pod monitoring is not used in benchmark runs",
+    ),
+    (
+        "resources.ServiceMonitor",
+        "pod monitoring is not used in benchmark runs",
+    ),
+    (
+        "resources.ServiceAccount",
+        "llm-d-benchmark runs the pods under its own service account",
+    ),
+    (
+        "inferenceExtension.extraContainerPorts",
+        "llm-d-benchmark declares the EPP's ports (extProcPort, zmqPort)",
+    ),
+    (
+        "inferenceExtension.extraServicePorts",
+        "llm-d-benchmark declares the EPP's ports (extProcPort, zmqPort)",
+    ),
 ];
 
 impl<'a> Writer<'a> {
@@ -1342,7 +1366,72 @@ const REFUSED: &[(&str, &str)] = &[(
     "not expressible: llm-d-benchmark pastes inferenceExtension.inferencePoolProviderConfig with toyaml|indent(6, false), which leaves its first line unindented (invalid values)",
 )];
 
+/// Guide scalars with a v2 key of their own: (guide path prefix, key prefix); `{stage}`
+/// is decode or prefill, and the rest of the guide path follows the key prefix.
+const DIRECT: &[(&str, &str)] = &[
+    (
+        "inferenceExtension.extProcPort",
+        "inferenceExtension.extProcPort",
+    ),
+    (
+        "inferenceExtension.image.pullPolicy",
+        "images.inferenceScheduler.pullPolicy",
+    ),
+    ("routing.proxy.zapLogLevel", "routing.proxy.zapLogLevel"),
+    ("routing.proxy.zapEncoder", "routing.proxy.zapEncoder"),
+    ("{stage}.podAnnotations", "annotations.{stage}.pod"),
+    (
+        "{stage}.extraConfig.terminationGracePeriodSeconds",
+        "{stage}.terminationGracePeriodSeconds",
+    ),
+    (
+        "{stage}.extraConfig.enableServiceLinks",
+        "{stage}.enableServiceLinks",
+    ),
+    ("{stage}.schedulerName", "{stage}.schedulerName"),
+];
+
+/// The v2 key of a guide scalar by [`DIRECT`].
+fn direct_key(path: &str) -> Option<String> {
+    for (from, to) in DIRECT {
+        for stage in ["decode", "prefill"] {
+            let from = from.replace("{stage}", stage);
+            let rest = if path == from {
+                Some("")
+            } else {
+                path.strip_prefix(&format!("{from}."))
+            };
+            if let Some(rest) = rest {
+                let to = to.replace("{stage}", stage);
+                return Some(if rest.is_empty() {
+                    to
+                } else {
+                    format!("{to}.{rest}")
+                });
+            }
+        }
+    }
+    None
+}
+
 fn rest_leaf(w: &mut Writer<'_>, leaf: &Leaf) {
+    if let (Some(key), Some(v)) = (direct_key(&leaf.path), leaf.node.as_str()) {
+        if key.starts_with("annotations.") && v.contains(['"', '\\', '\n', '\r']) {
+            w.unmapped(
+                &leaf.path,
+                &leaf.origin,
+                "not expressible: llm-d-benchmark pastes annotation values inside double quotes unescaped",
+            );
+            return;
+        }
+        let val = if leaf.node.as_scalar().is_some_and(|s| s.plain) {
+            Val::Typed(v.to_string())
+        } else {
+            Val::Str(v.to_string())
+        };
+        w.put(&key, val, vec![leaf.origin.clone()], None);
+        return;
+    }
     let segs: Vec<&str> = leaf.path.split('.').collect();
     for (prefix, why) in REFUSED {
         if segs.first() == Some(prefix) {
@@ -1413,6 +1502,7 @@ fn segments(path: &str) -> Vec<&str> {
         "nodeSelector",
         "pluginsCustomConfig",
         "flags",
+        "pod",
     ];
     let mut out = Vec::new();
     let mut rest = path;
