@@ -361,9 +361,17 @@ fn convert_v2(
             Some(dir) => experiment::v2::Workload::from_checkout(dir, harness, profile)?,
             None => experiment::v2::Workload::default(),
         };
-        let e = experiment::v2::experiment(name, &req.variations, &req.design, &workload)?;
+        let e = experiment::v2::experiment_with_centers(
+            name,
+            &req.variations,
+            &req.design,
+            &workload,
+            &written.values,
+        )?;
         warnings.extend(e.notes.iter().cloned());
-        let text = e.render();
+        // A generated experiment passes the v2 rules, or nothing is written.
+        let (text, notes) = e.render_checked(&bench.catalog)?;
+        warnings.extend(notes);
         (e.experiment, Some(text))
     };
     let scenario = Scenario {

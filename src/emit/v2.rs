@@ -153,6 +153,9 @@ pub struct V2Scenario {
     pub specification: String,
     pub counts: Counts,
     pub warnings: Vec<String>,
+    /// The guide's scalar values by key path (written or equal to the default): the centers
+    /// of a one-factor-at-a-time experiment.
+    pub values: std::collections::BTreeMap<String, String>,
 }
 
 /// A value to write.
@@ -324,6 +327,30 @@ const HANDLED: &[(&str, &str)] = &[
         "chartVersions",
         "the checkout pins the chart versions (chartVersions)",
     ),
+    (
+        "routing.proxy.sidecar",
+        "llm-d-benchmark deploys its own routing sidecar",
+    ),
+    (
+        "resources.PodMonitor",
+        "pod monitoring is not used in benchmark runs",
+    ),
+    (
+        "resources.ServiceMonitor",
+        "pod monitoring is not used in benchmark runs",
+    ),
+    (
+        "resources.ServiceAccount",
+        "llm-d-benchmark runs the pods under its own service account",
+    ),
+    (
+        "inferenceExtension.extraContainerPorts",
+        "llm-d-benchmark declares the EPP's ports (extProcPort, zmqPort)",
+    ),
+    (
+        "inferenceExtension.extraServicePorts",
+        "llm-d-benchmark declares the EPP's ports (extProcPort, zmqPort)",
+    ),
 ];
 
 impl<'a> Writer<'a> {
@@ -430,11 +457,22 @@ pub fn scenario(d: &Deployment, defaults: &V2Defaults, meta: &Meta<'_>) -> V2Sce
         unmapped: w.unmapped.len(),
     };
     let text = render(&w, d, defaults, meta, &counts);
+    let mut values: std::collections::BTreeMap<String, String> = w
+        .defaulted
+        .iter()
+        .map(|(k, v, _)| (k.clone(), v.clone()))
+        .collect();
+    for o in &w.out {
+        if let Val::Typed(v) | Val::Str(v) = &o.val {
+            values.insert(o.path.clone(), v.clone());
+        }
+    }
     V2Scenario {
         text,
         specification: specification(meta.name),
         counts,
         warnings: w.warnings,
+        values,
     }
 }
 
@@ -686,6 +724,18 @@ fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
         }
     }
     command(w, d, s);
+    setup(w, s);
+    if let Some(p) = &s.pull_policy {
+        w.put_s(&key("vllm.imagePullPolicy"), p);
+    }
+    for (name, v) in &s.container_extra {
+        w.put(
+            &key(&format!("extraContainerConfig.{name}")),
+            Val::Tree(v.value.clone()),
+            vec![v.origin.clone()],
+            None,
+        );
+    }
     let env: Vec<&Sourced<Node>> = s.env.iter().filter(|e| env_ok(w, k, e)).collect();
     if !env.is_empty() {
         w.put(
@@ -804,8 +854,24 @@ fn stage_origins(s: &Stage) -> Vec<(String, Origin)> {
     one(&mut out, "replicas", &s.replicas);
     one(&mut out, "parallelism.tensor", &s.parallelism.tensor);
     one(&mut out, "containers.0.image", &s.image);
-    for e in &s.env {
-        out.push(("containers.0.env".into(), e.origin.clone()));
+    let lists = [
+        ("containers.0.env", &s.env),
+        ("volumes", &s.volumes),
+        ("containers.0.volumeMounts", &s.mounts),
+        ("containers.0.ports", &s.ports),
+        ("containers.0.scriptSetup", &s.setup),
+        ("initContainers", &s.init_containers),
+    ];
+    for (what, items) in lists {
+        for e in items {
+            out.push((what.into(), e.origin.clone()));
+        }
+    }
+    for (name, v) in &s.container_extra {
+        out.push((format!("containers.0.{name}"), v.origin.clone()));
+    }
+    for (name, v) in &s.resources {
+        out.push((format!("containers.0.resources.{name}"), v.origin.clone()));
     }
     if let Some(c) = &s.command {
         for f in &c.flags {
@@ -930,6 +996,41 @@ fn command(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             d.engine.name()
         )),
     );
+}
+
+/// The guide's setup commands run after llm-d-benchmark's preprocess script, in the same
+/// shell as the server (variables they set reach its command line).
+fn setup(w: &mut Writer<'_>, s: &Stage) {
+    if s.setup.is_empty() {
+        return;
+    }
+    let mut lines = vec![
+        w.defaults
+            .get("vllmCommon.preprocessScript")
+            .unwrap_or_else(|| "/bin/true".into()),
+    ];
+    let mut origins = Vec::new();
+    for item in &s.setup {
+        match item.value.as_str().filter(|t| !t.contains(['\n', '\r', '\0'])) {
+            Some(t) => {
+                lines.push(t.trim().trim_end_matches(';').to_string());
+                origins.push(item.origin.clone());
+            }
+            None => w.unmapped(
+                &format!("{}.containers.0.scriptSetup", s.kind.key()),
+                &item.origin,
+                "not expressible: a setup command must fit on one line of the command llm-d-benchmark runs",
+            ),
+        }
+    }
+    if !origins.is_empty() {
+        w.put(
+            &format!("{}.vllm.customPreprocessCommand", s.kind.key()),
+            Val::Str(lines.join("; ")),
+            origins,
+            Some("llm-d-benchmark's preprocess script, then the guide's setup commands".into()),
+        );
+    }
 }
 
 /// `--flag value` as one additionalFlags word (the value shell-quoted).
@@ -1265,7 +1366,72 @@ const REFUSED: &[(&str, &str)] = &[(
     "not expressible: llm-d-benchmark pastes inferenceExtension.inferencePoolProviderConfig with toyaml|indent(6, false), which leaves its first line unindented (invalid values)",
 )];
 
+/// Guide scalars with a v2 key of their own: (guide path prefix, key prefix); `{stage}`
+/// is decode or prefill, and the rest of the guide path follows the key prefix.
+const DIRECT: &[(&str, &str)] = &[
+    (
+        "inferenceExtension.extProcPort",
+        "inferenceExtension.extProcPort",
+    ),
+    (
+        "inferenceExtension.image.pullPolicy",
+        "images.inferenceScheduler.pullPolicy",
+    ),
+    ("routing.proxy.zapLogLevel", "routing.proxy.zapLogLevel"),
+    ("routing.proxy.zapEncoder", "routing.proxy.zapEncoder"),
+    ("{stage}.podAnnotations", "annotations.{stage}.pod"),
+    (
+        "{stage}.extraConfig.terminationGracePeriodSeconds",
+        "{stage}.terminationGracePeriodSeconds",
+    ),
+    (
+        "{stage}.extraConfig.enableServiceLinks",
+        "{stage}.enableServiceLinks",
+    ),
+    ("{stage}.schedulerName", "{stage}.schedulerName"),
+];
+
+/// The v2 key of a guide scalar by [`DIRECT`].
+fn direct_key(path: &str) -> Option<String> {
+    for (from, to) in DIRECT {
+        for stage in ["decode", "prefill"] {
+            let from = from.replace("{stage}", stage);
+            let rest = if path == from {
+                Some("")
+            } else {
+                path.strip_prefix(&format!("{from}."))
+            };
+            if let Some(rest) = rest {
+                let to = to.replace("{stage}", stage);
+                return Some(if rest.is_empty() {
+                    to
+                } else {
+                    format!("{to}.{rest}")
+                });
+            }
+        }
+    }
+    None
+}
+
 fn rest_leaf(w: &mut Writer<'_>, leaf: &Leaf) {
+    if let (Some(key), Some(v)) = (direct_key(&leaf.path), leaf.node.as_str()) {
+        if key.starts_with("annotations.") && v.contains(['"', '\\', '\n', '\r']) {
+            w.unmapped(
+                &leaf.path,
+                &leaf.origin,
+                "not expressible: llm-d-benchmark pastes annotation values inside double quotes unescaped",
+            );
+            return;
+        }
+        let val = if leaf.node.as_scalar().is_some_and(|s| s.plain) {
+            Val::Typed(v.to_string())
+        } else {
+            Val::Str(v.to_string())
+        };
+        w.put(&key, val, vec![leaf.origin.clone()], None);
+        return;
+    }
     let segs: Vec<&str> = leaf.path.split('.').collect();
     for (prefix, why) in REFUSED {
         if segs.first() == Some(prefix) {
@@ -1336,6 +1502,7 @@ fn segments(path: &str) -> Vec<&str> {
         "nodeSelector",
         "pluginsCustomConfig",
         "flags",
+        "pod",
     ];
     let mut out = Vec::new();
     let mut rest = path;

@@ -23,6 +23,17 @@ const ACCELERATOR_RESOURCES: &[&str] = &[
     "gpu.intel.com/xe",
 ];
 
+/// Container settings kept as they are (the modelservice chart merges them into the container).
+const CONTAINER_EXTRA: &[&str] = &[
+    "securityContext",
+    "workingDir",
+    "lifecycle",
+    "stdin",
+    "tty",
+    "terminationMessagePolicy",
+    "terminationMessagePath",
+];
+
 /// Image name fragments that tell the engine, checked in order.
 const ENGINE_BY_IMAGE: &[(&str, Engine)] = &[
     ("inference-sim", Engine::Simulator),
@@ -70,7 +81,7 @@ pub fn from_guide(model: &guide::Model) -> Result<Deployment> {
     for prefix in ["wva", "va", "hpa"] {
         autoscaling.extend(r.scalars_under(prefix));
     }
-    let coupled = coupled(&model_spec, &decode, &prefill, &router, &r);
+    let coupled = coupled(&model_spec, &decode, &prefill, &router);
     let rest = r.rest();
     Ok(Deployment {
         model: model_spec,
@@ -122,13 +133,7 @@ fn engine_of(decode: &Stage, prefill: &Stage) -> Engine {
 }
 
 /// The coupled values: block size, hash seed and served model, read in every place.
-fn coupled(
-    model: &ModelSpec,
-    decode: &Stage,
-    prefill: &Stage,
-    router: &Router,
-    r: &Reader<'_>,
-) -> CoupledValues {
+fn coupled(model: &ModelSpec, decode: &Stage, prefill: &Stage, router: &Router) -> CoupledValues {
     let mut block = Vec::new();
     let mut seed = Vec::new();
     let mut served = Vec::new();
@@ -161,7 +166,6 @@ fn coupled(
             }
         }
     }
-    let _ = r;
     CoupledValues {
         block_size: couple(block),
         hash_seed: couple(seed),
@@ -394,6 +398,13 @@ impl<'a> Reader<'a> {
         stage.volumes = self.items(&p("volumes"));
         stage.mounts = self.items(&c("volumeMounts"));
         stage.ports = self.items(&c("ports"));
+        stage.setup = self.items(&c("scriptSetup"));
+        stage.pull_policy = self.scalar(&c("imagePullPolicy"));
+        for key in CONTAINER_EXTRA {
+            if let Some(n) = self.node(&c(key)) {
+                stage.container_extra.push((key.to_string(), n));
+            }
+        }
         let mut resources = self.scalars_under(&c("resources"));
         let accel = resources
             .iter()
@@ -493,7 +504,12 @@ impl<'a> Reader<'a> {
             };
             let mut origin = first.origin.clone();
             for (w, _) in origins {
-                if w.origin.file == origin.file && w.origin.last > origin.last {
+                // A value on the next lines extends the range; one from elsewhere (an env
+                // entry the flag's `$VAR` names) is cited by the flag's own line only.
+                if w.origin.file == origin.file
+                    && w.origin.last > origin.last
+                    && w.origin.first <= origin.last + 1
+                {
                     origin.last = w.origin.last;
                     origin.lines.extend(w.origin.lines.iter().cloned());
                 }

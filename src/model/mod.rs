@@ -148,6 +148,11 @@ pub struct Stage {
     pub tolerations: Option<Sourced<Node>>,
     /// Container ports the guide declares.
     pub ports: Vec<Sourced<Node>>,
+    /// Shell commands the container runs before the server (`scriptSetup`), in order.
+    pub setup: Vec<Sourced<Node>>,
+    /// Other container settings (`securityContext`, `workingDir`, ...), by key.
+    pub container_extra: Vec<(String, Sourced<Node>)>,
+    pub pull_policy: Option<Sourced<String>>,
 }
 
 impl Stage {
@@ -170,6 +175,9 @@ impl Stage {
             affinity: None,
             tolerations: None,
             ports: Vec::new(),
+            setup: Vec::new(),
+            container_extra: Vec::new(),
+            pull_policy: None,
         }
     }
 

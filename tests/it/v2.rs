@@ -266,6 +266,26 @@ fn stage_facets(f: &mut Facets, roots: &[Node], ms: &Node, stage: &str, created:
             );
         }
     }
+    // Setup commands run before the server, in its shell.
+    let script = container
+        .get("args")
+        .and_then(Node::as_seq)
+        .and_then(|a| a.first())
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    for item in g("containers.0.scriptSetup")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+    {
+        let t = text(Some(item)).unwrap_or_default();
+        let t = t.trim().trim_end_matches(';');
+        f.check_or(
+            &format!("{stage}.setup {t}"),
+            script.contains(t),
+            &format!("{stage}.containers.0.scriptSetup"),
+            script.to_string(),
+        );
+    }
     // Env: every guide variable, with its value (or valueFrom).
     let renv = container.get("env").and_then(Node::as_seq).unwrap_or(&[]);
     if let Some(env) = g("containers.0.env").and_then(Node::as_seq) {
@@ -615,4 +635,108 @@ fn v2_experiment_from_a_variation_is_a_valid_design() {
         .arg(&path)
         .assert()
         .success();
+}
+
+/// An SGLang guide (which bash scenarios cannot express) runs its own command under the
+/// benchmark, on its image and accelerators.
+#[test]
+fn v2_sglang_guide_keeps_its_engine_command() {
+    let case = Case {
+        label: "fixture__v2-sglang".into(),
+        input: common::crate_root().join("tests/fixtures/v2-sglang"),
+        root: common::crate_root().join("tests/fixtures/v2-sglang"),
+        variant: None,
+    };
+    let (name, d, s) = convert(&case);
+    assert_eq!(d.engine, model::Engine::Sglang);
+    insta::assert_snapshot!("v2__fixture_sglang", common::stable(&s.text));
+    if !have_renderer() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join(format!("{name}.yaml"));
+    std::fs::write(&file, &s.text).expect("write scenario");
+    render_all(std::slice::from_ref(&file));
+    let stack = PathBuf::from(format!("{}.plan", file.display()))
+        .join("plan")
+        .join(&name);
+    let ms = parse(&stack.join("13_ms-values.yaml"));
+    let c = ms.at("decode.containers[0]").expect("decode container");
+    assert_eq!(
+        text(c.get("image")).as_deref(),
+        Some("lmsysorg/sglang:v0.5.4")
+    );
+    let words = command_words(c);
+    let line = words.join(" ");
+    assert!(
+        line.contains(
+            "python3 -m sglang.launch_server --model-path Qwen/Qwen3-0.6B --tp 2 --port 8200"
+        ),
+        "{line}"
+    );
+    assert!(!line.contains("vllm serve"), "{line}");
+    assert_eq!(
+        text(
+            c.at("resources.limits")
+                .and_then(|l| l.get("nvidia.com/gpu"))
+        )
+        .as_deref(),
+        Some("2")
+    );
+    assert_eq!(text(ms.at("decode.replicas")).as_deref(), Some("2"));
+}
+
+/// The block size vLLM and the scheduler share is one model field, read in both places.
+#[test]
+fn coupled_block_size_is_one_value_from_both_places() {
+    let case = Case {
+        label: "scenario__precise-prefix-cache-aware".into(),
+        input: common::corpus_guides().join("precise-prefix-cache-aware"),
+        root: common::corpus_guides().join("precise-prefix-cache-aware"),
+        variant: None,
+    };
+    let (_, d, _) = convert(&case);
+    let block = d.coupled.block_size.expect("block size");
+    assert_eq!(block.value, "64");
+    let files: Vec<&str> = block.origins.iter().map(|o| o.file.as_str()).collect();
+    assert!(files.contains(&"ms-kv-events/values.yaml"), "{files:?}");
+    assert!(files.contains(&"gaie-kv-events/values.yaml"), "{files:?}");
+    assert!(block.conflicts.is_empty());
+    let served = d.coupled.served_model.expect("served model");
+    assert_eq!(served.value, "Qwen/Qwen3-32B");
+}
+
+/// Places that disagree on a coupled value are a warning of the scenario.
+#[test]
+fn coupled_values_that_disagree_are_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ms = dir.path().join("ms-x");
+    let gaie = dir.path().join("gaie-x");
+    std::fs::create_dir_all(&ms).expect("mkdir");
+    std::fs::create_dir_all(&gaie).expect("mkdir");
+    std::fs::write(
+        ms.join("values.yaml"),
+        "modelArtifacts:\n  uri: hf://a/b\n  name: a/b\ndecode:\n  containers:\n    - args: [\"--block-size=16\"]\n",
+    )
+    .expect("write");
+    std::fs::write(
+        gaie.join("values.yaml"),
+        "inferenceExtension:\n  pluginsCustomConfig:\n    p.yaml: |\n      plugins:\n        - type: precise-prefix-cache-scorer\n          parameters:\n            blockSize: 64\n",
+    )
+    .expect("write");
+    let case = Case {
+        label: "scenario__x".into(),
+        input: dir.path().to_path_buf(),
+        root: dir.path().to_path_buf(),
+        variant: None,
+    };
+    let (_, d, s) = convert(&case);
+    let block = d.coupled.block_size.expect("block size");
+    assert_eq!(block.conflicts.len(), 1);
+    assert!(
+        s.text.contains("# WARNING: the guide's block size differs between places: 16 at ms-x/values.yaml:6 but 64 at gaie-x/values.yaml:3"),
+        "{}",
+        s.text
+    );
+    assert_eq!(d.router.plugin_types, ["precise-prefix-cache-scorer"]);
 }
