@@ -49,6 +49,9 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
+            Handler::RoutingSidecar => self.routing_sidecar(item),
+            Handler::EppVerbosity => self.epp_verbosity(item),
+            Handler::GaieSidecar => self.gaie_sidecar(path, item),
             Handler::Collect => {
                 self.collected.insert(path.to_string(), item);
             }
@@ -117,7 +120,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn image(&mut self, item: Item<'a>, prefix: &str) {
+    pub(super) fn image(&mut self, item: Item<'a>, prefix: &str) {
         let Some(reference) = item.node.as_str() else {
             return self.fate(item, Fate::Unmapped("expected an image reference".into()));
         };
@@ -361,7 +364,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn boolean(&mut self, item: Item<'a>, var: &str, spelling: [&str; 2]) {
+    pub(super) fn boolean(&mut self, item: Item<'a>, var: &str, spelling: [&str; 2]) {
         match item.node.as_bool() {
             Some(b) => {
                 let text = if b { spelling[0] } else { spelling[1] };

@@ -39,6 +39,12 @@ pub enum Handler {
     /// `scheme://host:port`: the URL without the port, and the port (`..._PORT`).
     UrlWithPort(&'static str),
     ContainerConfig,
+    /// `routing.proxy.enabled`: the routing sidecar, where the checkout can turn it off.
+    RoutingSidecar,
+    /// `inferenceExtension.flags.v`: the EPP's log verbosity.
+    EppVerbosity,
+    /// The EPP's tokenizer sidecar and its socket volume.
+    GaieSidecar,
     /// Kept for a later step that needs several values at once (the vLLM command, env,
     /// volumes, plugins).
     Collect,
