@@ -10,5 +10,6 @@ mod kustomize;
 mod limits;
 mod quoting;
 mod remote;
+mod scheduler;
 mod variants;
 mod writing;
