@@ -217,6 +217,26 @@ pub fn sh_words(s: &str) -> Vec<String> {
     words
 }
 
+/// Whether the external tool `name` can run (`name --version` succeeds). A missing tool
+/// fails the test under CI (`CI=true`, where `.ci/run` installs every tool the tests need);
+/// locally the test is reported skipped, with the reason, and returns early.
+pub fn require_tool(name: &str) -> bool {
+    let ok = std::process::Command::new(name)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("`{name}` is not on PATH but CI=true: .ci/run must install it");
+    }
+    eprintln!("SKIPPED: `{name}` is not on PATH (.ci/run installs it); this test needs it");
+    false
+}
+
 /// The corpus guides deployed with kustomize (overlays of manifests, no helmfile).
 pub const KUSTOMIZE_GUIDES: &[&str] = &["wide-ep-lws", "tiered-prefix-cache"];
 

@@ -1,6 +1,7 @@
 //! Integration tests, one binary grouped by theme.
 
 mod bash;
+mod behaviour;
 mod cli;
 mod common;
 mod corpus;
