@@ -937,6 +937,15 @@ impl<'a> Mapper<'a> {
                 note,
             );
         } else {
+            if !enabled {
+                let o = self.origin(item);
+                self.warnings.push(format!(
+                    "{}:{}: the guide has no routing sidecar, but {} defines no {ROUTING_SIDECAR}: llm-d-benchmark's routing sidecar stays in front of vLLM (which listens on the metrics port behind it)",
+                    o.file,
+                    o.first,
+                    self.defaults.describe()
+                ));
+            }
             self.fate(
                 item,
                 Fate::Framework(
