@@ -104,6 +104,7 @@ impl<'a> Mapper<'a> {
             }
             self.volume_files(stage, volumes, mounts);
             self.container_config_file(stage, &config);
+            self.appended_ucx(stage);
         }
     }
 
@@ -1038,6 +1039,39 @@ impl<'a> Mapper<'a> {
                 "image" => self.image(child, "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE"),
                 _ => self.fate(child, Fate::Framework(OWN.into())),
             }
+        }
+    }
+
+    /// A stage that transfers KV with NIXL but leaves UCX's transports to UCX: a checkout
+    /// that appends `UCX_TLS` (2026-03-30) then holds NIXL to its own default list.
+    fn appended_ucx(&mut self, stage: &str) {
+        const VAR: &str = "LLMDBENCH_VLLM_COMMON_UCX_TLS";
+        if !self.defaults.is_known(VAR) || self.values.contains_key(VAR) {
+            return;
+        }
+        let up = stage.to_ascii_uppercase();
+        let nixl = match self
+            .exports
+            .iter()
+            .find(|e| e.var == format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS"))
+            .map(|e| &e.value)
+        {
+            Some(Value::Command(lines)) => lines.iter().any(|l| l.contains("NixlConnector")),
+            _ => false,
+        };
+        if nixl {
+            let default = self
+                .defaults
+                .get(VAR)
+                .map(|d| match d {
+                    crate::defaults::DefaultValue::Value(v)
+                    | crate::defaults::DefaultValue::Dynamic(v) => v.clone(),
+                })
+                .unwrap_or_default();
+            self.warnings.push(format!(
+                "{stage}: the guide leaves UCX_TLS to UCX, but {} appends UCX_TLS from {VAR} (default {default}) to every pod: NIXL is held to those transports; export {VAR} to choose",
+                self.defaults.describe()
+            ));
         }
     }
 

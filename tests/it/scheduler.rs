@@ -276,3 +276,25 @@ fn the_epp_tokenizer_sidecar_where_the_checkout_has_it() {
         c.warnings
     );
 }
+
+#[test]
+fn nixl_with_ucx_left_to_ucx_warns_where_the_checkout_appends_ucx_tls() {
+    let warned = |c: &Conversion| {
+        c.warnings
+            .iter()
+            .filter(|w| w.contains("the guide leaves UCX_TLS to UCX"))
+            .count()
+    };
+    // Both stages transfer KV with NIXL and set no UCX_TLS.
+    let c = convert("pd-disaggregation", "default", Some(march()), &[]);
+    assert_eq!(warned(&c), 2, "{:?}", c.warnings);
+    // February appends nothing; the xpu variant sets UCX_TLS itself.
+    assert_eq!(
+        warned(&convert("pd-disaggregation", "default", None, &[])),
+        0
+    );
+    assert_eq!(
+        warned(&convert("pd-disaggregation", "xpu", Some(march()), &[])),
+        0
+    );
+}
