@@ -488,7 +488,8 @@ fn stage_facet(
         "port_routed" => {
             let tokens = arg_tokens(container);
             let got = find_flag(&tokens, "--port").flatten().unwrap_or_default();
-            let proxy = scalar_text(r.ms.at("routing.proxy.enabled")) == "true";
+            // 2026-02-05 writes no `enabled`: the chart's default (the sidecar) applies.
+            let proxy = scalar_text(r.ms.at("routing.proxy.enabled")) != "false";
             let port = if proxy && stage == "decode" {
                 r.env
                     .get("LLMDBENCH_VLLM_COMMON_METRICS_PORT")
