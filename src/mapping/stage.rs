@@ -938,15 +938,8 @@ impl<'a> Mapper<'a> {
                 note,
             );
         } else {
-            if !enabled {
-                let o = self.origin(item);
-                self.warnings.push(format!(
-                    "{}:{}: the guide has no routing sidecar, but {} defines no {ROUTING_SIDECAR}: llm-d-benchmark's routing sidecar stays in front of vLLM (which listens on the metrics port behind it)",
-                    o.file,
-                    o.first,
-                    self.defaults.describe()
-                ));
-            }
+            // Not warned: in front of one vLLM the sidecar only forwards (vLLM listens on
+            // the metrics port behind it), so the pods serve as the guide's do.
             self.fate(
                 item,
                 Fate::Framework(
