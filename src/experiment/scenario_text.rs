@@ -135,6 +135,14 @@ impl<'a> ScenarioText<'a> {
                 }
             }
         }
+        // llm-d-benchmark reads `____` as a blank, and a non-custom command's args as the
+        // list form `[--flag____value]` (setup/functions.py, add_command_line_options).
+        let joined = joined.replace("____", " ");
+        let trimmed = joined.trim();
+        let joined = match trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            Some(list) => list.to_string(),
+            None => joined,
+        };
         joined
             .split_whitespace()
             .map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string())

@@ -1,10 +1,8 @@
 //! The rule handlers: values that need a transformation on their way to a variable.
 
-use super::rules::{ACCELERATORS, CONTAINER_FIELDS};
+use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES};
 use super::{Fate, Handler, Item, Mapper, stage_var};
 use crate::scenario::Value;
-
-const CPU_PITFALL: &str = "not expressible: with LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE=cpu llm-d-benchmark writes `cpu:` twice into the resources and the CPU request ends up 1; left at its default";
 
 impl<'a> Mapper<'a> {
     pub(super) fn handle(
@@ -16,7 +14,7 @@ impl<'a> Mapper<'a> {
     ) {
         let st = stage.unwrap_or("decode");
         match handler {
-            Handler::Model => self.scalar_to(item, "LLMDBENCH_DEPLOY_MODEL_LIST"),
+            Handler::Model => self.model(item),
             Handler::Image(prefix) => self.image(item, prefix),
             Handler::StageImage => self.image(item, "LLMDBENCH_LLMD_IMAGE"),
             Handler::GaieImage => self.gaie_image(item),
@@ -52,9 +50,30 @@ impl<'a> Mapper<'a> {
             Handler::RoutingSidecar => self.routing_sidecar(item),
             Handler::EppVerbosity => self.epp_verbosity(item),
             Handler::GaieSidecar => self.gaie_sidecar(path, item),
+            Handler::GatewayClass => self.gateway_class(item),
+            Handler::Affinity(why) => self.affinity(item, why),
             Handler::Collect => {
                 self.collected.insert(path.to_string(), item);
             }
+        }
+    }
+
+    /// The model: LLMDBENCH_DEPLOY_MODEL_LIST is a comma-separated list, and
+    /// setup/functions.py's model_attribute reads `name:id`, so a name holding `,` or `:`
+    /// would deploy other models than the guide's.
+    fn model(&mut self, item: Item<'a>) {
+        const VAR: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+        match item.node.as_str() {
+            Some(name) if name.contains([',', ':']) => {
+                let why = format!(
+                    "refused: the model name {} holds `,` or `:`, which llm-d-benchmark reads as a list of models or as `model:id`; name one model without them",
+                    crate::error::excerpt(name, 60)
+                );
+                let o = self.origin(item);
+                self.warnings.push(format!("{}:{}: {why}", o.file, o.first));
+                self.fate(item, Fate::Unmapped(why));
+            }
+            _ => self.scalar_to(item, VAR),
         }
     }
 
@@ -195,7 +214,11 @@ impl<'a> Mapper<'a> {
         const VAR: &str = "LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE";
         let value = item.node.as_str().unwrap_or_default();
         if value == "cpu" {
-            return self.fate(item, Fate::Unmapped(CPU_PITFALL.into()));
+            // No accelerator: finish_accelerator sets the stages' count to 0.
+            return self.fate(
+                item,
+                Fate::Mapped("LLMDBENCH_VLLM_MODELSERVICE_DECODE_ACCELERATOR_NR".into()),
+            );
         }
         match ACCELERATORS.iter().find(|(t, _)| *t == value) {
             Some((_, resource)) => {
@@ -209,6 +232,51 @@ impl<'a> Mapper<'a> {
                     crate::error::excerpt(value, 60)
                 )),
             ),
+        }
+    }
+
+    /// The guide's gateway class as one llm-d-benchmark installs; any other is reported
+    /// (the benchmark would configure a gateway nothing installs).
+    fn gateway_class(&mut self, item: Item<'a>) {
+        const VAR: &str = "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME";
+        let Some(value) = item.node.as_str().map(str::to_string) else {
+            return self.fate(item, Fate::Unmapped("expected a gateway class name".into()));
+        };
+        let found = GATEWAY_CLASSES.iter().find(|(name, _, _)| {
+            value == *name || (name.ends_with('-') && value.starts_with(name))
+        });
+        match found {
+            Some((_, class, why)) => {
+                let note = (*class != value)
+                    .then(|| format!("the guide's {value}, as llm-d-benchmark names it"));
+                if let Some(why) = why {
+                    let o = self.origin(item);
+                    let warning = format!("{}:{}: gateway class {value}: {why}", o.file, o.first);
+                    if !self.warnings.contains(&warning) {
+                        self.warnings.push(warning);
+                    }
+                }
+                let note = match why {
+                    Some(why) => Some(format!("the guide's {value}: {why}")),
+                    None => note,
+                };
+                self.set(VAR, Value::Text((*class).to_string()), &[item], note);
+            }
+            None => {
+                let o = self.origin(item);
+                self.warnings.push(format!(
+                    "{}:{}: gateway class {}: llm-d-benchmark installs only istio, kgateway and gke; {VAR} keeps its default",
+                    o.file,
+                    o.first,
+                    crate::error::excerpt(&value, 60)
+                ));
+                self.fate(
+                    item,
+                    Fate::Unmapped(
+                        "not expressible: llm-d-benchmark installs only the istio, kgateway and gke gateway classes".into(),
+                    ),
+                );
+            }
         }
     }
 
@@ -277,6 +345,14 @@ impl<'a> Mapper<'a> {
                                 .into(),
                         )
                     } else {
+                        let o = self.origin(child);
+                        self.warnings.push(format!(
+                            "{}:{}: {stage}: the guide's {} limit {value} differs from its request {}; llm-d-benchmark sets both from one variable, so both are the request",
+                            o.file,
+                            o.first,
+                            e.key,
+                            request.as_str().unwrap_or("?")
+                        ));
                         Fate::Unmapped(format!(
                             "not expressible: llm-d-benchmark sets limit and request of {} from one variable, and the guide's differ",
                             e.key

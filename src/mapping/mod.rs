@@ -4,7 +4,9 @@
 //! the benchmark default, handled by llm-d-benchmark itself, or unmapped with the reason.
 //! The mapper records that per node ([`Fate`]); the counts and notes come from those records.
 
+mod accelerator;
 mod emit;
+mod fit;
 mod handlers;
 pub mod rules;
 mod stage;
@@ -45,6 +47,11 @@ pub enum Handler {
     EppVerbosity,
     /// The EPP's tokenizer sidecar and its socket volume.
     GaieSidecar,
+    /// A pod affinity: a required node label is llm-d-benchmark's affinity; anything else
+    /// is unmapped with the reason given.
+    Affinity(&'static str),
+    /// A gateway class or GAIE provider: one llm-d-benchmark installs (rules::GATEWAY_CLASSES).
+    GatewayClass,
     /// Kept for a later step that needs several values at once (the vLLM command, env,
     /// volumes, plugins).
     Collect,
@@ -157,6 +164,8 @@ pub fn map(
     for (i, root) in roots.iter().enumerate() {
         m.walk(i, root);
     }
+    m.finish_accelerator();
+    m.finish_fit();
     m.finish_stages();
     m.finish_plugins();
     m.into_scenario()

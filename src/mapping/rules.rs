@@ -158,7 +158,7 @@ pub const RULES: &[Rule] = &[
         "not expressible: llm-d-benchmark has no setting for init containers (its routing sidecar is its own)",
     ),
     unmapped("{stage}.tolerations", NO_POD_CONFIG),
-    unmapped("{stage}.affinity", NO_POD_CONFIG),
+    handle("{stage}.affinity", Handler::Affinity(NO_POD_CONFIG)),
     handle("{stage}.volumes", Handler::Collect),
     handle("{stage}.containers.0.modelCommand", Handler::Collect),
     // Commands a kustomize guide's script runs before vLLM (see crate::kustomize::values).
@@ -305,14 +305,8 @@ pub const RULES: &[Rule] = &[
         "llm-d-benchmark points the autoscaler at its own namespace (LLMDBENCH_VLLM_COMMON_NAMESPACE)",
     ),
     // Gateway provider (helmfile environments and prereq values).
-    var(
-        "provider.name",
-        "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME",
-    ),
-    var(
-        "gateway.gatewayClassName",
-        "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME",
-    ),
+    handle("provider.name", Handler::GatewayClass),
+    handle("gateway.gatewayClassName", Handler::GatewayClass),
     var(
         "gateway.service.type",
         "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_SERVICE_TYPE",
@@ -442,6 +436,50 @@ pub const ACCELERATORS: &[(&str, &str)] = &[
     ("intel-xe", "gpu.intel.com/xe"),
     ("intel-gaudi", "habana.ai/gaudi"),
     ("google", "google.com/tpu"),
+];
+
+/// Guide values whose loss (or partial support) changes what the benchmark measures: when
+/// one is present (and truthy, for a boolean) the message is a warning, on stderr and in the
+/// scenario, beyond its note in the lists. `{value}` is the guide's value.
+pub const BEHAVIOUR_WARNINGS: &[(&str, &str)] = &[
+    (
+        "inferenceExtension.flags.kv-cache-usage-percentage-metric",
+        "the EPP flag kv-cache-usage-percentage-metric={value} is lost in both bench eras: step 08 of llm-d-benchmark writes `flags:` a second time in the GAIE values (only the verbosity) and that copy wins, so the EPP reads KV-cache usage under its default metric name",
+    ),
+    (
+        "wva.enabled",
+        "the workload variant autoscaler (wva.enabled={value}) is installed by step 09 of llm-d-benchmark only on OpenShift clusters; elsewhere the model servers run at their fixed replica counts",
+    ),
+];
+
+/// Images of model servers that need no accelerator (substring of the image reference):
+/// llm-d's inference simulator.
+pub const SIMULATOR_IMAGES: &[&str] = &["llm-d-inference-sim"];
+
+/// A guide's gateway class (or GAIE provider name) -> the class llm-d-benchmark installs
+/// and configures (setup/steps/02_ensure_gateway_provider.py: istio, kgateway, gke; step 08
+/// names the GAIE provider after it), and why, when it is not the guide's own. Matched on
+/// the whole name, or on a prefix ending in `-`.
+pub const GATEWAY_CLASSES: &[(&str, &str, Option<&str>)] = &[
+    ("istio", "istio", None),
+    ("kgateway", "kgateway", None),
+    ("gke", "gke", None),
+    // GKE's managed gateway classes (gke-l7-regional-external-managed, gke-l7-rilb, ...).
+    ("gke-l7-", "gke", None),
+    (
+        "agentgateway",
+        "kgateway",
+        Some(
+            "llm-d-benchmark cannot install agentgateway; kgateway (from the same project) is deployed instead; the gateway differs from the guide's",
+        ),
+    ),
+    (
+        "agentgateway-",
+        "kgateway",
+        Some(
+            "llm-d-benchmark cannot install agentgateway; kgateway (from the same project) is deployed instead; the gateway differs from the guide's",
+        ),
+    ),
 ];
 
 /// Kubernetes container fields that may go into `..._EXTRA_CONTAINER_CONFIG`.

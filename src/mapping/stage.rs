@@ -63,6 +63,47 @@ fn json_number(text: &str, path: &[&str]) -> Option<(String, usize, usize)> {
     (text.get(start..end) == Some(number.as_str())).then_some((number, start, end))
 }
 
+/// Command lines (`--flag value` or `--flag`, shell-quoted words) in the list form step 09
+/// of llm-d-benchmark renders for a non-custom command: `[--a____1____--b]` (it splits on
+/// `--`, takes at most a flag and one value from each piece, and wraps each in double
+/// quotes). Empty lines give an empty text. `Err` says which word cannot be written.
+fn bracket_list(lines: &[String]) -> Result<String, String> {
+    if lines.is_empty() {
+        return Ok(String::new());
+    }
+    let mut words = Vec::new();
+    for line in lines {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let plain = |w: &str| {
+            !w.is_empty()
+                && !w.contains(['"', '\'', '\\', '[', ']', '$', '`'])
+                && !w.chars().any(char::is_whitespace)
+        };
+        match parts.as_slice() {
+            [flag] | [flag, _] if !flag.starts_with("--") || !plain(flag) => {
+                return Err(format!(
+                    "{} is not a plain flag",
+                    crate::error::excerpt(flag, 60)
+                ));
+            }
+            [_, value] if !plain(value) || value.contains("--") => {
+                return Err(format!(
+                    "the value {} is not one plain word",
+                    crate::error::excerpt(value, 60)
+                ));
+            }
+            [_] | [_, _] => words.extend(parts.iter().map(|w| w.to_string())),
+            _ => {
+                return Err(format!(
+                    "{} is more than a flag and its value",
+                    crate::error::excerpt(line, 60)
+                ));
+            }
+        }
+    }
+    Ok(format!("[{}]\n", words.join("____")))
+}
+
 impl<'a> Mapper<'a> {
     pub(super) fn finish_stages(&mut self) {
         for stage in ["decode", "prefill"] {
@@ -164,12 +205,31 @@ impl<'a> Mapper<'a> {
             }
             "imageDefault" => {
                 self.set_from(&command_var, "imageDefault", model_command, None);
-                // The image's own command gets the guide's args, plus any swept flag.
+                // The image's own command gets the guide's args, plus any swept flag, in the
+                // `[--flag____value]` list form step 09 renders as one argument per word. No
+                // args at all: an empty list, or llm-d-benchmark would pass its vLLM flags.
                 let args = self.arg_items(args);
+                let arg_nodes = args.nodes.clone();
                 let mut notes = Vec::new();
                 let lines = self.flag_lines(stage, &args, &[], &mut notes);
-                if !lines.is_empty() {
-                    self.set_derived(&args_var, Value::Command(lines), origins, join_notes(notes));
+                let _ = notes;
+                match bracket_list(&lines) {
+                    Ok(list) if lines.is_empty() => {
+                        let note = "the guide passes no arguments to the image's own command: none, rather than llm-d-benchmark's vLLM flags".to_string();
+                        self.set_derived(&args_var, Value::Text(list), origins, Some(note));
+                    }
+                    Ok(list) => {
+                        let note = "the arguments of the image's own command, in the `[--flag____value]` form step 09 turns into a list".to_string();
+                        self.set_derived(&args_var, Value::File(list), origins, Some(note));
+                    }
+                    Err(why) => {
+                        let why = format!(
+                            "not expressible: step 09 of llm-d-benchmark passes an image's own command only `--flag value` pairs of plain words, and {why}; the stage gets no arguments"
+                        );
+                        self.warnings.push(format!("{stage}: {why}"));
+                        self.fates_all(&arg_nodes, Fate::Unmapped(why));
+                        self.set_derived(&args_var, Value::Text(String::new()), origins, None);
+                    }
                 }
             }
             "custom" => {
@@ -215,12 +275,8 @@ impl<'a> Mapper<'a> {
                 let (line, notes) = self.custom_line(stage, line, &nodes);
                 self.fates_all(&nodes, Fate::Mapped(args_var.clone()));
                 self.set_from(&command_var, "custom", model_command, None);
-                self.set_derived(
-                    &args_var,
-                    Value::Command(vec![line]),
-                    origins,
-                    join_notes(notes),
-                );
+                self.served_model(stage, &line, &origins);
+                self.set_derived(&args_var, Value::Command(vec![line]), origins, join_notes(notes));
             }
             other => {
                 if let Some(item) = model_command {
@@ -233,6 +289,28 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
+        }
+    }
+
+    /// A custom command that serves a model when the guide names none (modelArtifacts):
+    /// llm-d-benchmark must deploy, download and address that model, not its default.
+    fn served_model(&mut self, stage: &str, line: &str, origins: &[crate::scenario::Origin]) {
+        const VAR: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+        if self.values.contains_key(VAR) || self.exports.iter().any(|e| e.var == VAR) {
+            return;
+        }
+        let Some(words) = super::vllm::split_words(line) else {
+            return;
+        };
+        let model = words
+            .windows(3)
+            .find(|w| w[0].ends_with("vllm") && w[1] == "serve" && !w[2].starts_with('-'))
+            .map(|w| w[2].clone());
+        if let Some(model) = model.filter(|m| refusal(VAR, m).is_none() && !m.contains(',')) {
+            let note = format!(
+                "the model the guide's {stage} command serves (the guide names no modelArtifacts)"
+            );
+            self.set_derived(VAR, Value::Text(model), origins.to_vec(), Some(note));
         }
     }
 
@@ -884,6 +962,15 @@ impl<'a> Mapper<'a> {
             }
         }
         if let (false, Some(f), Some(name)) = (used, file, chosen) {
+            // llm-d-benchmark looks the name up under setup/presets/gaie/: a plain name only.
+            if let Some(why) = plugins_refusal(&name, "") {
+                self.warnings.push(format!(
+                    "GAIE plugins {}: {why}",
+                    crate::error::excerpt(&name, 60)
+                ));
+                self.fate(f, Fate::Unmapped(why));
+                return;
+            }
             self.set(PLUGINS_FILE, Value::Text(name), &[f], None);
         }
     }
@@ -1335,6 +1422,27 @@ fn block_header(content: &str) -> String {
 mod tests {
     use super::*;
     use crate::yaml::parse_one;
+
+    #[test]
+    fn image_default_args_in_the_list_form_step_09_renders() {
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(bracket_list(&[]).as_deref(), Ok(""));
+        assert_eq!(
+            bracket_list(&lines(&["--block-size 128", "--enforce-eager"])).as_deref(),
+            Ok("[--block-size____128____--enforce-eager]\n")
+        );
+        // What step 09 would split or quote wrongly is refused, with the word.
+        for bad in [
+            "--a 'x y'",
+            "--a \"q\"",
+            "positional",
+            "--a b c",
+            "--a --b",
+            "--a [x]",
+        ] {
+            assert!(bracket_list(&lines(&[bad])).is_err(), "{bad}");
+        }
+    }
 
     /// The block written for `content` reads back as exactly `content`.
     fn round_trip(content: &str) -> String {

@@ -354,6 +354,15 @@ fn contains_all(facet: &str, want: &Node, got: &[String]) -> Result<(), String> 
 /// without whitespace (JSON arguments).
 fn find_flag(tokens: &[String], flag: &str) -> Option<Option<String>> {
     let squash = |s: &str| s.split_whitespace().collect::<String>();
+    // vLLM reads `_` and `-` alike in flag names.
+    let dashes = |s: &str| match s.split_once('=') {
+        Some((f, v)) => format!("{}={v}", f.replace('_', "-")),
+        None if s.starts_with("--") => s.replace('_', "-"),
+        None => s.to_string(),
+    };
+    let flag = dashes(flag);
+    let flag = flag.as_str();
+    let tokens: Vec<String> = tokens.iter().map(|t| dashes(t)).collect();
     for (i, t) in tokens.iter().enumerate() {
         if t == flag {
             let next = tokens.get(i + 1).filter(|n| !n.starts_with("--"));
@@ -701,7 +710,17 @@ fn check(r: &Rendered, facet: &str, want: &Node) -> Result<(), String> {
     match facet {
         "model" => same_scalar(facet, want, scalar_text(r.ms.at("modelArtifacts.name"))),
         "multinode" => same_scalar(facet, want, scalar_text(r.ms.get("multinode"))),
-        "routing_proxy" => same_scalar(facet, want, scalar_text(r.ms.at("routing.proxy.enabled"))),
+        // The chart deploys the routing sidecar unless `enabled: false` (2026-02-05 never
+        // writes the key).
+        "routing_proxy" => {
+            let got = scalar_text(r.ms.at("routing.proxy.enabled"));
+            let got = if got == "none" {
+                "true".to_string()
+            } else {
+                got
+            };
+            same_scalar(facet, want, got)
+        }
         "model_size_min" => {
             let got = scalar_text(r.ms.at("modelArtifacts.size"));
             let want_t = scalar_text(Some(want));
@@ -1019,4 +1038,37 @@ fn facet_checks_detect_differences() {
     assert!(check(&r, "warnings", &node("[kgateway]")).is_err());
     assert!(check(&r, "no-such-facet", &node("1")).is_err());
     assert!(check(&r, "prefill.create", &node("true")).is_err());
+}
+
+/// Names llm-d-benchmark would read as something else are refused, with a warning (issue 13).
+#[test]
+fn names_the_bench_would_misread_are_refused() {
+    let convert_fixture = |rel: &str| {
+        let cwd = tempfile::tempdir().expect("temp dir");
+        convert::convert(&Request {
+            input: crate_root().join("tests/fixtures").join(rel),
+            cwd: cwd.path().to_path_buf(),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+    };
+    let c = convert_fixture("plugins-file-outside-presets/gaie-x/values.yaml");
+    assert!(
+        c.scenario
+            .export("LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE")
+            .is_none()
+    );
+    assert!(
+        has_warning(&c.warnings, "not a plain file name"),
+        "{:?}",
+        c.warnings
+    );
+    assert!(c.scenario_text.contains("# WARNING: GAIE plugins"));
+    let c = convert_fixture("model-name-list/values.yaml");
+    assert!(c.scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none());
+    assert!(
+        has_warning(&c.warnings, "holds `,` or `:`"),
+        "{:?}",
+        c.warnings
+    );
 }

@@ -804,13 +804,27 @@ fn simulated_accelerators_facts() {
             ),
             "imageDefault"
         );
-        assert!(
-            s.export(&format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_EXTRA_ARGS"))
-                .is_none(),
-            "imageDefault runs the image's own command: no vLLM args"
+        // imageDefault runs the image's own command with the guide's args: none here, and
+        // not llm-d-benchmark's default vLLM flags (the simulator refuses them).
+        assert_eq!(
+            text_of(
+                s,
+                &format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_EXTRA_ARGS")
+            ),
+            ""
+        );
+        assert_eq!(
+            text_of(
+                s,
+                &format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_ACCELERATOR_NR")
+            ),
+            "0",
+            "the simulator requests no accelerator"
         );
     }
     assert_eq!(text_of(s, "LLMDBENCH_DEPLOY_MODEL_LIST"), "random");
+    // No download job for a model that does not exist.
+    assert_eq!(text_of(s, "LLMDBENCH_VLLM_MODELSERVICE_URI_PROTOCOL"), "hf");
     assert_eq!(
         text_of(s, "LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS"),
         "3"
