@@ -176,6 +176,7 @@ impl<'a> Checker<'a> {
                 self.files(b);
                 self.accelerators(b);
                 self.derived(b);
+                self.couplings(b);
             }
         }
         if self.ctx.scenario.is_none()
@@ -995,6 +996,79 @@ impl<'a> Checker<'a> {
     }
 }
 
+impl Checker<'_> {
+    /// Sweeping a vLLM value the scheduler keeps a copy of (see [`coupling_findings`]).
+    fn couplings(&mut self, b: &Block) {
+        let Some(s) = &self.ctx.scenario else {
+            return;
+        };
+        let factors: Vec<(&str, usize)> = b
+            .factors
+            .iter()
+            .map(|f| (f.name.as_str(), f.line))
+            .collect();
+        for (line, msg) in coupling_findings(s, &factors) {
+            self.push(line, Severity::Error, msg);
+        }
+    }
+}
+
+/// Values the EPP's scheduler must share with vLLM: (variable that sets vLLM's, key in the
+/// plugin configuration, what vLLM calls it). A sweep of the variable reaches the scheduler
+/// only where the plugin file holds the variable's token.
+const COUPLED: &[(&str, &str, &str)] = &[
+    (
+        "LLMDBENCH_VLLM_COMMON_BLOCK_SIZE",
+        "blockSize",
+        "--block-size",
+    ),
+    (
+        "LLMDBENCH_DEPLOY_MODEL_LIST",
+        "modelName",
+        "the served model",
+    ),
+];
+
+/// Setup factors that would break a coupling between vLLM and the scheduler: the plugin file
+/// the scenario writes (LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS) gives the coupled
+/// key a literal value (or another variable's token), so the sweep changes vLLM alone.
+/// `factors` are (name, line in the experiment); the findings are (line, message).
+pub fn coupling_findings(s: &ScenarioText, factors: &[(&str, usize)]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let Some(h) = s.file_of("LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS") else {
+        return out;
+    };
+    for (factor, line) in factors {
+        for (var, key, vllm) in COUPLED.iter().filter(|(v, _, _)| v == factor) {
+            for n in h.first..=h.last {
+                let Some(text) = s.lines.get(n - 1) else {
+                    continue;
+                };
+                let Some(value) = text.trim_start().strip_prefix(&format!("{key}:")) else {
+                    continue;
+                };
+                let value = value
+                    .split(" #")
+                    .next()
+                    .unwrap_or(value)
+                    .trim()
+                    .trim_matches(['"', '\'']);
+                if value == format!("REPLACE_ENV_{var}") {
+                    continue;
+                }
+                out.push((
+                    *line,
+                    format!(
+                        "the scheduler's {key} in the plugin file the scenario writes ({}:{n}) is {value}, not REPLACE_ENV_{var}: sweeping {var} changes {vllm} of vLLM but not the scheduler's copy, and its prefix-cache scores stop matching; write REPLACE_ENV_{var} there",
+                        s.name
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Variables llm-d-benchmark's modelservice deployment reads instead of `var`: those env.sh
 /// derives from it, and for `LLMDBENCH_VLLM_COMMON_X` the stages' own `..._{STAGE}_X`.
 pub fn followers(defaults: &Defaults, var: &str) -> Vec<String> {
@@ -1174,6 +1248,46 @@ mod tests {
             [("prefill", "--tensor-parallel-size")]
         );
         assert!(flags_of("LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS").is_empty());
+    }
+
+    #[test]
+    fn sweeps_that_break_a_scheduler_coupling() {
+        let scenario = "export LLMDBENCH_VLLM_COMMON_BLOCK_SIZE=64\n\
+export LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS=$(mktemp)\n\
+cat << 'EOF' > \"$LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS\"\n\
+p.yaml: |\n\
+  plugins:\n\
+    - parameters:\n\
+        blockSize: 64 # vLLM's\n\
+        modelName: \"REPLACE_ENV_LLMDBENCH_DEPLOY_MODEL_LIST\"\n\
+EOF\n";
+        let s = ScenarioText::new("s.sh", scenario);
+        let found = coupling_findings(
+            &s,
+            &[
+                ("LLMDBENCH_VLLM_COMMON_BLOCK_SIZE", 7),
+                ("LLMDBENCH_DEPLOY_MODEL_LIST", 8),
+                ("LLMDBENCH_VLLM_COMMON_MAX_MODEL_LEN", 9),
+            ],
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 7);
+        assert!(
+            found[0].1.starts_with(
+                "the scheduler's blockSize in the plugin file the scenario writes (s.sh:7) is 64, not REPLACE_ENV_LLMDBENCH_VLLM_COMMON_BLOCK_SIZE"
+            ),
+            "{}",
+            found[0].1
+        );
+        // With the token, the sweep keeps both in step; without a plugin file, nothing to say.
+        let tokened = scenario.replace(
+            "blockSize: 64",
+            "blockSize: REPLACE_ENV_LLMDBENCH_VLLM_COMMON_BLOCK_SIZE",
+        );
+        let s = ScenarioText::new("s.sh", &tokened);
+        assert!(coupling_findings(&s, &[("LLMDBENCH_VLLM_COMMON_BLOCK_SIZE", 7)]).is_empty());
+        let s = ScenarioText::new("s.sh", "export LLMDBENCH_VLLM_COMMON_BLOCK_SIZE=64\n");
+        assert!(coupling_findings(&s, &[("LLMDBENCH_VLLM_COMMON_BLOCK_SIZE", 7)]).is_empty());
     }
 
     #[test]

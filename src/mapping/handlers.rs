@@ -47,6 +47,9 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
+            Handler::RoutingSidecar => self.routing_sidecar(item),
+            Handler::EppVerbosity => self.epp_verbosity(item),
+            Handler::GaieSidecar => self.gaie_sidecar(path, item),
             Handler::GatewayClass => self.gateway_class(item),
             Handler::Affinity(why) => self.affinity(item, why),
             Handler::Collect => {
@@ -136,7 +139,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn image(&mut self, item: Item<'a>, prefix: &str) {
+    pub(super) fn image(&mut self, item: Item<'a>, prefix: &str) {
         let Some(reference) = item.node.as_str() else {
             return self.fate(item, Fate::Unmapped("expected an image reference".into()));
         };
@@ -437,7 +440,7 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn boolean(&mut self, item: Item<'a>, var: &str, spelling: [&str; 2]) {
+    pub(super) fn boolean(&mut self, item: Item<'a>, var: &str, spelling: [&str; 2]) {
         match item.node.as_bool() {
             Some(b) => {
                 let text = if b { spelling[0] } else { spelling[1] };

@@ -41,6 +41,12 @@ pub enum Handler {
     /// `scheme://host:port`: the URL without the port, and the port (`..._PORT`).
     UrlWithPort(&'static str),
     ContainerConfig,
+    /// `routing.proxy.enabled`: the routing sidecar, where the checkout can turn it off.
+    RoutingSidecar,
+    /// `inferenceExtension.flags.v`: the EPP's log verbosity.
+    EppVerbosity,
+    /// The EPP's tokenizer sidecar and its socket volume.
+    GaieSidecar,
     /// A pod affinity: a required node label is llm-d-benchmark's affinity; anything else
     /// is unmapped with the reason given.
     Affinity(&'static str),

@@ -98,10 +98,8 @@ pub const RULES: &[Rule] = &[
         "routing.proxy.image",
         Handler::Image("LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE"),
     ),
-    framework(
-        "routing.proxy.enabled",
-        "llm-d-benchmark always deploys its routing sidecar: it listens on the inference port and forwards to vLLM on the metrics port",
-    ),
+    // Off where setup/env.sh has LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED (March 2026).
+    handle("routing.proxy.enabled", Handler::RoutingSidecar),
     framework(
         "routing.proxy.targetPort",
         "llm-d-benchmark points the routing sidecar at vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT",
@@ -219,10 +217,16 @@ pub const RULES: &[Rule] = &[
     handle("inferenceExtension.image", Handler::GaieImage),
     handle("inferenceExtension.pluginsConfigFile", Handler::Collect),
     handle("inferenceExtension.pluginsCustomConfig", Handler::Collect),
+    // The second `flags:` llm-d-benchmark writes (the one that wins) holds the verbosity.
+    handle("inferenceExtension.flags.v", Handler::EppVerbosity),
     unmapped(
-        "inferenceExtension.flags",
+        "inferenceExtension.flags.*",
         "not expressible: llm-d-benchmark writes `flags:` twice into the GAIE values and its own copy wins",
     ),
+    // The EPP's tokenizer sidecar, and the socket volume it shares with the EPP.
+    handle("inferenceExtension.sidecar", Handler::GaieSidecar),
+    handle("inferenceExtension.volumes", Handler::GaieSidecar),
+    handle("inferenceExtension.volumeMounts", Handler::GaieSidecar),
     framework(
         "inferenceExtension.monitoring",
         "EPP monitoring is not used in benchmark runs",
@@ -401,6 +405,21 @@ pub const BENCH_ENV: &[&str] = &[
     "VLLM_ALLOW_LONG_MAX_MODEL_LEN",
     "VLLM_SERVER_DEV_MODE",
     "VLLM_LOAD_FORMAT",
+];
+
+/// Container env names that llm-d-benchmark (from March 2026) also appends after the
+/// scenario's env file, from the variable given: where setup/env.sh defines the variable it
+/// carries the guide's value, else the entry is written as the guide has it.
+pub const APPENDED_ENV: &[(&str, &str)] = &[
+    ("UCX_TLS", "LLMDBENCH_VLLM_COMMON_UCX_TLS"),
+    (
+        "UCX_SOCKADDR_TLS_PRIORITY",
+        "LLMDBENCH_VLLM_COMMON_UCX_SOCKADDR_TLS_PRIORITY",
+    ),
+    (
+        "VLLM_NIXL_SIDE_CHANNEL_PORT",
+        "LLMDBENCH_VLLM_COMMON_NIXL_SIDE_CHANNEL_PORT",
+    ),
 ];
 
 /// Env entries llm-d-benchmark sets itself.

@@ -5,8 +5,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::emit::{emit, emit_entry, emit_item};
-use super::rules::{BENCH_ENV, FLAG_JSON_FIELDS, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
-use super::vllm::{one_line, parse_marked, script_line, sh_word};
+use super::rules::{APPENDED_ENV, BENCH_ENV, FLAG_JSON_FIELDS, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
+use super::vllm::{
+    encode_word, kv_events_json, one_line, parse_marked, pieces_text, script_line, sh_word,
+    shell_words, text_pieces,
+};
 use super::{Fate, Item, Mapper, refusal};
 use crate::error::is_deceptive;
 use crate::scenario::Value;
@@ -17,6 +20,11 @@ const DECEPTIVE_COMMAND: &str = "not expressible: control or bidirectional chara
 
 const PLUGINS_FILE: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE";
 const PLUGINS_CUSTOM: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS";
+const ROUTING_SIDECAR: &str = "LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED";
+const GAIE_SIDECAR: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_SIDECAR_ENABLED";
+const EPP_VERBOSITY: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_EPP_VERBOSITY";
+const BLOCK_SIZE: &str = "LLMDBENCH_VLLM_COMMON_BLOCK_SIZE";
+const MODEL_LIST: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
 
 fn token(var: &str) -> String {
     format!("REPLACE_ENV_{var}")
@@ -137,6 +145,7 @@ impl<'a> Mapper<'a> {
             }
             self.volume_files(stage, volumes, mounts);
             self.container_config_file(stage, &config);
+            self.appended_ucx(stage);
         }
     }
 
@@ -183,7 +192,8 @@ impl<'a> Mapper<'a> {
             "vllmServe" => {
                 let mut lines = self.preamble(stage);
                 let args = self.arg_items(args);
-                lines.extend(self.flag_lines(stage, &args, &lines.clone()));
+                let mut notes = Vec::new();
+                lines.extend(self.flag_lines(stage, &args, &lines.clone(), &mut notes));
                 // The guide's setup commands run after the benchmark's preprocess step.
                 let setup = self.setup_lines(&args_var, setup);
                 lines.splice(1..1, setup);
@@ -191,7 +201,7 @@ impl<'a> Mapper<'a> {
                     "the guide's vllmServe, written out as the custom command llm-d-benchmark runs"
                         .to_string();
                 self.set_from(&command_var, "custom", model_command, Some(note));
-                self.set_derived(&args_var, Value::Command(lines), origins, None);
+                self.set_derived(&args_var, Value::Command(lines), origins, join_notes(notes));
             }
             "imageDefault" => {
                 self.set_from(&command_var, "imageDefault", model_command, None);
@@ -200,7 +210,9 @@ impl<'a> Mapper<'a> {
                 // args at all: an empty list, or llm-d-benchmark would pass its vLLM flags.
                 let args = self.arg_items(args);
                 let arg_nodes = args.nodes.clone();
-                let lines = self.flag_lines(stage, &args, &[]);
+                let mut notes = Vec::new();
+                let lines = self.flag_lines(stage, &args, &[], &mut notes);
+                let _ = notes;
                 match bracket_list(&lines) {
                     Ok(list) if lines.is_empty() => {
                         let note = "the guide passes no arguments to the image's own command: none, rather than llm-d-benchmark's vLLM flags".to_string();
@@ -260,10 +272,11 @@ impl<'a> Mapper<'a> {
                     self.warnings.push(format!("{stage}: {why}"));
                     return;
                 };
+                let (line, notes) = self.custom_line(stage, line, &nodes);
                 self.fates_all(&nodes, Fate::Mapped(args_var.clone()));
                 self.set_from(&command_var, "custom", model_command, None);
                 self.served_model(stage, &line, &origins);
-                self.set_derived(&args_var, Value::Command(vec![line]), origins, None);
+                self.set_derived(&args_var, Value::Command(vec![line]), origins, join_notes(notes));
             }
             other => {
                 if let Some(item) = model_command {
@@ -399,8 +412,9 @@ impl<'a> Mapper<'a> {
     /// What llm-d-benchmark's own command line for a stage starts with.
     fn preamble(&self, stage: &str) -> Vec<String> {
         let up = stage.to_ascii_uppercase();
-        // Decode listens behind the routing sidecar; prefill is reached directly.
-        let port = if stage == "decode" {
+        // Decode listens behind the routing sidecar (unless it is off); prefill is reached
+        // directly.
+        let port = if stage == "decode" && !self.routing_sidecar_off() {
             "METRICS_PORT"
         } else {
             "INFERENCE_PORT"
@@ -455,7 +469,13 @@ impl<'a> Mapper<'a> {
 
     /// The guide's flags as command lines: benchmark-owned ones reported, those with a
     /// variable written as its token, the rest kept verbatim.
-    fn flag_lines(&mut self, stage: &str, args: &Args<'a>, preamble: &[String]) -> Vec<String> {
+    fn flag_lines(
+        &mut self,
+        stage: &str,
+        args: &Args<'a>,
+        preamble: &[String],
+        notes: &mut Vec<String>,
+    ) -> Vec<String> {
         let (words, nodes) = (&args.words, &args.nodes);
         let up = stage.to_ascii_uppercase();
         let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
@@ -553,7 +573,21 @@ impl<'a> Mapper<'a> {
             };
             // (Guide text holding REPLACE_ENV_ was refused above; tokens of FLAG_JSON_FIELDS
             // are the converter's own.)
-            let value = value.map(|v| sh_word(&self.json_fields(canonical.as_deref(), v, &from)));
+            let value = value.map(|v| {
+                let v = match (canonical.as_deref(), &model) {
+                    (Some("--kv-events-config"), Some(Value::Text(m))) => {
+                        match kv_events_json(&v, Some(m)) {
+                            Some((text, changed)) => {
+                                notes.extend(changed);
+                                text
+                            }
+                            None => v,
+                        }
+                    }
+                    _ => v,
+                };
+                sh_word(&self.json_fields(canonical.as_deref(), v, &from))
+            });
             let line = match (&arg.flag, value) {
                 (Some(f), Some(v)) => format!("{} {v}", sh_word(f)),
                 (Some(f), None) => sh_word(f),
@@ -678,16 +712,22 @@ impl<'a> Mapper<'a> {
                 self.fate(item, Fate::Framework((*why).into()));
                 continue;
             }
-            let bench_var = format!("LLMDBENCH_VLLM_COMMON_{name}");
+            // A name the benchmark also sets from a variable (BENCH_ENV; APPENDED_ENV where the
+            // checkout appends it) is written as that variable's token, the variable carrying
+            // the guide's value: the benchmark's own entry, which comes later, then agrees.
+            let appended = APPENDED_ENV
+                .iter()
+                .find(|(n, v)| *n == name && self.defaults.is_known(v))
+                .map(|(_, v)| v.to_string());
+            let carried = BENCH_ENV.contains(&name.as_str()) || appended.is_some();
+            let bench_var = appended.unwrap_or(format!("LLMDBENCH_VLLM_COMMON_{name}"));
             // A value that cannot be exported (see `refusal`) stays in the file as it is.
             let value = node.entry("value").filter(|e| {
                 e.value
                     .as_scalar()
                     .is_some_and(|s| refusal(&bench_var, &s.value).is_none())
             });
-            if BENCH_ENV.contains(&name.as_str())
-                && let Some(value) = value
-            {
+            if carried && let Some(value) = value {
                 let value_item = Item {
                     doc: env.doc,
                     key_line: Some(value.line),
@@ -892,6 +932,8 @@ impl<'a> Mapper<'a> {
                 } else {
                     (e.key.clone(), None)
                 };
+                let (content, coupled) = self.coupled_plugins(&name, content);
+                let content = content.as_str();
                 let mut text = format!("{name}: {}\n", block_header(content));
                 for line in content.lines() {
                     if line.is_empty() {
@@ -906,7 +948,13 @@ impl<'a> Mapper<'a> {
                 }
                 self.fate(item, Fate::Mapped(PLUGINS_CUSTOM.into()));
                 let origins = self.origins(item);
-                self.set_derived(PLUGINS_CUSTOM, Value::File(text), origins, None);
+                let note = (!coupled.is_empty()).then(|| {
+                    format!(
+                        "{}, so a sweep keeps the scheduler and vLLM in step",
+                        coupled.join(", ")
+                    )
+                });
+                self.set_derived(PLUGINS_CUSTOM, Value::File(text), origins, note);
                 used = true;
             }
             if !used && entries.is_empty() {
@@ -925,6 +973,406 @@ impl<'a> Mapper<'a> {
             }
             self.set(PLUGINS_FILE, Value::Text(name), &[f], None);
         }
+    }
+}
+
+/// Notes on what a command line was changed in, as one export note.
+fn join_notes(notes: Vec<String>) -> Option<String> {
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+/// The port token vLLM listens on, given whether it sits behind the routing sidecar.
+fn port_token(behind_sidecar: bool) -> String {
+    token(if behind_sidecar {
+        "LLMDBENCH_VLLM_COMMON_METRICS_PORT"
+    } else {
+        "LLMDBENCH_VLLM_COMMON_INFERENCE_PORT"
+    })
+}
+
+/// The value text of `key: value` on `line` when it is exactly `scalar` (plain or quoted).
+fn value_at<'l>(line: &'l str, key: &str, scalar: &str) -> Option<(usize, &'l str)> {
+    let at = line.find(&format!("{key}:"))? + key.len() + 1;
+    let rest = line[at..].trim();
+    let quoted = [format!("\"{scalar}\""), format!("'{scalar}'")];
+    (rest == scalar || quoted.iter().any(|q| q == rest)).then_some((at, rest))
+}
+
+impl<'a> Mapper<'a> {
+    /// True when the guide has no routing sidecar and the checkout can leave it out: vLLM of
+    /// the decode stage then listens on the inference port itself.
+    pub(super) fn routing_sidecar_off(&self) -> bool {
+        self.defaults.is_known(ROUTING_SIDECAR)
+            && self
+                .roots
+                .iter()
+                .any(|r| r.at("routing.proxy.enabled").and_then(|n| n.as_bool()) == Some(false))
+    }
+
+    pub(super) fn routing_sidecar(&mut self, item: Item<'a>) {
+        let Some(enabled) = item.node.as_bool() else {
+            return self.fate(item, Fate::Unmapped("expected true or false".into()));
+        };
+        if self.defaults.is_known(ROUTING_SIDECAR) {
+            let note = (!enabled).then(|| {
+                "no routing sidecar: vLLM of the decode stage listens on the inference port itself"
+                    .to_string()
+            });
+            self.set(
+                ROUTING_SIDECAR,
+                Value::Text(enabled.to_string()),
+                &[item],
+                note,
+            );
+        } else {
+            // Not warned: in front of one vLLM the sidecar only forwards (vLLM listens on
+            // the metrics port behind it), so the pods serve as the guide's do.
+            self.fate(
+                item,
+                Fate::Framework(
+                    "llm-d-benchmark always deploys its routing sidecar: it listens on the inference port and forwards to vLLM on the metrics port".into(),
+                ),
+            );
+        }
+    }
+
+    pub(super) fn epp_verbosity(&mut self, item: Item<'a>) {
+        let Some(level) = item.node.as_str().map(str::to_string) else {
+            return self.fate(item, Fate::Unmapped("expected a number".into()));
+        };
+        if self.defaults.is_known(EPP_VERBOSITY) {
+            return self.set(EPP_VERBOSITY, Value::Text(level), &[item], None);
+        }
+        let why = format!(
+            "not expressible: {} defines no {EPP_VERBOSITY}, and no other setting passes EPP flags on",
+            self.defaults.describe()
+        );
+        let o = self.origin(item);
+        self.warnings.push(format!(
+            "{}:{}: the EPP's log verbosity {level} is not carried: {why}",
+            o.file, o.first
+        ));
+        self.fate(item, Fate::Unmapped(why));
+    }
+
+    /// The EPP's tokenizer sidecar (`inferenceExtension.sidecar`) and the socket volume it
+    /// shares with the EPP (`inferenceExtension.volumes`, `.volumeMounts`): llm-d-benchmark
+    /// deploys its own (container `tokenizer-uds`, volume `tokenizer-uds` at /tmp/tokenizer)
+    /// where setup/env.sh has LLMDBENCH_VLLM_MODELSERVICE_GAIE_SIDECAR_ENABLED.
+    pub(super) fn gaie_sidecar(&mut self, path: &str, item: Item<'a>) {
+        const OWN: &str = "llm-d-benchmark configures its tokenizer sidecar itself (container tokenizer-uds, socket volume tokenizer-uds at /tmp/tokenizer)";
+        if !self.defaults.is_known(GAIE_SIDECAR) {
+            let why = format!(
+                "not expressible: {} defines no {GAIE_SIDECAR}: the EPP gets no tokenizer sidecar",
+                self.defaults.describe()
+            );
+            if path.ends_with(".sidecar")
+                && item.node.get("enabled").and_then(|n| n.as_bool()) == Some(true)
+            {
+                let o = self.origin(item);
+                self.warnings.push(format!(
+                    "{}:{}: the guide's EPP tokenizer sidecar is not deployed ({why}); a scheduler plugin that tokenizes over its socket will fail",
+                    o.file, o.first
+                ));
+            }
+            return self.fate(item, Fate::Unmapped(why));
+        }
+        let Some(children) = item.node.as_map().map(|m| {
+            m.iter()
+                .map(|e| {
+                    (
+                        e.key.clone(),
+                        Item {
+                            doc: item.doc,
+                            key_line: Some(e.line),
+                            node: &e.value,
+                        },
+                    )
+                })
+                .collect::<Vec<_>>()
+        }) else {
+            // volumes / volumeMounts: only the sidecar's socket volume has a place.
+            for node in item.node.as_seq().unwrap_or_default() {
+                let child = Item {
+                    doc: item.doc,
+                    key_line: None,
+                    node,
+                };
+                let ours = node.get("name").and_then(|n| n.as_str()) == Some("tokenizer-uds")
+                    && node
+                        .get("mountPath")
+                        .is_none_or(|p| p.as_str() == Some("/tmp/tokenizer"));
+                let fate = if ours {
+                    Fate::Framework(OWN.into())
+                } else {
+                    Fate::Unmapped(
+                        "not expressible: llm-d-benchmark gives the EPP only its tokenizer sidecar's volume".into(),
+                    )
+                };
+                self.fate(child, fate);
+            }
+            return;
+        };
+        for (key, child) in children {
+            match key.as_str() {
+                "enabled" => self.boolean(child, GAIE_SIDECAR, ["True", "False"]),
+                "image" => self.image(child, "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE"),
+                _ => self.fate(child, Fate::Framework(OWN.into())),
+            }
+        }
+    }
+
+    /// A stage that transfers KV with NIXL but leaves UCX's transports to UCX: a checkout
+    /// that appends `UCX_TLS` (2026-03-30) then holds NIXL to its own default list.
+    fn appended_ucx(&mut self, stage: &str) {
+        const VAR: &str = "LLMDBENCH_VLLM_COMMON_UCX_TLS";
+        if !self.defaults.is_known(VAR) || self.values.contains_key(VAR) {
+            return;
+        }
+        let up = stage.to_ascii_uppercase();
+        let nixl = match self
+            .exports
+            .iter()
+            .find(|e| e.var == format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS"))
+            .map(|e| &e.value)
+        {
+            Some(Value::Command(lines)) => lines.iter().any(|l| l.contains("NixlConnector")),
+            _ => false,
+        };
+        if nixl {
+            let default = self
+                .defaults
+                .get(VAR)
+                .map(|d| match d {
+                    crate::defaults::DefaultValue::Value(v)
+                    | crate::defaults::DefaultValue::Dynamic(v) => v.clone(),
+                })
+                .unwrap_or_default();
+            self.warnings.push(format!(
+                "{stage}: the guide leaves UCX_TLS to UCX, but {} appends UCX_TLS from {VAR} (default {default}) to every pod: NIXL is held to those transports; export {VAR} to choose",
+                self.defaults.describe()
+            ));
+        }
+    }
+
+    /// A custom command line made to run in llm-d-benchmark's pod: `--port` on the port the
+    /// benchmark routes to, `--block-size` as its variable's token, the KV-events publisher
+    /// pointed at the benchmark's EPP, and values written without backslashes (step 09
+    /// deletes those of the last argument). The line and notes on what changed.
+    fn custom_line(
+        &mut self,
+        stage: &str,
+        line: String,
+        nodes: &[Item<'a>],
+    ) -> (String, Vec<String>) {
+        let mut notes = Vec::new();
+        let Some(words) = shell_words(&line) else {
+            return (line, notes);
+        };
+        let model = match self.values.get(MODEL_LIST) {
+            Some((Value::Text(m), _)) => Some(m.clone()),
+            _ => None,
+        };
+        let up = stage.to_ascii_uppercase();
+        let behind_sidecar = stage == "decode" && !self.routing_sidecar_off();
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        let mut k = 0;
+        while k < words.len() {
+            let w = &words[k];
+            k += 1;
+            let Some(pieces) = &w.pieces else {
+                continue;
+            };
+            // `--flag=value` (in one word) or `--flag value`.
+            let (flag, value, span, prefix) = match pieces.first() {
+                Some(super::vllm::Piece::Lit(t)) if t.starts_with("--") && t.contains('=') => {
+                    let (f, v) = t.split_once('=').unwrap_or_default();
+                    let mut value = pieces.clone();
+                    value[0] = super::vllm::Piece::Lit(v.to_string());
+                    if v.is_empty() {
+                        value.remove(0);
+                    }
+                    (f.to_string(), value, (w.start, w.end), format!("{f}="))
+                }
+                Some(super::vllm::Piece::Lit(t)) if t.starts_with("--") && pieces.len() == 1 => {
+                    let is_value = |p: &Vec<super::vllm::Piece>| match p.first() {
+                        Some(super::vllm::Piece::Lit(t)) => !t.starts_with("--"),
+                        _ => true,
+                    };
+                    match words.get(k) {
+                        Some(next) if next.pieces.as_ref().is_some_and(is_value) => {
+                            k += 1;
+                            (
+                                t.clone(),
+                                next.pieces.clone().unwrap_or_default(),
+                                (next.start, next.end),
+                                String::new(),
+                            )
+                        }
+                        _ => continue,
+                    }
+                }
+                _ => {
+                    if line[w.start..w.end].contains('\\') {
+                        edits.push((w.start, w.end, encode_word(pieces)));
+                    }
+                    continue;
+                }
+            };
+            let raw = &line[span.0..span.1];
+            let number = match value.as_slice() {
+                [super::vllm::Piece::Lit(t)] if t.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some(t.clone())
+                }
+                _ => None,
+            };
+            let canonical = flag.replace('_', "-");
+            let new = match (canonical.as_str(), number) {
+                ("--port", Some(n)) => {
+                    notes.push(format!(
+                        "--port {n} becomes the port llm-d-benchmark routes to{}",
+                        if behind_sidecar {
+                            " (its routing sidecar listens on the inference port)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    Some(port_token(behind_sidecar))
+                }
+                ("--block-size", Some(n)) => {
+                    // Cite the node the flag is written in (the script), not the whole command.
+                    let from: Vec<Item<'a>> = nodes
+                        .iter()
+                        .filter(|i| i.node.as_str().is_some_and(|t| t.contains(&flag)))
+                        .copied()
+                        .collect();
+                    FLAGS
+                        .iter()
+                        .find(|f| f.name == "--block-size")
+                        .and_then(|f| self.flag_var(f, &up, &n, &from))
+                        .map(|var| token(&var))
+                }
+                ("--kv-events-config", _) => {
+                    let edited = pieces_text(&value)
+                        .and_then(|t| kv_events_json(&t, model.as_deref()))
+                        .map(|(t, changed)| {
+                            notes.extend(changed);
+                            text_pieces(&t)
+                        });
+                    match edited {
+                        Some(p) => Some(encode_word(&p)),
+                        None if raw.contains('\\') => Some(encode_word(&value)),
+                        None => None,
+                    }
+                }
+                _ if raw.contains('\\') => Some(encode_word(&value)),
+                _ => None,
+            };
+            if let Some(new) = new {
+                edits.push((span.0, span.1, format!("{prefix}{new}")));
+            }
+        }
+        let mut line = line;
+        for (start, end, new) in edits.into_iter().rev() {
+            line.replace_range(start..end, &new);
+        }
+        if line
+            .rsplit("--")
+            .next()
+            .is_some_and(|last| last.contains('\\'))
+        {
+            self.warnings.push(format!(
+                "{stage}: the custom command's last argument holds a backslash, which llm-d-benchmark's step 09 deletes"
+            ));
+        }
+        (line, notes)
+    }
+
+    /// The scheduler's copies of vLLM values in a plugin configuration (`blockSize`, the
+    /// tokenizer's `modelName`) written as the tokens of the variables that set vLLM's, so
+    /// that they stay equal when an experiment sweeps them; `hashSeed` is compared with the
+    /// guide's PYTHONHASHSEED (no variable sets that). The content and notes.
+    fn coupled_plugins(&mut self, name: &str, content: &str) -> (String, Vec<String>) {
+        let mut notes = Vec::new();
+        let Ok(doc) = crate::yaml::parse_one(name, content) else {
+            return (content.to_string(), notes);
+        };
+        let text_of = |v: Option<&(Value, String)>| match v {
+            Some((Value::Text(t), _)) => Some(t.clone()),
+            _ => None,
+        };
+        let block = text_of(self.values.get(BLOCK_SIZE));
+        let model = text_of(self.values.get(MODEL_LIST));
+        let seed = self.roots.iter().find_map(|r| {
+            r.at("decode.containers.0.env")?
+                .as_seq()?
+                .iter()
+                .find(|e| e.get("name").and_then(|n| n.as_str()) == Some("PYTHONHASHSEED"))
+                .and_then(|e| e.get("value"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        });
+        let mut found: Vec<(usize, String, String)> = Vec::new();
+        doc.root.walk(|n| {
+            for e in n.as_map().unwrap_or_default() {
+                if let Some(s) = e.value.as_scalar()
+                    && matches!(e.key.as_str(), "blockSize" | "modelName" | "hashSeed")
+                    && e.line == e.value.end_line
+                {
+                    found.push((e.line, e.key.clone(), s.value.clone()));
+                }
+            }
+        });
+        let mut lines: Vec<String> = content.lines().map(str::to_string).collect();
+        for (line_no, key, value) in found {
+            let Some(line) = lines.get_mut(line_no.wrapping_sub(1)) else {
+                continue;
+            };
+            let replacement = match key.as_str() {
+                "blockSize" => match &block {
+                    Some(b) if *b == value => Some(token(BLOCK_SIZE)),
+                    Some(b) => {
+                        self.warnings.push(format!(
+                            "GAIE plugins {name}: the scheduler's blockSize {value} differs from vLLM's --block-size {b}: prefix-cache hits will not match"
+                        ));
+                        None
+                    }
+                    None => None,
+                },
+                "modelName" => match &model {
+                    Some(m) => {
+                        if *m != value {
+                            self.warnings.push(format!(
+                                "GAIE plugins {name}: the scheduler's tokenizer model {value} is not the model vLLM serves ({m}); the scenario gives it the deployed model"
+                            ));
+                        }
+                        Some(format!("\"{}\"", token(MODEL_LIST)))
+                    }
+                    None => None,
+                },
+                _ => {
+                    if seed.as_deref() != Some(value.as_str()) {
+                        self.warnings.push(format!(
+                            "GAIE plugins {name}: the scheduler's hashSeed {value} is not vLLM's PYTHONHASHSEED ({}): prefix-cache hashes will not match",
+                            seed.as_deref().unwrap_or("unset")
+                        ));
+                    }
+                    None
+                }
+            };
+            if let Some(new) = replacement
+                && let Some((at, rest)) = value_at(line, &key, &value)
+            {
+                notes.push(format!("{key} follows {}", new.trim_matches('"')));
+                let tail = line[at..].replacen(rest, &new, 1);
+                line.replace_range(at.., &tail);
+            }
+        }
+        let mut out = lines.join("\n");
+        if content.ends_with('\n') {
+            out.push('\n');
+        }
+        (out, notes)
     }
 }
 

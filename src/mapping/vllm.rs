@@ -230,6 +230,254 @@ pub fn script_line(script: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The token of the EPP service llm-d-benchmark deploys with the model (step 09 names it
+/// `<model_id_label>-gaie-epp`).
+pub const EPP_SERVICE_TOKEN: &str = "REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_SERVICE_NAME";
+/// The token of the model step 09 is deploying (what vLLM serves).
+pub const CURRENT_MODEL_TOKEN: &str = "REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_MODEL";
+
+/// A `--kv-events-config` JSON value made to name what llm-d-benchmark deploys: a publisher
+/// endpoint `tcp://<release>-epp...` (a guide's helmfile release, which the benchmark never
+/// creates) names the benchmark's EPP service instead, and a topic `kv@<pod>@<model>` ends in
+/// the deployed model. The new text and what changed; `None` when nothing did. Text that is
+/// not JSON, or whose strings are escaped, is left alone.
+pub fn kv_events_json(text: &str, model: Option<&str>) -> Option<(String, Vec<String>)> {
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut out = text.to_string();
+    let mut changed = Vec::new();
+    let replace_once = |out: &mut String, old: &str, new: &str| -> bool {
+        let (Ok(old), Ok(new)) = (serde_json::to_string(old), serde_json::to_string(new)) else {
+            return false;
+        };
+        let mut hits = out.match_indices(&old);
+        match (hits.next(), hits.next()) {
+            (Some((at, _)), None) => {
+                out.replace_range(at..at + old.len(), &new);
+                true
+            }
+            _ => false,
+        }
+    };
+    if let Some(endpoint) = parsed.get("endpoint").and_then(|e| e.as_str())
+        && let Some(rest) = endpoint.strip_prefix("tcp://")
+    {
+        let cut = rest.find(['.', ':']).unwrap_or(rest.len());
+        let (service, tail) = rest.split_at(cut);
+        if service.ends_with("-epp") && service != EPP_SERVICE_TOKEN {
+            let new = format!("tcp://{EPP_SERVICE_TOKEN}{tail}");
+            if replace_once(&mut out, endpoint, &new) {
+                changed.push(format!(
+                    "the KV-events endpoint names the EPP service llm-d-benchmark deploys ({service} is a release of the guide's helmfile)"
+                ));
+            }
+        }
+    }
+    if let (Some(topic), Some(model)) = (parsed.get("topic").and_then(|t| t.as_str()), model)
+        && let Some(head) = topic.strip_suffix(&format!("@{model}"))
+    {
+        let new = format!("{head}@{CURRENT_MODEL_TOKEN}");
+        if replace_once(&mut out, topic, &new) {
+            changed.push("the KV-events topic names the model llm-d-benchmark deploys".into());
+        }
+    }
+    (!changed.is_empty()).then_some((out, changed))
+}
+
+/// A part of a shell word: literal text, or a variable the shell expands (`$X`, `${X}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Lit(String),
+    Var(String),
+}
+
+/// A word of a shell command line: its byte range in the line and, when it holds nothing but
+/// quoting, literal text and plain variables, its pieces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub start: usize,
+    pub end: usize,
+    pub pieces: Option<Vec<Piece>>,
+}
+
+impl Word {
+    /// The word's text when it has no variables.
+    #[cfg(test)]
+    pub fn literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for p in self.pieces.as_ref()? {
+            match p {
+                Piece::Lit(t) => out.push_str(t),
+                Piece::Var(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The words of a one-line shell command, split at unquoted blanks. `None` when a quote is
+/// left open. Command substitutions and other expansions leave a word without pieces.
+pub fn shell_words(line: &str) -> Option<Vec<Word>> {
+    fn push_lit(pieces: &mut Vec<Piece>, c: char) {
+        match pieces.last_mut() {
+            Some(Piece::Lit(t)) => t.push(c),
+            _ => pieces.push(Piece::Lit(c.to_string())),
+        }
+    }
+    /// A variable at `chars` (after `$`): its name and how many chars it took.
+    fn variable(rest: &[(usize, char)]) -> Option<(String, usize)> {
+        let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        match rest.first()?.1 {
+            '{' => {
+                let close = rest.iter().position(|(_, c)| *c == '}')?;
+                let name: String = rest[1..close].iter().map(|(_, c)| c).collect();
+                (!name.is_empty()
+                    && name.chars().all(name_char)
+                    && !name.starts_with(|c: char| c.is_ascii_digit()))
+                .then_some((name, close + 1))
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                let n = rest.iter().take_while(|(_, c)| name_char(*c)).count();
+                Some((rest[..n].iter().map(|(_, c)| c).collect(), n))
+            }
+            _ => None,
+        }
+    }
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut words = Vec::new();
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k].1.is_whitespace() {
+            k += 1;
+            continue;
+        }
+        let start = chars[k].0;
+        let mut pieces = Vec::new();
+        let mut plain = true;
+        while k < chars.len() && !chars[k].1.is_whitespace() {
+            let c = chars[k].1;
+            k += 1;
+            match c {
+                '\'' => loop {
+                    let (_, c) = *chars.get(k)?;
+                    k += 1;
+                    if c == '\'' {
+                        break;
+                    }
+                    push_lit(&mut pieces, c);
+                },
+                '"' => loop {
+                    let (_, c) = *chars.get(k)?;
+                    k += 1;
+                    match c {
+                        '"' => break,
+                        '\\' => {
+                            let (_, n) = *chars.get(k)?;
+                            k += 1;
+                            if !matches!(n, '"' | '\\' | '$' | '`') {
+                                push_lit(&mut pieces, '\\');
+                            }
+                            push_lit(&mut pieces, n);
+                        }
+                        '$' => match variable(&chars[k..]) {
+                            Some((name, n)) => {
+                                pieces.push(Piece::Var(name));
+                                k += n;
+                            }
+                            None => {
+                                plain &= chars.get(k).is_none_or(|(_, n)| *n == '"');
+                                push_lit(&mut pieces, '$');
+                            }
+                        },
+                        '`' => {
+                            plain = false;
+                            push_lit(&mut pieces, c);
+                        }
+                        c => push_lit(&mut pieces, c),
+                    }
+                },
+                '\\' => {
+                    let (_, n) = *chars.get(k)?;
+                    k += 1;
+                    push_lit(&mut pieces, n);
+                }
+                '$' => match variable(&chars[k..]) {
+                    Some((name, n)) => {
+                        pieces.push(Piece::Var(name));
+                        k += n;
+                    }
+                    None => {
+                        plain = false;
+                        push_lit(&mut pieces, c);
+                    }
+                },
+                '`' | '*' | '?' | '[' | '~' | '{' | '(' | ')' | ';' | '&' | '|' | '<' | '>'
+                | '#' => {
+                    plain = false;
+                    push_lit(&mut pieces, c);
+                }
+                c => push_lit(&mut pieces, c),
+            }
+        }
+        let end = chars.get(k).map_or(line.len(), |(i, _)| *i);
+        words.push(Word {
+            start,
+            end,
+            pieces: plain.then_some(pieces),
+        });
+    }
+    Some(words)
+}
+
+/// A shell word holding `pieces`, written without a single backslash: literal text
+/// single-quoted, variables as `"${X}"`. (llm-d-benchmark's step 09 deletes every backslash
+/// of the last argument of a command line.)
+pub fn encode_word(pieces: &[Piece]) -> String {
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Lit(t) if sh_word(t) == *t => out.push_str(t),
+            Piece::Lit(t) => out.push_str(&format!("'{}'", t.replace('\'', "'\"'\"'"))),
+            Piece::Var(name) => out.push_str(&format!("\"${{{name}}}\"")),
+        }
+    }
+    if out.is_empty() { "''".into() } else { out }
+}
+
+/// Text with `${X}` for each variable piece, and back: lets a JSON value with shell variables
+/// in its strings be edited as JSON. `None` when the literal text itself holds `${`.
+pub fn pieces_text(pieces: &[Piece]) -> Option<String> {
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Lit(t) if t.contains("${") => return None,
+            Piece::Lit(t) => out.push_str(t),
+            Piece::Var(name) => out.push_str(&format!("${{{name}}}")),
+        }
+    }
+    Some(out)
+}
+
+/// The inverse of [`pieces_text`].
+pub fn text_pieces(text: &str) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let after = &rest[at + 2..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        if !rest[..at].is_empty() {
+            pieces.push(Piece::Lit(rest[..at].to_string()));
+        }
+        pieces.push(Piece::Var(after[..close].to_string()));
+        rest = &after[close + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Lit(rest.to_string()));
+    }
+    pieces
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +571,55 @@ mod tests {
         );
         assert_eq!(one_line("plain"), Some("plain".into()));
         assert_eq!(one_line("two\nlines"), None);
+    }
+
+    #[test]
+    fn kv_events_name_the_benchmark_deployment() {
+        let guide = r#"{ "enable_kv_cache_events": true, "publisher": "zmq", "endpoint": "tcp://gaie-$(GAIE_RELEASE_NAME_POSTFIX)-epp.$(NAMESPACE).svc.cluster.local:5557", "topic": "kv@$(POD_IP)@Qwen/Qwen3-32B" }"#;
+        let (out, changed) = kv_events_json(guide, Some("Qwen/Qwen3-32B")).unwrap();
+        assert_eq!(
+            out,
+            r#"{ "enable_kv_cache_events": true, "publisher": "zmq", "endpoint": "tcp://REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_SERVICE_NAME.$(NAMESPACE).svc.cluster.local:5557", "topic": "kv@$(POD_IP)@REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_MODEL" }"#
+        );
+        assert_eq!(changed.len(), 2);
+        // A bind address (pod discovery) and another model stay as they are.
+        let bind = r#"{"endpoint": "tcp://*:5557", "topic": "kv@x@other/model"}"#;
+        assert_eq!(kv_events_json(bind, Some("Qwen/Qwen3-32B")), None);
+        assert_eq!(kv_events_json("not json", Some("m")), None);
+        // Only the topic: the endpoint names no EPP service.
+        let (out, _) = kv_events_json(r#"{"topic":"kv@p@m/x"}"#, Some("m/x")).unwrap();
+        assert_eq!(
+            out,
+            r#"{"topic":"kv@p@REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_MODEL"}"#
+        );
+    }
+
+    #[test]
+    fn shell_words_keep_their_variables() {
+        let line = r#"exec vllm serve m --port 8000 --kv "{\"a\":\"tcp://${NS}.x\",\"t\":\"kv@$POD_IP@m\"}" 'it''s' $(id)"#;
+        let words = super::shell_words(line).unwrap();
+        let texts: Vec<&str> = words.iter().map(|w| &line[w.start..w.end]).collect();
+        assert_eq!(texts[4], "--port");
+        assert_eq!(words[5].literal().as_deref(), Some("8000"));
+        let json = words[7].pieces.as_ref().unwrap();
+        assert_eq!(
+            pieces_text(json).as_deref(),
+            Some(r#"{"a":"tcp://${NS}.x","t":"kv@${POD_IP}@m"}"#)
+        );
+        let encoded = encode_word(json);
+        assert!(!encoded.contains('\\'), "{encoded}");
+        assert_eq!(
+            encoded,
+            r#"'{"a":"tcp://'"${NS}"'.x","t":"kv@'"${POD_IP}"'@m"}'"#
+        );
+        // bash reads the encoded word back as the same word.
+        assert_eq!(
+            super::shell_words(&encoded).unwrap()[0].pieces.as_ref(),
+            Some(json)
+        );
+        assert_eq!(words[8].literal().as_deref(), Some("its"));
+        assert_eq!(words[9].pieces, None, "a command substitution");
+        assert_eq!(super::shell_words("echo 'open"), None);
+        assert_eq!(text_pieces(&pieces_text(json).unwrap()), *json);
     }
 }

@@ -269,9 +269,26 @@ fn check_command_flags(case: &Case, conv: &Conversion, s: &Sourced, doc: &yaml::
                     .position(|w| flag_of(w) == flag_of(flag))
                     .unwrap_or_else(|| panic!("{label}: {flag} not in {words:?}"));
                 let next = words.get(at + 1).map_or("", String::as_str);
+                // The KV-events publisher names the benchmark's EPP service and model.
+                let model = doc.root.at("modelArtifacts.name").and_then(Node::as_str);
+                let bench_names = |v: &str| {
+                    let v = v.replace(
+                        "gaie-$(GAIE_RELEASE_NAME_POSTFIX)-epp",
+                        "REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_SERVICE_NAME",
+                    );
+                    match model {
+                        Some(m) => v.replace(
+                            &format!("@{m}\""),
+                            "@REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_MODEL\"",
+                        ),
+                        None => v,
+                    }
+                };
                 assert!(
                     next == *item
                         || collapse(next) == collapse(item)
+                        || (flag_of(flag) == "--kv-events-config"
+                            && collapse(next) == collapse(&bench_names(item)))
                         || next.starts_with("REPLACE_ENV_LLMDBENCH_"),
                     "{label}: {flag} {item:?} became {flag} {next:?}"
                 );

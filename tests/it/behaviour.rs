@@ -461,6 +461,55 @@ fn stage_facet(
         })
     });
     match facet {
+        // h10b: the KV-events publisher names this deployment's EPP service (step 09:
+        // `<fullnameOverride>-gaie-epp`) and the model it serves.
+        "kv_events" => {
+            let tokens = arg_tokens(container);
+            let json = find_flag(&tokens, "--kv-events-config")
+                .flatten()
+                .ok_or(format!("{full}: no --kv-events-config value"))?;
+            let v: serde_json::Value = serde_json::from_str(&json)
+                .map_err(|e| format!("{full}: not JSON ({e}): {json}"))?;
+            let endpoint = v["endpoint"].as_str().unwrap_or_default();
+            let host = endpoint
+                .trim_start_matches("tcp://")
+                .split(['.', ':'])
+                .next()
+                .unwrap_or_default();
+            let service = format!("{}-gaie-epp", scalar_text(r.ms.get("fullnameOverride")));
+            let model = scalar_text(r.ms.at("modelArtifacts.name"));
+            let topic = v["topic"].as_str().unwrap_or_default();
+            let want_t = scalar_text(Some(want));
+            let host_ok = match want_t.as_str() {
+                "bind" => host == "*",
+                _ => host == service,
+            };
+            if host_ok && topic.ends_with(&format!("@{model}")) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{full}: endpoint {endpoint} / topic {topic}: want the service {service} ({want_t}) and the model {model}"
+                ))
+            }
+        }
+        // h10b: vLLM listens where the pod's traffic arrives: behind the routing sidecar on
+        // the metrics port, without it on the service port.
+        "port_routed" => {
+            let tokens = arg_tokens(container);
+            let got = find_flag(&tokens, "--port").flatten().unwrap_or_default();
+            // 2026-02-05 writes no `enabled`: the chart's default (the sidecar) applies.
+            let proxy = scalar_text(r.ms.at("routing.proxy.enabled")) != "false";
+            let port = if proxy && stage == "decode" {
+                r.env
+                    .get("LLMDBENCH_VLLM_COMMON_METRICS_PORT")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            } else {
+                scalar_text(r.ms.at("routing.servicePort"))
+            };
+            same_scalar(full, want, (got == port).to_string())
+        }
         "create" => same_scalar(full, want, scalar_text(st.and_then(|s| s.get("create")))),
         "replicas" => same_scalar(full, want, scalar_text(st.and_then(|s| s.get("replicas")))),
         "tensor" | "data" | "workers" => same_scalar(
@@ -713,6 +762,42 @@ fn check(r: &Rendered, facet: &str, want: &Node) -> Result<(), String> {
                 let g = scalar_text(flags.and_then(|f| f.get(&e.key)));
                 if w != g {
                     problems.push(format!("{}: want {w:?}, rendered {g:?}", e.key));
+                }
+            }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{facet}: {}", problems.join("; ")))
+            }
+        }
+        // h10b: the scheduler's copies of vLLM values equal vLLM's (blockSize = decode's
+        // --block-size, the tokenizer's modelName = the served model).
+        "gaie.coupled" => {
+            let file = scalar_text(ie.and_then(|i| i.get("pluginsConfigFile")));
+            let text = ie
+                .and_then(|i| i.at("pluginsCustomConfig"))
+                .and_then(|c| c.get(&file))
+                .and_then(Node::as_str)
+                .ok_or(format!("{facet}: no custom plugins config {file}"))?;
+            let doc = yaml::parse_one(&file, text).map_err(|e| format!("{facet}: {e}"))?;
+            let mut values: BTreeMap<String, String> = BTreeMap::new();
+            doc.root.walk(|n| {
+                for e in n.as_map().unwrap_or_default() {
+                    if e.value.as_scalar().is_some() {
+                        values.insert(e.key.clone(), scalar_text(Some(&e.value)));
+                    }
+                }
+            });
+            let tokens = arg_tokens(r.ms.at("decode.containers[0]"));
+            let mut problems = Vec::new();
+            for key in expected_list(want) {
+                let vllm = match key.as_str() {
+                    "blockSize" => find_flag(&tokens, "--block-size").flatten(),
+                    "modelName" => Some(scalar_text(r.ms.at("modelArtifacts.name"))),
+                    other => return Err(format!("{facet}: unknown coupled key {other}")),
+                };
+                if values.get(&key) != vllm.as_ref() {
+                    problems.push(format!("{key} is {:?}, vLLM's {vllm:?}", values.get(&key)));
                 }
             }
             if problems.is_empty() {

@@ -735,11 +735,18 @@ fn precise_prefix_kv_events_config_is_one_line_of_json() {
     let get = |k: &str| doc.root.get(k).and_then(Node::as_str).map(str::to_string);
     assert_eq!(get("enable_kv_cache_events").as_deref(), Some("true"));
     assert_eq!(get("publisher").as_deref(), Some("zmq"));
+    // The publisher names the EPP service llm-d-benchmark deploys (not the guide's helmfile
+    // release `gaie-kv-events`), and the topic the model it deploys.
     assert_eq!(
         get("endpoint").as_deref(),
-        Some("tcp://gaie-$(GAIE_RELEASE_NAME_POSTFIX)-epp.$(NAMESPACE).svc.cluster.local:5557")
+        Some(
+            "tcp://REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_SERVICE_NAME.$(NAMESPACE).svc.cluster.local:5557"
+        )
     );
-    assert_eq!(get("topic").as_deref(), Some("kv@$(POD_IP)@Qwen/Qwen3-32B"));
+    assert_eq!(
+        get("topic").as_deref(),
+        Some("kv@$(POD_IP)@REPLACE_ENV_LLMDBENCH_DEPLOY_CURRENT_MODEL")
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod limits;
 mod quoting;
 mod reading;
 mod remote;
+mod scheduler;
 mod template_work;
 mod v2;
 mod v2_experiments;
