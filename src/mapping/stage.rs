@@ -276,7 +276,12 @@ impl<'a> Mapper<'a> {
                 self.fates_all(&nodes, Fate::Mapped(args_var.clone()));
                 self.set_from(&command_var, "custom", model_command, None);
                 self.served_model(stage, &line, &origins);
-                self.set_derived(&args_var, Value::Command(vec![line]), origins, join_notes(notes));
+                self.set_derived(
+                    &args_var,
+                    Value::Command(vec![line]),
+                    origins,
+                    join_notes(notes),
+                );
             }
             other => {
                 if let Some(item) = model_command {
@@ -1025,8 +1030,17 @@ impl<'a> Mapper<'a> {
                 note,
             );
         } else {
-            // Not warned: in front of one vLLM the sidecar only forwards (vLLM listens on
-            // the metrics port behind it), so the pods serve as the guide's do.
+            if !enabled {
+                // The pods serve as the guide's do, but every request takes one more hop
+                // than the guide's: a latency benchmark must know.
+                let o = self.origin(item);
+                self.warnings.push(format!(
+                    "{}:{}: the guide runs no routing sidecar, but {} defines no {ROUTING_SIDECAR}: llm-d-benchmark puts its sidecar in front of vLLM, one more hop per request",
+                    o.file,
+                    o.first,
+                    self.defaults.describe()
+                ));
+            }
             self.fate(
                 item,
                 Fate::Framework(
