@@ -769,22 +769,9 @@ impl V2Checker<'_> {
             .iter()
             .map(|e| e.key.as_str())
             .collect();
-        let mut names: HashMap<String, usize> = HashMap::new();
-        let mut count = 0;
-        for (i, item) in items.iter().enumerate() {
-            let Some(map) = item.as_map() else {
-                self.push(
-                    item.line,
-                    Severity::Error,
-                    format!(
-                        "setup treatment {} is not a map: llm-d-benchmark skips it",
-                        i + 1
-                    ),
-                );
-                continue;
-            };
-            count += 1;
-            let name = self.name(item, i, "setup", &mut names);
+        let treatments = self.treatments(items, "setup");
+        let count = treatments.len();
+        for (item, map, name) in treatments {
             let keys = constants.iter().copied().chain(
                 map.iter()
                     .filter(|e| e.key != "name")
@@ -805,6 +792,33 @@ impl V2Checker<'_> {
             }
         }
         Some(count)
+    }
+
+    /// The treatments llm-d-benchmark runs, each with its map and name: an item that is not a
+    /// map is reported (it skips it) and left out.
+    fn treatments<'n>(
+        &mut self,
+        items: &'n [Node],
+        what: &str,
+    ) -> Vec<(&'n Node, &'n [yaml::Entry], String)> {
+        let mut names: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(map) = item.as_map() else {
+                self.push(
+                    item.line,
+                    Severity::Error,
+                    format!(
+                        "{what} treatment {} is not a map: llm-d-benchmark skips it",
+                        i + 1
+                    ),
+                );
+                continue;
+            };
+            let name = self.name(item, i, what, &mut names);
+            out.push((item, map, name));
+        }
+        out
     }
 
     /// A treatment's name: a string, unique, usable as a folder or file name part.
@@ -969,22 +983,9 @@ impl V2Checker<'_> {
             }
             return Some(0);
         };
-        let mut names: HashMap<String, usize> = HashMap::new();
-        let mut count = 0;
-        for (i, item) in items.iter().enumerate() {
-            let Some(map) = item.as_map() else {
-                self.push(
-                    item.line,
-                    Severity::Error,
-                    format!(
-                        "run treatment {} is not a map: llm-d-benchmark skips it",
-                        i + 1
-                    ),
-                );
-                continue;
-            };
-            count += 1;
-            let name = self.name(item, i, "run", &mut names);
+        let treatments = self.treatments(items, "run");
+        let count = treatments.len();
+        for (_, map, name) in treatments {
             for v in map.iter().filter(|v| v.key != "name") {
                 self.run_value(v, &name, run_keys);
             }
