@@ -10,6 +10,35 @@ pub struct Origin {
     pub lines: Vec<String>,
 }
 
+impl Origin {
+    /// The lines `first..=last` of source `src` (an index into `sources`), numbered and
+    /// quoted as the user's file has them; a source not in the list gives no file and no lines.
+    pub fn in_source(
+        sources: &[crate::yaml::Doc],
+        src: usize,
+        first: usize,
+        last: usize,
+    ) -> Origin {
+        match sources.get(src) {
+            Some(d) => {
+                let (first, last, lines) = d.quote(first, last);
+                Origin {
+                    file: d.file.clone(),
+                    first,
+                    last,
+                    lines,
+                }
+            }
+            None => Origin {
+                file: String::new(),
+                first,
+                last,
+                lines: Vec::new(),
+            },
+        }
+    }
+}
+
 /// Sections of the scenario file, in the order they are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Section {

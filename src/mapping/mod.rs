@@ -330,7 +330,7 @@ impl<'a> Mapper<'a> {
     }
 
     pub fn origin_lines(&self, src: usize, first: usize, last: usize) -> Origin {
-        origin_in(self.sources, src, first, last)
+        Origin::in_source(self.sources, src, first, last)
     }
 
     /// Export `var = value` from the given guide nodes, unless it equals the default.
@@ -609,37 +609,16 @@ fn describe_value(value: &Value) -> String {
     }
 }
 
-/// The lines `first..=last` of source `src`, as the user's file numbers them.
-fn origin_in(sources: &[Doc], src: usize, first: usize, last: usize) -> Origin {
-    match sources.get(src) {
-        Some(d) => {
-            let (first, last, lines) = d.quote(first, last);
-            Origin {
-                file: d.file.clone(),
-                first,
-                last,
-                lines,
-            }
-        }
-        None => Origin {
-            file: String::new(),
-            first,
-            last,
-            lines: Vec::new(),
-        },
-    }
-}
-
 /// Notes for values a later source replaced: where they were, and who replaced them.
 pub fn overridden_notes(overridden: &[crate::values::Overridden], sources: &[Doc]) -> Vec<Note> {
     overridden
         .iter()
         .map(|o| {
             let first = o.key_line.unwrap_or(o.node.line).min(o.node.line);
-            let by = origin_in(sources, o.by.src, o.by.line, o.by.line);
+            let by = Origin::in_source(sources, o.by.src, o.by.line, o.by.line);
             Note {
                 path: o.path.clone(),
-                origin: origin_in(sources, o.node.src, first, o.node.end_line),
+                origin: Origin::in_source(sources, o.node.src, first, o.node.end_line),
                 reason: format!("replaced by {}:{}", by.file, by.first),
             }
         })

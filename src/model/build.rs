@@ -251,23 +251,7 @@ impl<'a> Reader<'a> {
 
     fn origin(&self, f: Found<'_>) -> Origin {
         let first = f.key_line.unwrap_or(f.node.line).min(f.node.line);
-        match self.sources.get(f.node.src) {
-            Some(d) => {
-                let (first, last, lines) = d.quote(first, f.node.end_line);
-                Origin {
-                    file: d.file.clone(),
-                    first,
-                    last,
-                    lines,
-                }
-            }
-            None => Origin {
-                file: String::new(),
-                first,
-                last: f.node.end_line,
-                lines: Vec::new(),
-            },
-        }
+        Origin::in_source(self.sources, f.node.src, first, f.node.end_line)
     }
 
     fn claim(&mut self, path: &str) {
