@@ -13,6 +13,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
+use crate::common::copy_dir;
+
 const SUMMARY: &str = r"(?m)^small-scheduling: \d+ mapped, \d+ at default, \d+ handled by llm-d-benchmark, \d+ unmapped$";
 const MAX_MODEL_LEN: &str = "LLMDBENCH_VLLM_COMMON_MAX_MODEL_LEN";
 const DECODE_REPLICAS: &str = "LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS";
@@ -58,20 +60,6 @@ fn write(path: &Path, text: impl AsRef<[u8]>) {
         std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     }
     std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let entry = entry.expect("folder entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
-        }
-    }
 }
 
 /// Every file under `dir`, relative to it, sorted.

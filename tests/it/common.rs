@@ -269,3 +269,18 @@ pub fn require_tool(tool: &str, why: &str) -> bool {
     eprintln!("IGNORED: `{tool}` is not on PATH, so {why} (with CI=true this fails)");
     false
 }
+
+/// Copy the folder `from` to `to`, recursively (a guide to change in a test).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+        }
+    }
+}

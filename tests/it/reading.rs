@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use convert_guide::convert::{self, Request};
 
-use crate::common;
+use crate::common::{self, copy_dir};
 
 fn fixture() -> PathBuf {
     common::crate_root().join("tests/fixtures/helm-reading")
@@ -22,20 +22,6 @@ fn convert_text(input: &Path) -> String {
     })
     .unwrap_or_else(|e| panic!("convert {}: {e}", input.display()));
     conv.scenario_text
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let entry = entry.expect("folder entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
-        }
-    }
 }
 
 #[test]
