@@ -25,6 +25,7 @@ use super::scenario_text::ScenarioText;
 use super::variation::level_problem;
 use crate::catalog::{Catalog, CatalogOrigin};
 use crate::defaults::{DefaultValue, Defaults};
+use crate::error::{Error, Result};
 use crate::mapping::rules::{BENCH_ENV, FLAGS};
 
 // Moved to `crate::diag` (it broke the import cycle model <-> check); re-exported so every
@@ -50,6 +51,31 @@ pub struct Report {
     pub run_treatments: Option<usize>,
     /// The file is in the v2 format (llm-d-benchmark 2026-03-30 and later), see [`super::v2`].
     pub v2: bool,
+}
+
+impl Report {
+    /// The verdict on an experiment this tool generated: any error refuses it (nothing is
+    /// written); otherwise its warnings, each prefixed `experiment: `, for the user.
+    pub fn generated(&self) -> Result<Vec<String>> {
+        let errors: Vec<String> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("  {f}"))
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Usage(format!(
+                "the experiment cannot run as asked; nothing written:\n{}",
+                errors.join("\n")
+            )));
+        }
+        Ok(self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| format!("experiment: {}", f.message))
+            .collect())
+    }
 }
 
 impl Report {

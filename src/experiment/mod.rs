@@ -327,25 +327,7 @@ pub fn check_generated(
             scenario_text,
         )),
     };
-    let report = check::check(&exp_file, experiment_text, &ctx);
-    let errors: Vec<String> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == check::Severity::Error)
-        .map(|f| format!("  {f}"))
-        .collect();
-    if !errors.is_empty() {
-        return Err(Error::Usage(format!(
-            "the experiment cannot run as asked; nothing written:\n{}",
-            errors.join("\n")
-        )));
-    }
-    Ok(report
-        .findings
-        .iter()
-        .filter(|f| f.severity == check::Severity::Warning)
-        .map(|f| format!("experiment: {}", f.message))
-        .collect())
+    check::check(&exp_file, experiment_text, &ctx).generated()
 }
 
 #[cfg(test)]

@@ -329,25 +329,7 @@ impl V2Experiment {
         let text = self.render();
         let file = self.file_name();
         let doc = yaml::parse_one(&file, &text)?;
-        let report = check(&file, &doc.root, catalog);
-        let errors: Vec<String> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| format!("  {f}"))
-            .collect();
-        if !errors.is_empty() {
-            return Err(Error::Usage(format!(
-                "the experiment cannot run as asked; nothing written:\n{}",
-                errors.join("\n")
-            )));
-        }
-        let warnings = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .map(|f| format!("experiment: {}", f.message))
-            .collect();
+        let warnings = check(&file, &doc.root, catalog).generated()?;
         Ok((text, warnings))
     }
 
