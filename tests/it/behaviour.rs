@@ -849,6 +849,12 @@ fn has_warning(warnings: &[String], text: &str) -> bool {
 struct Outcome {
     failures: Vec<String>,
     pending: Vec<String>,
+    /// Facets compared with the rendered values.
+    checked: usize,
+    /// Facets this era cannot express (warned about instead of compared).
+    warned: usize,
+    /// The variant was refused with the expected reason.
+    refused: bool,
 }
 
 fn evaluate(guide: &str, variant: &str, era: &str, expect: &Expect) -> Outcome {
@@ -856,7 +862,9 @@ fn evaluate(guide: &str, variant: &str, era: &str, expect: &Expect) -> Outcome {
     let rendered = render(guide, variant, era);
     if let Some(reason) = &expect.refused {
         match rendered {
-            Err(e) if e.starts_with("convert: ") && e.contains(reason.as_str()) => {}
+            Err(e) if e.starts_with("convert: ") && e.contains(reason.as_str()) => {
+                out.refused = true
+            }
             Err(e) => out
                 .failures
                 .push(format!("refusal expected ({reason:?}), got: {e}")),
@@ -882,8 +890,10 @@ fn evaluate(guide: &str, variant: &str, era: &str, expect: &Expect) -> Outcome {
                     u.why
                 ));
             }
+            out.warned += 1;
             continue;
         }
+        out.checked += 1;
         let result = check(&r, facet, want);
         match (
             expect.pending.iter().find(|p| p.applies(era, facet)),
@@ -963,7 +973,13 @@ fn run_guide(guide: &str) {
             .iter()
             .filter(|(_, o)| o.failures.is_empty() && o.pending.is_empty())
             .count();
-        summary.push(format!("{era}: {matching}/{} match", of_era.len()));
+        let checked: usize = of_era.iter().map(|(_, o)| o.checked).sum();
+        let warned: usize = of_era.iter().map(|(_, o)| o.warned).sum();
+        let refused = of_era.iter().filter(|(_, o)| o.refused).count();
+        summary.push(format!(
+            "{era}: {matching}/{} match ({checked} facets equal, {warned} unexpressible and warned, {refused} refused as expected)",
+            of_era.len()
+        ));
     }
     for ((v, era), o) in &results {
         for p in &o.pending {
