@@ -52,6 +52,12 @@ impl<'a> Mapper<'a> {
             Handler::GaieSidecar => self.gaie_sidecar(path, item),
             Handler::GatewayClass => self.gateway_class(item),
             Handler::Affinity(why) => self.affinity(item, why),
+            Handler::InitContainers(var) => {
+                let var = stage_var(var, stage);
+                if self.knows_all(&[&var], &[item]) {
+                    self.list_file(&var, item, &|_| None);
+                }
+            }
             Handler::Collect => {
                 self.collected.insert(path.to_string(), item);
             }

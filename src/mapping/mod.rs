@@ -50,6 +50,8 @@ pub enum Handler {
     /// A pod affinity: a required node label is llm-d-benchmark's affinity; anything else
     /// is unmapped with the reason given.
     Affinity(&'static str),
+    /// A stage's init containers: a YAML list file, where the checkout has the variable.
+    InitContainers(&'static str),
     /// A gateway class or GAIE provider: one llm-d-benchmark installs (rules::GATEWAY_CLASSES).
     GatewayClass,
     /// Kept for a later step that needs several values at once (the vLLM command, env,

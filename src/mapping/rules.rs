@@ -153,9 +153,11 @@ pub const RULES: &[Rule] = &[
     ),
     unmapped("{stage}.extraConfig.*", NO_POD_CONFIG),
     framework("{stage}.serviceAccountName", SERVICE_ACCOUNT),
-    unmapped(
+    // Checkouts from 2026-03-30 paste this file under the stage's `initContainers:`; older
+    // ones have no such setting (the handler says so).
+    handle(
         "{stage}.initContainers",
-        "not expressible: llm-d-benchmark has no setting for init containers (its routing sidecar is its own)",
+        Handler::InitContainers("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_INIT_CONTAINER_CONFIG"),
     ),
     unmapped("{stage}.tolerations", NO_POD_CONFIG),
     handle("{stage}.affinity", Handler::Affinity(NO_POD_CONFIG)),

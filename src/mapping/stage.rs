@@ -26,6 +26,13 @@ const EPP_VERBOSITY: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_EPP_VERBOSITY";
 const BLOCK_SIZE: &str = "LLMDBENCH_VLLM_COMMON_BLOCK_SIZE";
 const MODEL_LIST: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
 
+/// UCX's own defaults (UCX 1.10 and later), for a NIXL guide that leaves them to UCX.
+const UCX_TLS: (&str, &str) = ("LLMDBENCH_VLLM_COMMON_UCX_TLS", "all");
+const UCX_SOCKADDR: (&str, &str) = (
+    "LLMDBENCH_VLLM_COMMON_UCX_SOCKADDR_TLS_PRIORITY",
+    "rdmacm,tcp",
+);
+
 fn token(var: &str) -> String {
     format!("REPLACE_ENV_{var}")
 }
@@ -667,7 +674,7 @@ impl<'a> Mapper<'a> {
 
     /// True when setup/env.sh defines every variable of a pair (command and its args, plugins
     /// file and its content); otherwise the items are reported and nothing half is written.
-    fn knows_all(&mut self, vars: &[&str], items: &[Item<'a>]) -> bool {
+    pub(super) fn knows_all(&mut self, vars: &[&str], items: &[Item<'a>]) -> bool {
         let missing: Vec<&str> = vars
             .iter()
             .copied()
@@ -828,7 +835,12 @@ impl<'a> Mapper<'a> {
     }
 
     /// A YAML list file of the guide's items, but those refused (see [`Mapper::refuse_tokens`]).
-    fn list_file(&mut self, var: &str, list: Item<'a>, token: &dyn Fn(usize) -> Option<String>) {
+    pub(super) fn list_file(
+        &mut self,
+        var: &str,
+        list: Item<'a>,
+        token: &dyn Fn(usize) -> Option<String>,
+    ) {
         let text = match list.node.as_seq() {
             Some(items) if !items.is_empty() => {
                 let mut text = String::new();
@@ -1136,36 +1148,38 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    /// A stage that transfers KV with NIXL but leaves UCX's transports to UCX: a checkout
-    /// that appends `UCX_TLS` (2026-03-30) then holds NIXL to its own default list.
+    /// A stage that transfers KV with NIXL but leaves UCX's transports to UCX. A checkout
+    /// that appends `UCX_TLS` to every pod (2026-03-30) would hold NIXL to its own default
+    /// list (no RDMA), so the scenario sets UCX's own defaults instead: `all` transports and
+    /// `rdmacm,tcp` for connection setup (UCX 1.10 and later). Cited: the stage's command,
+    /// whose NixlConnector is the reason.
     fn appended_ucx(&mut self, stage: &str) {
-        const VAR: &str = "LLMDBENCH_VLLM_COMMON_UCX_TLS";
-        if !self.defaults.is_known(VAR) || self.values.contains_key(VAR) {
+        if !self.defaults.is_known(UCX_TLS.0) || self.values.contains_key(UCX_TLS.0) {
             return;
         }
         let up = stage.to_ascii_uppercase();
-        let nixl = match self
-            .exports
-            .iter()
-            .find(|e| e.var == format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS"))
-            .map(|e| &e.value)
-        {
-            Some(Value::Command(lines)) => lines.iter().any(|l| l.contains("NixlConnector")),
-            _ => false,
+        let args = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
+        let origins = match self.exports.iter().find(|e| e.var == args) {
+            Some(e) => match &e.value {
+                Value::Command(lines) if lines.iter().any(|l| l.contains("NixlConnector")) => {
+                    e.origins.clone()
+                }
+                _ => return,
+            },
+            None => return,
         };
-        if nixl {
-            let default = self
-                .defaults
-                .get(VAR)
-                .map(|d| match d {
-                    crate::defaults::DefaultValue::Value(v)
-                    | crate::defaults::DefaultValue::Dynamic(v) => v.clone(),
-                })
-                .unwrap_or_default();
-            self.warnings.push(format!(
-                "{stage}: the guide leaves UCX_TLS to UCX, but {} appends UCX_TLS from {VAR} (default {default}) to every pod: NIXL is held to those transports; export {VAR} to choose",
-                self.defaults.describe()
-            ));
+        for (var, value) in [UCX_TLS, UCX_SOCKADDR] {
+            if self.defaults.is_known(var) && !self.values.contains_key(var) {
+                self.set_derived(
+                    var,
+                    Value::Text(value.into()),
+                    origins.clone(),
+                    Some(format!(
+                        "{stage} transfers KV with NIXL and the guide leaves UCX's transports to UCX: this is UCX's own default, which {} would otherwise replace by its own list",
+                        self.defaults.describe()
+                    )),
+                );
+            }
         }
     }
 

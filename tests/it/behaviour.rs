@@ -21,7 +21,7 @@
 //! not count as matching. The facet names are the keys of [`check`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Condvar, Mutex, OnceLock};
 
@@ -251,9 +251,14 @@ fn parse_last_wins(file: &str, text: &str) -> Result<Node, String> {
 
 /// Convert `variant` against `era`'s checkout and render it. `Err` holds the reason.
 fn render(guide: &str, variant: &str, era: &str) -> Result<Rendered, String> {
+    render_input(&corpus_guides().join(guide), variant, era)
+}
+
+/// [`render`] for any guide folder or values file.
+fn render_input(input: &Path, variant: &str, era: &str) -> Result<Rendered, String> {
     let tmp = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let conversion = convert::convert(&Request {
-        input: corpus_guides().join(guide),
+        input: input.to_path_buf(),
         cwd: tmp.path().to_path_buf(),
         bench_dir: Some(bench_dir(era)),
         variant: (variant != guide::DEFAULT_VARIANT).then(|| variant.to_string()),
@@ -600,6 +605,18 @@ fn stage_facet(
             } else {
                 Err(format!("{full}: {}", problems.join("; ")))
             }
+        }
+        // The transports UCX may use: the pod's UCX_TLS, else UCX's own default (`all`).
+        "ucx_tls" => {
+            let got = cget("env")
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| scalar_text(e.get("name")) == "UCX_TLS")
+                .map(|e| scalar_text(e.get("value")))
+                .next_back()
+                .unwrap_or_else(|| "all".into());
+            same_scalar(full, want, got)
         }
         "volumes" => {
             let got: Vec<String> = st
@@ -1054,6 +1071,9 @@ fn facet_checks_detect_differences() {
     assert!(check(&r, "gaie.flags", &node("{a: 1}")).is_err());
     assert!(check(&r, "warnings", &node("[agentgateway]")).is_ok());
     assert!(check(&r, "warnings", &node("[kgateway]")).is_err());
+    // No UCX_TLS in the pod: UCX uses all its transports.
+    assert!(check(&r, "decode.ucx_tls", &node("all")).is_ok());
+    assert!(check(&r, "decode.ucx_tls", &node("tcp")).is_err());
     assert!(check(&r, "no-such-facet", &node("1")).is_err());
     assert!(check(&r, "prefill.create", &node("true")).is_err());
 }
@@ -1088,5 +1108,50 @@ fn names_the_bench_would_misread_are_refused() {
         has_warning(&c.warnings, "holds `,` or `:`"),
         "{:?}",
         c.warnings
+    );
+}
+
+/// A stage's init containers reach the rendered stage where the checkout has a setting for
+/// them (2026-03-30), and are listed as not passed on where it has none (2026-02-05).
+#[test]
+fn init_containers_follow_the_era() {
+    if !(require_tool("bash", "the scenarios cannot be rendered by bench-render")
+        && require_tool("python3", "bench-render cannot run llm-d-benchmark's steps"))
+    {
+        return;
+    }
+    if let Err(e) = warm() {
+        panic!("{e}");
+    }
+    let input = crate_root().join("tests/fixtures/init-containers/values.yaml");
+    let r = render_input(&input, guide::DEFAULT_VARIANT, "2026-03-30").expect("render 2026-03-30");
+    let init =
+        r.ms.at("decode.initContainers")
+            .expect("decode.initContainers rendered");
+    let first = init
+        .as_seq()
+        .and_then(|s| s.first().cloned())
+        .expect("one init container");
+    assert_eq!(scalar_text(first.get("name")), "warm-cache");
+    assert_eq!(scalar_text(first.get("image")), "busybox:1.36");
+    assert!(
+        r.ms.at("prefill.initContainers").is_none(),
+        "prefill has none"
+    );
+
+    let r = render_input(&input, guide::DEFAULT_VARIANT, "2026-02-05").expect("render 2026-02-05");
+    assert!(r.ms.at("decode.initContainers").is_none());
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let c = convert::convert(&Request {
+        input,
+        cwd: cwd.path().to_path_buf(),
+        bench_dir: Some(bench_dir("2026-02-05")),
+        ..Default::default()
+    })
+    .expect("convert");
+    assert!(
+        c.scenario_text
+            .contains("defines no LLMDBENCH_VLLM_MODELSERVICE_DECODE_INIT_CONTAINER_CONFIG"),
+        "the 2026-02-05 scenario names the init containers it cannot pass on"
     );
 }
