@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use convert_guide::convert::{Bench, Request, convert_guide};
+use convert_guide::convert::{Bench, Request, Target, convert_guide};
 use convert_guide::source::{self, Opened};
 
 const GUIDES: &[&str] = &[
@@ -30,6 +30,35 @@ fn load(name: &str) -> Opened {
 #[divan::bench(args = GUIDES)]
 fn guide_in_process(bencher: divan::Bencher, name: &str) {
     let guide = load(name);
+    let bench = Bench::builtin();
+    let request = Request::default();
+    bencher.bench_local(|| {
+        convert_guide(divan::black_box(&guide), &bench, &request).map(|c| c.scenario_text.len())
+    });
+}
+
+/// One guide (default variant) to the v2 YAML scenario (built-in 2026-05-01 defaults).
+#[divan::bench(args = GUIDES)]
+fn guide_in_process_v2(bencher: divan::Bencher, name: &str) {
+    let guide = load(name);
+    let bench = Bench::builtin();
+    let request = Request {
+        target: Target::V2,
+        ..Request::default()
+    };
+    bencher.bench_local(|| {
+        convert_guide(divan::black_box(&guide), &bench, &request).map(|c| c.scenario_text.len())
+    });
+}
+
+/// Guides of the current layout (llm-d 2026-05-01): README recipe, kustomize overlay, router
+/// values.
+#[divan::bench(args = ["optimized-baseline", "pd-disaggregation", "precise-prefix-cache-aware"])]
+fn current_guide_in_process(bencher: divan::Bencher, name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/llm-d/2026-05-01/guides")
+        .join(name);
+    let guide = source::open_local(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
     let bench = Bench::builtin();
     let request = Request::default();
     bencher.bench_local(|| {
