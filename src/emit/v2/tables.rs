@@ -1,0 +1,266 @@
+//! The v2 target's data: the defaults it knows without a checkout, the flags of the
+//! generated command and their keys, and the guide paths the benchmark handles or no key
+//! carries.
+
+/// Defaults of llm-d-benchmark 2026-05-01 this writer compares with when no checkout is
+/// found (facts read from its `defaults.yaml`).
+pub(super) const BUILTIN_DEFAULTS: &[(&str, &str)] = &[
+    ("model.name", "facebook/opt-125m"),
+    ("model.size", "1Ti"),
+    ("model.maxModelLen", "16384"),
+    ("model.blockSize", "64"),
+    ("model.gpuMemoryUtilization", "0.95"),
+    ("storage.modelPvc.size", "300Gi"),
+    ("images.vllm.repository", "ghcr.io/llm-d/llm-d-cuda"),
+    ("images.vllm.tag", "v0.6.0"),
+    (
+        "images.routingSidecar.repository",
+        "ghcr.io/llm-d/llm-d-routing-sidecar",
+    ),
+    ("images.routingSidecar.tag", "v0.7.1"),
+    (
+        "images.inferenceScheduler.repository",
+        "ghcr.io/llm-d/llm-d-inference-scheduler",
+    ),
+    ("images.inferenceScheduler.tag", "v0.7.1"),
+    ("accelerator.type", "nvidia"),
+    ("accelerator.resource", "nvidia.com/gpu"),
+    ("gateway.className", "istio"),
+    ("inferenceExtension.replicas", "1"),
+    (
+        "inferenceExtension.pluginsConfigFile",
+        "default-plugins.yaml",
+    ),
+    ("routing.servicePort", "8000"),
+    ("routing.connector", "nixlv2"),
+    ("routing.debugLevel", "3"),
+    ("routing.proxy.enabled", "true"),
+    ("routing.proxy.targetPort", "8200"),
+    ("vllmCommon.flags.enforceEager", "true"),
+    ("vllmCommon.flags.disableLogRequests", "true"),
+    ("vllmCommon.flags.disableUvicornAccessLog", "true"),
+    ("vllmCommon.kvTransfer.enabled", "false"),
+    ("vllmCommon.kvTransfer.connector", "NixlConnector"),
+    ("vllmCommon.kvTransfer.role", "kv_both"),
+    ("vllmCommon.kvEvents.enabled", "false"),
+    ("multinode.enabled", "false"),
+    ("decode.enabled", "true"),
+    ("decode.replicas", "1"),
+    ("decode.parallelism.tensor", "1"),
+    ("decode.parallelism.data", "1"),
+    ("decode.parallelism.dataLocal", "1"),
+    ("decode.parallelism.workers", "1"),
+    ("decode.resources.limits.memory", "40Gi"),
+    ("decode.resources.limits.cpu", "4"),
+    ("decode.resources.requests.memory", "40Gi"),
+    ("decode.resources.requests.cpu", "4"),
+    ("prefill.enabled", "false"),
+    ("prefill.replicas", "0"),
+    ("harness.name", "inference-perf"),
+    ("harness.profile", "sanity_random.yaml"),
+];
+
+/// The extended resource of each accelerator type (the modelservice chart's table).
+pub(super) const RESOURCE_OF_TYPE: &[(&str, &str)] = &[
+    ("nvidia", "nvidia.com/gpu"),
+    ("intel-i915", "gpu.intel.com/i915"),
+    ("intel-xe", "gpu.intel.com/xe"),
+    ("intel-gaudi", "habana.ai/gaudi"),
+    ("amd", "amd.com/gpu"),
+    ("google", "google.com/tpu"),
+];
+
+/// Flags of the generated `vllm serve` command, and where their value goes.
+pub(super) enum FlagTo {
+    /// A scenario key (value of the flag).
+    Key(&'static str),
+    /// A boolean switch key set to true by the flag's presence.
+    Switch(&'static str),
+    /// Set by llm-d-benchmark itself.
+    Bench(&'static str),
+    /// `--kv-transfer-config` JSON.
+    KvTransfer,
+    /// The stage's `parallelism.tensor`.
+    Tensor,
+    /// `--kv-events-config` JSON: enabled; the endpoint is the benchmark's.
+    KvEvents,
+}
+
+pub(super) const FLAGS: &[(&str, FlagTo)] = &[
+    ("--max-model-len", FlagTo::Key("model.maxModelLen")),
+    ("--block-size", FlagTo::Key("model.blockSize")),
+    (
+        "--gpu-memory-utilization",
+        FlagTo::Key("model.gpuMemoryUtilization"),
+    ),
+    ("--tensor-parallel-size", FlagTo::Tensor),
+    (
+        "--enforce-eager",
+        FlagTo::Switch("vllmCommon.flags.enforceEager"),
+    ),
+    (
+        "--no-enable-log-requests",
+        FlagTo::Switch("vllmCommon.flags.disableLogRequests"),
+    ),
+    (
+        "--disable-uvicorn-access-log",
+        FlagTo::Switch("vllmCommon.flags.disableUvicornAccessLog"),
+    ),
+    (
+        "--enable-prefix-caching",
+        FlagTo::Switch("vllmCommon.flags.enablePrefixCaching"),
+    ),
+    (
+        "--no-enable-prefix-caching",
+        FlagTo::Switch("vllmCommon.flags.noPrefixCaching"),
+    ),
+    ("--kv-transfer-config", FlagTo::KvTransfer),
+    ("--kv-events-config", FlagTo::KvEvents),
+    (
+        "--port",
+        FlagTo::Bench("llm-d-benchmark sets the port (vllm.port behind the routing proxy)"),
+    ),
+    ("--host", FlagTo::Bench("llm-d-benchmark sets the host")),
+    (
+        "--served-model-name",
+        FlagTo::Bench("llm-d-benchmark serves the model under model.name"),
+    ),
+    (
+        "--model",
+        FlagTo::Bench("llm-d-benchmark serves the model from its model volume"),
+    ),
+];
+
+/// Switches the generated command passes unless their key is false: (key, flag).
+pub(super) const SWITCHES: &[(&str, &str)] = &[
+    ("vllmCommon.flags.enforceEager", "--enforce-eager"),
+    (
+        "vllmCommon.flags.disableLogRequests",
+        "--no-enable-log-requests",
+    ),
+    (
+        "vllmCommon.flags.disableUvicornAccessLog",
+        "--disable-uvicorn-access-log",
+    ),
+];
+
+/// Guide paths llm-d-benchmark handles itself, by prefix (`*` matches one segment).
+pub(super) const HANDLED: &[(&str, &str)] = &[
+    ("modelArtifacts.labels", "llm-d-benchmark sets the labels"),
+    (
+        "modelArtifacts.authSecretName",
+        "llm-d-benchmark creates its own Hugging Face token secret (huggingface.secretName)",
+    ),
+    (
+        "*.monitoring",
+        "pod monitoring is not used in benchmark runs",
+    ),
+    ("*.containers.0.name", "llm-d-benchmark names the container"),
+    (
+        "*.containers.0.mountModelVolume",
+        "llm-d-benchmark mounts its model volume (decode.mountModelVolume)",
+    ),
+    (
+        "*.containers.0.startupProbe",
+        "llm-d-benchmark sets the probes (decode.probes)",
+    ),
+    (
+        "*.containers.0.livenessProbe",
+        "llm-d-benchmark sets the probes (decode.probes)",
+    ),
+    (
+        "*.containers.0.readinessProbe",
+        "llm-d-benchmark sets the probes (decode.probes)",
+    ),
+    (
+        "*.serviceAccountName",
+        "llm-d-benchmark runs the pods under its own service account",
+    ),
+    (
+        "inferenceExtension.monitoring",
+        "EPP monitoring is not used in benchmark runs",
+    ),
+    (
+        "inferencePool",
+        "llm-d-benchmark creates the inference pool",
+    ),
+    (
+        "manifests.*.*.apiVersion",
+        "llm-d-benchmark creates the model-server workload",
+    ),
+    (
+        "manifests.*.*.kind",
+        "llm-d-benchmark creates the model-server workload",
+    ),
+    (
+        "manifests.*.*.metadata",
+        "llm-d-benchmark names and labels its resources",
+    ),
+    (
+        "manifests.*.*.spec.selector",
+        "llm-d-benchmark sets the selectors",
+    ),
+    (
+        "routing.proxy.secure",
+        "llm-d-benchmark sets routing.secure",
+    ),
+    (
+        "chartVersions",
+        "the checkout pins the chart versions (chartVersions)",
+    ),
+    (
+        "routing.proxy.sidecar",
+        "llm-d-benchmark deploys its own routing sidecar",
+    ),
+    (
+        "resources.PodMonitor",
+        "pod monitoring is not used in benchmark runs",
+    ),
+    (
+        "resources.ServiceMonitor",
+        "pod monitoring is not used in benchmark runs",
+    ),
+    (
+        "resources.ServiceAccount",
+        "llm-d-benchmark runs the pods under its own service account",
+    ),
+    (
+        "inferenceExtension.extraContainerPorts",
+        "llm-d-benchmark declares the EPP's ports (extProcPort, zmqPort)",
+    ),
+    (
+        "inferenceExtension.extraServicePorts",
+        "llm-d-benchmark declares the EPP's ports (extProcPort, zmqPort)",
+    ),
+];
+
+/// Guide paths no v2 key can carry, by prefix, with the reason.
+pub(super) const REFUSED: &[(&str, &str)] = &[(
+    "provider",
+    "not expressible: llm-d-benchmark pastes inferenceExtension.inferencePoolProviderConfig with toyaml|indent(6, false), which leaves its first line unindented (invalid values)",
+)];
+
+/// Guide scalars with a v2 key of their own: (guide path prefix, key prefix); `{stage}`
+/// is decode or prefill, and the rest of the guide path follows the key prefix.
+pub(super) const DIRECT: &[(&str, &str)] = &[
+    (
+        "inferenceExtension.extProcPort",
+        "inferenceExtension.extProcPort",
+    ),
+    (
+        "inferenceExtension.image.pullPolicy",
+        "images.inferenceScheduler.pullPolicy",
+    ),
+    ("routing.proxy.zapLogLevel", "routing.proxy.zapLogLevel"),
+    ("routing.proxy.zapEncoder", "routing.proxy.zapEncoder"),
+    ("{stage}.podAnnotations", "annotations.{stage}.pod"),
+    (
+        "{stage}.extraConfig.terminationGracePeriodSeconds",
+        "{stage}.terminationGracePeriodSeconds",
+    ),
+    (
+        "{stage}.extraConfig.enableServiceLinks",
+        "{stage}.enableServiceLinks",
+    ),
+    ("{stage}.schedulerName", "{stage}.schedulerName"),
+];
