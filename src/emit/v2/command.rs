@@ -1,7 +1,8 @@
 //! How a stage starts: the `vllm serve` command llm-d-benchmark generates (the guide's flags
 //! as keys or additionalFlags), or the guide's own command.
 
-use super::tables::{FLAGS, FlagTo, SWITCHES};
+use super::stages::at;
+use super::tables::{FLAGS, FlagTo, SWITCHES, key, stage_key};
 use super::{Val, Writer, same_scalar};
 use crate::mapping::vllm::{one_line, sh_word};
 use crate::model::{Deployment, Engine, Stage};
@@ -38,7 +39,7 @@ pub(super) fn command(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             .into_iter()
             .collect();
         w.put(
-            &format!("{k}.vllm.modelCommand"),
+            &at(k, stage_key::MODEL_COMMAND),
             Val::Str("imageDefault".into()),
             m,
             None,
@@ -67,7 +68,7 @@ pub(super) fn command(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
     origins.extend(c.script.iter().map(|s| s.origin.clone()));
     origins.dedup();
     w.put(
-        &format!("{k}.vllm.customCommand"),
+        &at(k, stage_key::CUSTOM_COMMAND),
         Val::Block(line),
         origins,
         Some(format!(
@@ -85,7 +86,7 @@ pub(super) fn setup(w: &mut Writer<'_>, s: &Stage) {
     }
     let mut lines = vec![
         w.defaults
-            .get("vllmCommon.preprocessScript")
+            .get(key::PREPROCESS_SCRIPT)
             .unwrap_or_else(|| "/bin/true".into()),
     ];
     let mut origins = Vec::new();
@@ -104,7 +105,7 @@ pub(super) fn setup(w: &mut Writer<'_>, s: &Stage) {
     }
     if !origins.is_empty() {
         w.put(
-            &format!("{}.vllm.customPreprocessCommand", s.kind.key()),
+            &at(s.kind.key(), stage_key::PREPROCESS_COMMAND),
             Val::Str(lines.join("; ")),
             origins,
             Some("llm-d-benchmark's preprocess script, then the guide's setup commands".into()),
@@ -142,83 +143,105 @@ pub(super) fn generated_flags(w: &mut Writer<'_>, d: &Deployment) {
         .into_iter()
         .filter(|s| s.created() && is_generated(d, s))
         .collect();
-    let mut extra: Vec<Vec<&crate::model::Flag>> = vec![Vec::new(); stages.len()];
+    let mut extra: Vec<Vec<&crate::model::Flag>> = Vec::new();
     let mut shared: Vec<Vec<Shared<'_>>> = Vec::new();
-    for (i, s) in stages.iter().enumerate() {
-        let k = s.kind.key();
-        let mut mine = Vec::new();
-        let Some(c) = &s.command else {
-            continue;
-        };
-        if c.mode.as_ref().is_some_and(|m| m.value == "imageDefault") {
-            let o = c.mode.as_ref().map(|m| m.origin.clone());
-            if let Some(o) = o {
-                w.handled(
-                    &format!("{k}.containers.0.modelCommand"),
-                    &o,
-                    "the image's default command is vllm serve; llm-d-benchmark generates it with the guide's flags",
-                );
-            }
-        }
-        for p in &c.positional {
+    for s in &stages {
+        let (mine, own) = stage_flags(w, s);
+        shared.push(mine);
+        extra.push(own);
+    }
+    shared_keys(w, &shared, &mut extra);
+    default_switches(w, &stages, &shared);
+    additional_flags(w, &stages, &extra);
+}
+
+/// One stage's flags: those bound for a shared key, and those it passes itself.
+fn stage_flags<'d>(
+    w: &mut Writer<'_>,
+    s: &'d Stage,
+) -> (Vec<Shared<'d>>, Vec<&'d crate::model::Flag>) {
+    let k = s.kind.key();
+    let mut mine = Vec::new();
+    let mut extra = Vec::new();
+    let Some(c) = &s.command else {
+        return (mine, extra);
+    };
+    if c.mode.as_ref().is_some_and(|m| m.value == "imageDefault") {
+        let o = c.mode.as_ref().map(|m| m.origin.clone());
+        if let Some(o) = o {
             w.handled(
-                &format!("{k}.containers.0.args"),
-                &p.origin,
-                "llm-d-benchmark serves the model from its model volume",
+                &format!("{k}.containers.0.modelCommand"),
+                &o,
+                "the image's default command is vllm serve; llm-d-benchmark generates it with the guide's flags",
             );
         }
-        for f in &c.flags {
-            let what = format!("{k}.containers.0.args {}", f.name);
-            let rule = FLAGS.iter().find(|(n, _)| *n == f.name).map(|(_, r)| r);
-            let one = |key: &'static str, v: &str| Shared {
-                key,
-                sets: vec![(key.to_string(), v.to_string())],
-                flag: f,
-            };
-            match rule {
-                Some(FlagTo::Key(key)) => match &f.value {
-                    Some(v) => mine.push(one(key, v)),
-                    None => extra[i].push(f),
-                },
-                Some(FlagTo::Switch(key)) => mine.push(one(key, "true")),
-                Some(FlagTo::Bench(why)) => w.handled(&what, &f.origin, why),
-                Some(FlagTo::Tensor) => {
-                    let given = s.parallelism.tensor.as_ref().map(|t| t.value.as_str());
-                    match (&f.value, given) {
-                        (Some(v), None) => {
-                            w.put(
-                                &format!("{k}.parallelism.tensor"),
-                                Val::Typed(v.clone()),
-                                vec![f.origin.clone()],
-                                None,
-                            );
-                        }
-                        (Some(v), Some(g)) if same_scalar(v, g) => w.handled(
-                            &what,
-                            &f.origin,
-                            "the command passes the stage's parallelism.tensor",
-                        ),
-                        _ => extra[i].push(f),
-                    }
-                }
-                Some(FlagTo::KvEvents) => {
-                    let s = one("vllmCommon.kvEvents.enabled", "true");
-                    mine.push(s);
-                }
-                Some(FlagTo::KvTransfer) => match kv_transfer(f) {
-                    Some(sets) => mine.push(Shared {
-                        key: "vllmCommon.kvTransfer",
-                        sets,
-                        flag: f,
-                    }),
-                    None => extra[i].push(f),
-                },
-                None => extra[i].push(f),
-            }
-        }
-        shared.push(mine);
     }
-    // Shared keys: written once when every generated stage agrees.
+    for p in &c.positional {
+        w.handled(
+            &format!("{k}.containers.0.args"),
+            &p.origin,
+            "llm-d-benchmark serves the model from its model volume",
+        );
+    }
+    for f in &c.flags {
+        let what = format!("{k}.containers.0.args {}", f.name);
+        let rule = FLAGS.iter().find(|(n, _)| *n == f.name).map(|(_, r)| r);
+        let one = |key: &'static str, v: &str| Shared {
+            key,
+            sets: vec![(key.to_string(), v.to_string())],
+            flag: f,
+        };
+        match rule {
+            Some(FlagTo::Key(key)) => match &f.value {
+                Some(v) => mine.push(one(key, v)),
+                None => extra.push(f),
+            },
+            Some(FlagTo::Switch(key)) => mine.push(one(key, "true")),
+            Some(FlagTo::Bench(why)) => w.handled(&what, &f.origin, why),
+            Some(FlagTo::Tensor) => {
+                let given = s.parallelism.tensor.as_ref().map(|t| t.value.as_str());
+                match (&f.value, given) {
+                    (Some(v), None) => {
+                        w.put(
+                            &at(k, stage_key::TENSOR),
+                            Val::Typed(v.clone()),
+                            vec![f.origin.clone()],
+                            None,
+                        );
+                    }
+                    (Some(v), Some(g)) if same_scalar(v, g) => w.handled(
+                        &what,
+                        &f.origin,
+                        "the command passes the stage's parallelism.tensor",
+                    ),
+                    _ => extra.push(f),
+                }
+            }
+            Some(FlagTo::KvEvents) => {
+                let s = one(key::KV_EVENTS_ENABLED, "true");
+                mine.push(s);
+            }
+            Some(FlagTo::KvTransfer) => match kv_transfer(f) {
+                Some(sets) => mine.push(Shared {
+                    key: key::KV_TRANSFER,
+                    sets,
+                    flag: f,
+                }),
+                None => extra.push(f),
+            },
+            None => extra.push(f),
+        }
+    }
+    (mine, extra)
+}
+
+/// Shared keys: written once when every generated stage agrees, else each stage passes
+/// the flag itself.
+fn shared_keys<'d>(
+    w: &mut Writer<'_>,
+    shared: &[Vec<Shared<'d>>],
+    extra: &mut [Vec<&'d crate::model::Flag>],
+) {
     let mut keys: Vec<&'static str> = shared.iter().flatten().map(|s| s.key).collect();
     keys.sort_unstable();
     keys.dedup();
@@ -236,7 +259,7 @@ pub(super) fn generated_flags(w: &mut Writer<'_>, d: &Deployment) {
                 .flatten()
                 .map(|p| p.flag.origin.clone())
                 .collect();
-            let note = (key == "vllmCommon.kvEvents.enabled").then(|| {
+            let note = (key == key::KV_EVENTS_ENABLED).then(|| {
                 "llm-d-benchmark writes the endpoint (its EPP service) and topic".to_string()
             });
             if let Some(first) = per[0] {
@@ -252,7 +275,10 @@ pub(super) fn generated_flags(w: &mut Writer<'_>, d: &Deployment) {
             }
         }
     }
-    // Switches the generated command adds unless turned off, that not every stage passes.
+}
+
+/// Switches the generated command adds unless turned off, that not every stage passes.
+fn default_switches(w: &mut Writer<'_>, stages: &[&Stage], shared: &[Vec<Shared<'_>>]) {
     for (key, flag) in SWITCHES {
         let everywhere =
             !stages.is_empty() && shared.iter().all(|m| m.iter().any(|s| s.key == *key));
@@ -267,6 +293,10 @@ pub(super) fn generated_flags(w: &mut Writer<'_>, d: &Deployment) {
             );
         }
     }
+}
+
+/// Each stage's own flags, in the guide's order.
+fn additional_flags(w: &mut Writer<'_>, stages: &[&Stage], extra: &[Vec<&crate::model::Flag>]) {
     for (i, s) in stages.iter().enumerate() {
         if extra[i].is_empty() {
             continue;
@@ -275,7 +305,7 @@ pub(super) fn generated_flags(w: &mut Writer<'_>, d: &Deployment) {
         flags.sort_by_key(|f| (f.origin.file.clone(), f.origin.first));
         flags.dedup_by(|a, b| a.name == b.name && a.value == b.value);
         w.put(
-            &format!("{}.vllm.additionalFlags", s.kind.key()),
+            &at(s.kind.key(), stage_key::ADDITIONAL_FLAGS),
             Val::List(flags.iter().map(|f| Val::Str(flag_word(f))).collect()),
             flags.iter().map(|f| f.origin.clone()).collect(),
             None,
@@ -292,13 +322,10 @@ pub(super) fn kv_transfer(f: &crate::model::Flag) -> Option<Vec<(String, String)
     if map.keys().any(|k| k != "kv_connector" && k != "kv_role") {
         return None;
     }
-    let mut sets = vec![(
-        "vllmCommon.kvTransfer.enabled".to_string(),
-        "true".to_string(),
-    )];
+    let mut sets = vec![(key::KV_TRANSFER_ENABLED.to_string(), "true".to_string())];
     for (field, key) in [("kv_connector", "connector"), ("kv_role", "role")] {
         sets.push((
-            format!("vllmCommon.kvTransfer.{key}"),
+            format!("{}.{key}", key::KV_TRANSFER),
             map.get(field)?.as_str()?.to_string(),
         ));
     }

@@ -25,7 +25,7 @@ use model_keys::{images, model};
 use rest::rest_leaf;
 use router::{coupled, router, routing};
 use stages::stage_keys;
-use tables::BUILTIN_DEFAULTS;
+use tables::{BUILTIN_DEFAULTS, key};
 use text::render;
 
 /// The defaults file of a v2 checkout, relative to its root.
@@ -224,9 +224,14 @@ pub fn scenario(d: &Deployment, defaults: &V2Defaults, meta: &Meta<'_>) -> V2Sce
     for leaf in &d.rest {
         rest_leaf(&mut w, leaf);
     }
-    w.put("harness.name", Val::Str(meta.harness.into()), vec![], None);
     w.put(
-        "harness.profile",
+        key::HARNESS_NAME,
+        Val::Str(meta.harness.into()),
+        vec![],
+        None,
+    );
+    w.put(
+        key::HARNESS_PROFILE,
         Val::Str(meta.profile.into()),
         vec![],
         None,

@@ -1,5 +1,6 @@
 //! The model's name, weights and size, and the container images.
 
+use super::tables::key;
 use super::{Val, Writer};
 use crate::model::{Deployment, Sourced};
 
@@ -16,19 +17,19 @@ pub(super) fn model(w: &mut Writer<'_>, d: &Deployment) {
     // Name, path, id and short name go together: a name alone would serve the default weights.
     let origins = vec![id.origin.clone()];
     w.put(
-        "model.name",
+        key::MODEL_NAME,
         Val::Str(served.value.clone()),
         vec![served.origin.clone()],
         None,
     );
     w.put(
-        "model.huggingfaceId",
+        key::MODEL_HF_ID,
         Val::Str(id.value.clone()),
         origins.clone(),
         None,
     );
     w.put(
-        "model.path",
+        key::MODEL_PATH,
         Val::Str(format!("models/{}", id.value)),
         origins.clone(),
         Some("the model volume holds the weights at models/<Hugging Face id>".into()),
@@ -44,7 +45,7 @@ pub(super) fn model(w: &mut Writer<'_>, d: &Deployment) {
             }
         })
         .collect();
-    w.put("model.shortName", Val::Str(short), origins, None);
+    w.put(key::MODEL_SHORT_NAME, Val::Str(short), origins, None);
     if served.value != id.value {
         w.warnings.push(format!(
             "the guide serves {} under the name {}; llm-d-benchmark serves model.name",
@@ -52,8 +53,8 @@ pub(super) fn model(w: &mut Writer<'_>, d: &Deployment) {
         ));
     }
     if let Some(size) = &m.size {
-        w.put_s("model.size", size);
-        w.put_s("storage.modelPvc.size", size);
+        w.put_s(key::MODEL_SIZE, size);
+        w.put_s(key::MODEL_PVC_SIZE, size);
     }
     if let Some(uri) = &m.uri
         && m.hf_id.is_none()
@@ -109,7 +110,7 @@ pub(super) fn images(w: &mut Writer<'_>, d: &Deployment) {
     let Some(first) = decode.or(prefill) else {
         return;
     };
-    put_image(w, "vllm", first);
+    put_image(w, key::IMAGE_VLLM, first);
     if let (Some(a), Some(b)) = (decode, prefill)
         && a.value != b.value
     {

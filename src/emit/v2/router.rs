@@ -2,46 +2,46 @@
 //! values.
 
 use super::model_keys::put_image;
-use super::tables::RESOURCE_OF_TYPE;
+use super::tables::{RESOURCE_OF_TYPE, key};
 use super::{Val, Writer};
 use crate::model::Deployment;
 
 pub(super) fn routing(w: &mut Writer<'_>, d: &Deployment) {
     let n = &d.networking;
     if let Some(p) = &n.service_port {
-        w.put_s("routing.servicePort", p);
+        w.put_s(key::SERVICE_PORT, p);
     }
     let p = &n.proxy;
     if let Some(e) = &p.enabled {
         w.put(
-            "routing.proxy.enabled",
+            key::PROXY_ENABLED,
             Val::Typed(e.value.to_string()),
             vec![e.origin.clone()],
             None,
         );
     }
     if let Some(c) = &p.connector {
-        w.put_s("routing.connector", c);
+        w.put_s(key::PROXY_CONNECTOR, c);
     }
     if let Some(l) = &p.debug_level {
-        w.put_s("routing.debugLevel", l);
+        w.put_s(key::PROXY_DEBUG_LEVEL, l);
     }
     if let Some(t) = &p.target_port {
-        w.put_s("routing.proxy.targetPort", t);
+        w.put_s(key::PROXY_TARGET_PORT, t);
     }
     if let Some(i) = &p.image {
-        put_image(w, "routingSidecar", i);
+        put_image(w, key::IMAGE_ROUTING_SIDECAR, i);
     }
     if let Some(m) = &d.multinode {
         w.put(
-            "multinode.enabled",
+            key::MULTINODE,
             Val::Typed(m.value.to_string()),
             vec![m.origin.clone()],
             None,
         );
     }
     if let Some(t) = &d.accelerator_type {
-        w.put_s("accelerator.type", t);
+        w.put_s(key::ACCELERATOR_TYPE, t);
         // The template names the accelerator resource `accelerator.resource` (default the
         // NVIDIA one); a stage's explicit request already set it.
         let stated = [&d.decode, &d.prefill]
@@ -50,7 +50,7 @@ pub(super) fn routing(w: &mut Writer<'_>, d: &Deployment) {
         if !stated && let Some((_, resource)) = RESOURCE_OF_TYPE.iter().find(|(k, _)| *k == t.value)
         {
             w.put(
-                "accelerator.resource",
+                key::ACCELERATOR_RESOURCE,
                 Val::Str((*resource).to_string()),
                 vec![t.origin.clone()],
                 Some(format!(
@@ -61,12 +61,12 @@ pub(super) fn routing(w: &mut Writer<'_>, d: &Deployment) {
         }
     }
     if let Some(g) = &d.gateway_class {
-        w.put_s("gateway.className", g);
+        w.put_s(key::GATEWAY_CLASS, g);
     }
     for (path, v) in &d.gateway_settings {
         if path == "logLevel" || path.starts_with("resources.") {
             w.put(
-                &format!("gateway.{path}"),
+                &format!("{}.{path}", key::GATEWAY),
                 Val::Str(v.value.clone()),
                 vec![v.origin.clone()],
                 None,
@@ -84,11 +84,11 @@ pub(super) fn routing(w: &mut Writer<'_>, d: &Deployment) {
 pub(super) fn router(w: &mut Writer<'_>, d: &Deployment) {
     let r = &d.router;
     if let Some(f) = &r.plugins_file {
-        w.put_s("inferenceExtension.pluginsConfigFile", f);
+        w.put_s(key::PLUGINS_FILE, f);
     }
     for (file, text) in &r.plugins_custom {
         w.put(
-            &format!("inferenceExtension.pluginsCustomConfig.{file}"),
+            &format!("{}.{file}", key::PLUGINS_CUSTOM),
             Val::Block(text.value.clone()),
             vec![text.origin.clone()],
             None,
@@ -96,17 +96,17 @@ pub(super) fn router(w: &mut Writer<'_>, d: &Deployment) {
     }
     for (flag, v) in &r.flags {
         w.put(
-            &format!("inferenceExtension.flags.{flag}"),
+            &format!("{}.{flag}", key::ROUTER_FLAGS),
             Val::Str(v.value.clone()),
             vec![v.origin.clone()],
             None,
         );
     }
     if let Some(i) = &r.image {
-        put_image(w, "inferenceScheduler", i);
+        put_image(w, key::IMAGE_SCHEDULER, i);
     }
     if let Some(n) = &r.replicas {
-        w.put_s("inferenceExtension.replicas", n);
+        w.put_s(key::ROUTER_REPLICAS, n);
     }
     for s in &r.sidecars {
         w.unmapped(

@@ -2,18 +2,19 @@
 //! container's env, volumes and ports, placement.
 
 use super::command::{command, setup};
+use super::tables::{PARALLELISM, STAGE_LISTS, key, stage_key};
 use super::{Val, Writer};
 use crate::model::{Deployment, Engine, Sourced, Stage};
 use crate::scenario::Origin;
 use crate::yaml::{self, Kind, Node};
 
+/// The keys of one stage, in the order the scenario shows them.
 pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
     let k = s.kind.key();
-    let key = |rest: &str| format!("{k}.{rest}");
     let created = s.created();
     let create_origin: Vec<Origin> = s.create.iter().map(|c| c.origin.clone()).collect();
     w.put(
-        &key("enabled"),
+        &at(k, stage_key::ENABLED),
         Val::Typed(created.to_string()),
         create_origin,
         None,
@@ -29,21 +30,35 @@ pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
         return;
     }
     if let Some(r) = &s.replicas {
-        w.put_s(&key("replicas"), r);
+        w.put_s(&at(k, stage_key::REPLICAS), r);
     }
-    let p = &s.parallelism;
-    for (name, v) in [
-        ("tensor", &p.tensor),
-        ("data", &p.data),
-        ("dataLocal", &p.data_local),
-        ("workers", &p.workers),
-    ] {
-        if let Some(v) = v {
-            w.put_s(&key(&format!("parallelism.{name}")), v);
+    for (name, field) in PARALLELISM {
+        if let Some(v) = field(&s.parallelism) {
+            w.put_s(&at(k, name), v);
         }
     }
+    accelerator(w, d, s);
+    resources(w, s);
+    command(w, d, s);
+    setup(w, s);
+    container(w, s);
+    placement(w, s);
+}
+
+/// `<stage>.<rest>`.
+pub(super) fn at(stage: &str, rest: &str) -> String {
+    format!("{stage}.{rest}")
+}
+
+/// The accelerator resource and count, or none for a CPU stage.
+fn accelerator(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
+    let k = s.kind.key();
     if let Some(a) = &s.accelerator {
-        if a.resource != w.defaults.get("accelerator.resource").unwrap_or_default() {
+        if a.resource
+            != w.defaults
+                .get(key::ACCELERATOR_RESOURCE)
+                .unwrap_or_default()
+        {
             let o: Vec<Origin> = a
                 .limit
                 .iter()
@@ -51,27 +66,24 @@ pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
                 .map(|v| v.origin.clone())
                 .collect();
             w.put(
-                "accelerator.resource",
+                key::ACCELERATOR_RESOURCE,
                 Val::Str(a.resource.clone()),
                 o,
                 None,
             );
         }
-        if let Some(l) = &a.limit {
-            w.put(
-                &key(&format!("resources.limits.{}", a.resource)),
-                Val::Str(l.value.clone()),
-                vec![l.origin.clone()],
-                None,
-            );
-        }
-        if let Some(r) = &a.request {
-            w.put(
-                &key(&format!("resources.requests.{}", a.resource)),
-                Val::Str(r.value.clone()),
-                vec![r.origin.clone()],
-                None,
-            );
+        for (to, v) in [
+            (stage_key::LIMITS, &a.limit),
+            (stage_key::REQUESTS, &a.request),
+        ] {
+            if let Some(v) = v {
+                w.put(
+                    &at(k, &format!("{to}.{}", a.resource)),
+                    Val::Str(v.value.clone()),
+                    vec![v.origin.clone()],
+                    None,
+                );
+            }
         }
     }
     let cpu_only = d.engine == Engine::Simulator
@@ -86,7 +98,7 @@ pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             .map(|t| t.origin.clone())
             .collect();
         w.put(
-            &key("accelerator.count"),
+            &at(k, stage_key::ACCELERATOR_COUNT),
             Val::Typed("0".into()),
             o,
             Some(format!(
@@ -96,22 +108,25 @@ pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             )),
         );
     }
+}
+
+/// cpu, memory, ephemeral storage and one network resource.
+fn resources(w: &mut Writer<'_>, s: &Stage) {
+    let k = s.kind.key();
     let mut network: Option<(String, &Sourced<String>)> = None;
     for (res, v) in &s.resources {
         let name = res.split_once('.').map_or(res.as_str(), |(_, n)| n);
+        let put = |w: &mut Writer<'_>, rest: &str, value: &str| {
+            w.put(
+                &at(k, rest),
+                Val::Str(value.to_string()),
+                vec![v.origin.clone()],
+                None,
+            );
+        };
         match name {
-            "cpu" | "memory" => w.put(
-                &key(&format!("resources.{res}")),
-                Val::Str(v.value.clone()),
-                vec![v.origin.clone()],
-                None,
-            ),
-            "ephemeral-storage" => w.put(
-                &key("ephemeralStorage"),
-                Val::Str(v.value.clone()),
-                vec![v.origin.clone()],
-                None,
-            ),
+            "cpu" | "memory" => put(w, &format!("{}.{res}", stage_key::RESOURCES), &v.value),
+            "ephemeral-storage" => put(w, stage_key::EPHEMERAL_STORAGE, &v.value),
             other => match &network {
                 Some((n, _)) if n != other => w.unmapped(
                     &format!("{k}.containers.0.resources.{res}"),
@@ -119,53 +134,36 @@ pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
                     "not expressible: a stage requests one network resource (networkResource)",
                 ),
                 _ => {
-                    w.put(
-                        &key("networkResource"),
-                        Val::Str(other.to_string()),
-                        vec![v.origin.clone()],
-                        None,
-                    );
-                    w.put(
-                        &key("networkNr"),
-                        Val::Str(v.value.clone()),
-                        vec![v.origin.clone()],
-                        None,
-                    );
+                    put(w, stage_key::NETWORK_RESOURCE, other);
+                    put(w, stage_key::NETWORK_NR, &v.value);
                     network = Some((other.to_string(), v));
                 }
             },
         }
     }
-    command(w, d, s);
-    setup(w, s);
+}
+
+/// The container: pull policy, other container settings, env, volumes, mounts, init
+/// containers, ports.
+fn container(w: &mut Writer<'_>, s: &Stage) {
+    let k = s.kind.key();
     if let Some(p) = &s.pull_policy {
-        w.put_s(&key("vllm.imagePullPolicy"), p);
+        w.put_s(&at(k, stage_key::PULL_POLICY), p);
     }
     for (name, v) in &s.container_extra {
         w.put(
-            &key(&format!("extraContainerConfig.{name}")),
+            &at(k, &format!("{}.{name}", stage_key::CONTAINER_CONFIG)),
             Val::Tree(v.value.clone()),
             vec![v.origin.clone()],
             None,
         );
     }
     let env: Vec<&Sourced<Node>> = s.env.iter().filter(|e| env_ok(w, k, e)).collect();
-    if !env.is_empty() {
-        w.put(
-            &key("extraEnvVars"),
-            Val::List(env.iter().map(|e| Val::Tree(e.value.clone())).collect()),
-            env.iter().map(|e| e.origin.clone()).collect(),
-            None,
-        );
-    }
+    put_list(w, &at(k, stage_key::ENV), &env);
     let mut volumes = Vec::new();
-    let mut origins = Vec::new();
     for v in &s.volumes {
         match typed_volume(&v.value) {
-            Some(n) => {
-                volumes.push(Val::Tree(n));
-                origins.push(v.origin.clone());
-            }
+            Some(n) => volumes.push(Sourced::new(n, v.origin.clone())),
             None => w.unmapped(
                 &format!("{k}.volumes"),
                 &v.origin,
@@ -173,48 +171,37 @@ pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             ),
         }
     }
-    if !volumes.is_empty() {
-        w.put(&key("additionalVolumes"), Val::List(volumes), origins, None);
+    put_list(
+        w,
+        &at(k, stage_key::VOLUMES),
+        &volumes.iter().collect::<Vec<_>>(),
+    );
+    for (name, field) in STAGE_LISTS {
+        put_list(w, &at(k, name), &field(s).iter().collect::<Vec<_>>());
     }
-    if !s.mounts.is_empty() {
-        w.put(
-            &key("additionalVolumeMounts"),
-            Val::List(
-                s.mounts
-                    .iter()
-                    .map(|m| Val::Tree(m.value.clone()))
-                    .collect(),
-            ),
-            s.mounts.iter().map(|m| m.origin.clone()).collect(),
-            None,
-        );
+}
+
+/// A list of guide subtrees, unless empty.
+fn put_list(w: &mut Writer<'_>, path: &str, items: &[&Sourced<Node>]) {
+    if items.is_empty() {
+        return;
     }
-    if !s.init_containers.is_empty() {
-        w.put(
-            &key("initContainers"),
-            Val::List(
-                s.init_containers
-                    .iter()
-                    .map(|m| Val::Tree(m.value.clone()))
-                    .collect(),
-            ),
-            s.init_containers.iter().map(|m| m.origin.clone()).collect(),
-            None,
-        );
-    }
-    if !s.ports.is_empty() {
-        w.put(
-            &key("ports"),
-            Val::List(s.ports.iter().map(|m| Val::Tree(m.value.clone())).collect()),
-            s.ports.iter().map(|m| m.origin.clone()).collect(),
-            None,
-        );
-    }
+    w.put(
+        path,
+        Val::List(items.iter().map(|e| Val::Tree(e.value.clone())).collect()),
+        items.iter().map(|e| e.origin.clone()).collect(),
+        None,
+    );
+}
+
+/// Node selector, tolerations, affinity and probes.
+fn placement(w: &mut Writer<'_>, s: &Stage) {
+    let k = s.kind.key();
     // `<stage>.nodeSelector` and `<stage>.tolerations` are pasted by `toyaml | indent(4)`,
     // which leaves the first line unindented (invalid values); the node selector goes to
     // the affinity both stages share instead.
     for (name, v) in &s.node_selector {
-        let path = format!("affinity.nodeSelector.{name}");
+        let path = format!("{}.{name}", key::AFFINITY_NODE_SELECTOR);
         if let Some(earlier) = w.out.iter().find(|o| o.path == path)
             && !matches!(&earlier.val, Val::Str(e) if *e == v.value)
         {
@@ -225,7 +212,12 @@ pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {
             );
             continue;
         }
-        w.put("affinity.enabled", Val::Typed("true".into()), vec![], None);
+        w.put(
+            key::AFFINITY_ENABLED,
+            Val::Typed("true".into()),
+            vec![],
+            None,
+        );
         w.put(
             &path,
             Val::Str(v.value.clone()),

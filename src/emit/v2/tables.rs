@@ -1,6 +1,9 @@
 //! The v2 target's data: the defaults it knows without a checkout, the flags of the
 //! generated command and their keys, and the guide paths the benchmark handles or no key
-//! carries.
+//! carries; the scenario keys the writer sets.
+
+use crate::model::{Parallelism, Sourced, Stage};
+use crate::yaml::Node;
 
 /// Defaults of llm-d-benchmark 2026-05-01 this writer compares with when no checkout is
 /// found (facts read from its `defaults.yaml`).
@@ -264,3 +267,83 @@ pub(super) const DIRECT: &[(&str, &str)] = &[
     ),
     ("{stage}.schedulerName", "{stage}.schedulerName"),
 ];
+
+/// The scenario keys the writer sets (dotted paths; the 2026-05-01 templates read them).
+pub(super) mod key {
+    pub const MODEL_NAME: &str = "model.name";
+    pub const MODEL_HF_ID: &str = "model.huggingfaceId";
+    pub const MODEL_PATH: &str = "model.path";
+    pub const MODEL_SHORT_NAME: &str = "model.shortName";
+    pub const MODEL_SIZE: &str = "model.size";
+    pub const MODEL_PVC_SIZE: &str = "storage.modelPvc.size";
+    /// `images.<name>.repository` / `.tag`: the names.
+    pub const IMAGE_VLLM: &str = "vllm";
+    pub const IMAGE_ROUTING_SIDECAR: &str = "routingSidecar";
+    pub const IMAGE_SCHEDULER: &str = "inferenceScheduler";
+    pub const ACCELERATOR_TYPE: &str = "accelerator.type";
+    pub const ACCELERATOR_RESOURCE: &str = "accelerator.resource";
+    pub const AFFINITY_ENABLED: &str = "affinity.enabled";
+    pub const AFFINITY_NODE_SELECTOR: &str = "affinity.nodeSelector";
+    pub const SERVICE_PORT: &str = "routing.servicePort";
+    pub const PROXY_ENABLED: &str = "routing.proxy.enabled";
+    pub const PROXY_CONNECTOR: &str = "routing.connector";
+    pub const PROXY_DEBUG_LEVEL: &str = "routing.debugLevel";
+    pub const PROXY_TARGET_PORT: &str = "routing.proxy.targetPort";
+    pub const MULTINODE: &str = "multinode.enabled";
+    pub const GATEWAY_CLASS: &str = "gateway.className";
+    /// `gateway.<setting>`: the guide's `gatewayParameters.logLevel` and `.resources.*`.
+    pub const GATEWAY: &str = "gateway";
+    pub const PLUGINS_FILE: &str = "inferenceExtension.pluginsConfigFile";
+    pub const PLUGINS_CUSTOM: &str = "inferenceExtension.pluginsCustomConfig";
+    pub const ROUTER_FLAGS: &str = "inferenceExtension.flags";
+    pub const ROUTER_REPLICAS: &str = "inferenceExtension.replicas";
+    pub const PREPROCESS_SCRIPT: &str = "vllmCommon.preprocessScript";
+    pub const KV_TRANSFER: &str = "vllmCommon.kvTransfer";
+    pub const KV_TRANSFER_ENABLED: &str = "vllmCommon.kvTransfer.enabled";
+    pub const KV_EVENTS_ENABLED: &str = "vllmCommon.kvEvents.enabled";
+    pub const HARNESS_NAME: &str = "harness.name";
+    pub const HARNESS_PROFILE: &str = "harness.profile";
+}
+
+/// The keys under `decode.` / `prefill.` the writer sets.
+pub(super) mod stage_key {
+    pub const ENABLED: &str = "enabled";
+    pub const REPLICAS: &str = "replicas";
+    pub const TENSOR: &str = "parallelism.tensor";
+    pub const ACCELERATOR_COUNT: &str = "accelerator.count";
+    pub const LIMITS: &str = "resources.limits";
+    pub const REQUESTS: &str = "resources.requests";
+    /// `resources.<limits|requests>.<cpu|memory>`.
+    pub const RESOURCES: &str = "resources";
+    pub const EPHEMERAL_STORAGE: &str = "ephemeralStorage";
+    pub const NETWORK_RESOURCE: &str = "networkResource";
+    pub const NETWORK_NR: &str = "networkNr";
+    pub const PULL_POLICY: &str = "vllm.imagePullPolicy";
+    pub const CONTAINER_CONFIG: &str = "extraContainerConfig";
+    pub const ENV: &str = "extraEnvVars";
+    pub const VOLUMES: &str = "additionalVolumes";
+    pub const MODEL_COMMAND: &str = "vllm.modelCommand";
+    pub const CUSTOM_COMMAND: &str = "vllm.customCommand";
+    pub const PREPROCESS_COMMAND: &str = "vllm.customPreprocessCommand";
+    pub const ADDITIONAL_FLAGS: &str = "vllm.additionalFlags";
+}
+
+/// A stage's parallelism: (key under the stage, the model's field).
+pub(super) const PARALLELISM: &[(&str, Field<Parallelism>)] = &[
+    (stage_key::TENSOR, |p| &p.tensor),
+    ("parallelism.data", |p| &p.data),
+    ("parallelism.dataLocal", |p| &p.data_local),
+    ("parallelism.workers", |p| &p.workers),
+];
+
+/// Lists of a stage written as they are: (key under the stage, the model's field).
+pub(super) const STAGE_LISTS: &[(&str, List)] = &[
+    ("additionalVolumeMounts", |s| &s.mounts),
+    ("initContainers", |s| &s.init_containers),
+    ("ports", |s| &s.ports),
+];
+
+/// A scalar field of a model struct.
+pub(super) type Field<T> = fn(&T) -> &Option<Sourced<String>>;
+/// A list field of a stage.
+pub(super) type List = fn(&Stage) -> &Vec<Sourced<Node>>;
