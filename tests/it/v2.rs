@@ -479,6 +479,52 @@ fn same_value(a: &str, b: &str) -> bool {
     }
 }
 
+/// Multinode (LeaderWorkerSet) and the workload variant autoscaler: the guide's values in
+/// the rendered modelservice values and WVA files.
+fn scaling_facets(f: &mut Facets, roots: &[Node], ms: &Node, stack: &Path) {
+    f.eq(
+        "multinode",
+        text(guide_at(roots, "multinode")),
+        text(ms.get("multinode")),
+    );
+    if text(guide_at(roots, "wva.enabled")).as_deref() != Some("true") {
+        return;
+    }
+    let file = |name: &str| {
+        let p = stack.join(name);
+        p.is_file().then(|| parse(&p))
+    };
+    let (values, hpa) = (file("19_wva-values.yaml"), file("28_wva-hpa.yaml"));
+    f.check(
+        "wva rendered",
+        values.is_some() && hpa.is_some() && file("27_wva-variantautoscaling.yaml").is_some(),
+        String::new(),
+    );
+    let (Some(values), Some(hpa)) = (values, hpa) else {
+        return;
+    };
+    for (guide, rendered, node) in [
+        ("wva.metrics.enabled", "wva.metrics.enabled", &values),
+        ("wva.metrics.port", "wva.metrics.port", &values),
+        ("wva.metrics.secure", "wva.metrics.secure", &values),
+        ("wva.prometheus.baseURL", "wva.prometheus.baseURL", &values),
+        ("hpa.minReplicas", "spec.minReplicas", &hpa),
+        ("hpa.maxReplicas", "spec.maxReplicas", &hpa),
+        (
+            "hpa.targetAverageValue",
+            "spec.metrics[0].external.target.averageValue",
+            &hpa,
+        ),
+    ] {
+        f.eq_or(
+            &format!("autoscaling {guide}"),
+            text(guide_at(roots, guide)),
+            text(node.at(rendered)),
+            guide,
+        );
+    }
+}
+
 fn gaie_facets(f: &mut Facets, roots: &[Node], gaie: &Node) {
     let r = |p: &str| gaie.at(&format!("inferenceExtension.{p}"));
     f.eq(
@@ -551,6 +597,7 @@ fn v2_scenarios_render_and_match_the_guide() {
             stage_facets(&mut f, &m.roots, &ms, "decode", d.decode.created());
             stage_facets(&mut f, &m.roots, &ms, "prefill", d.prefill.created());
             gaie_facets(&mut f, &m.roots, &gaie);
+            scaling_facets(&mut f, &m.roots, &ms, &stack);
         } else {
             f.check("13_ms-values.yaml rendered", false, String::new());
         }

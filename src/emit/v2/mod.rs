@@ -6,6 +6,7 @@
 //! `12_gaie-values.yaml.j2`, `_macros.j2`); the mapping from model fields to keys is the
 //! tables below.
 
+mod autoscaling;
 mod command;
 mod model_keys;
 mod rest;
@@ -214,13 +215,7 @@ pub fn scenario(d: &Deployment, defaults: &V2Defaults, meta: &Meta<'_>) -> V2Sce
     routing(&mut w, d);
     router(&mut w, d);
     coupled(&mut w, d);
-    for (path, v) in &d.autoscaling {
-        w.unmapped(
-            path,
-            &v.origin,
-            "not carried to v2 by this version: autoscaling (wva.*) is set up by the benchmark's own WVA options",
-        );
-    }
+    autoscaling::autoscaling(&mut w, d);
     for leaf in &d.rest {
         rest_leaf(&mut w, leaf);
     }

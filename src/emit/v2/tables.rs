@@ -47,6 +47,23 @@ pub(super) const BUILTIN_DEFAULTS: &[(&str, &str)] = &[
     ("vllmCommon.kvTransfer.role", "kv_both"),
     ("vllmCommon.kvEvents.enabled", "false"),
     ("multinode.enabled", "false"),
+    ("wva.enabled", "false"),
+    ("wva.replicaCount", "1"),
+    ("wva.metrics.enabled", "true"),
+    ("wva.metrics.port", "8443"),
+    ("wva.metrics.secure", "true"),
+    (
+        "wva.prometheus.baseUrl",
+        "https://thanos-querier.openshift-monitoring.svc.cluster.local",
+    ),
+    ("wva.prometheus.port", "9091"),
+    ("wva.variantAutoscaling.enabled", "true"),
+    ("wva.variantAutoscaling.slo.tpot", "10"),
+    ("wva.variantAutoscaling.slo.ttft", "1000"),
+    ("wva.hpa.enabled", "true"),
+    ("wva.hpa.minReplicas", "1"),
+    ("wva.hpa.maxReplicas", "16"),
+    ("wva.hpa.targetAvgValue", "1"),
     ("decode.enabled", "true"),
     ("decode.replicas", "1"),
     ("decode.parallelism.tensor", "1"),
@@ -204,6 +221,18 @@ pub(super) const HANDLED: &[(&str, &str)] = &[
         "llm-d-benchmark sets the selectors",
     ),
     (
+        "manifests.*.*.spec.leaderWorkerTemplate.workerTemplate.metadata",
+        "llm-d-benchmark names and labels its resources",
+    ),
+    (
+        "manifests.*.*.spec.leaderWorkerTemplate.leaderTemplate.metadata",
+        "llm-d-benchmark names and labels its resources",
+    ),
+    (
+        "llmd",
+        "llm-d-benchmark fills the WVA chart's llmd.* from its namespace and model",
+    ),
+    (
         "routing.proxy.secure",
         "llm-d-benchmark sets routing.secure",
     ),
@@ -238,10 +267,24 @@ pub(super) const HANDLED: &[(&str, &str)] = &[
 ];
 
 /// Guide paths no v2 key can carry, by prefix, with the reason.
-pub(super) const REFUSED: &[(&str, &str)] = &[(
-    "provider",
-    "not expressible: llm-d-benchmark pastes inferenceExtension.inferencePoolProviderConfig with toyaml|indent(6, false), which leaves its first line unindented (invalid values)",
-)];
+pub(super) const REFUSED: &[(&str, &str)] = &[
+    (
+        "provider",
+        "not expressible: llm-d-benchmark pastes inferenceExtension.inferencePoolProviderConfig with toyaml|indent(6, false), which leaves its first line unindented (invalid values)",
+    ),
+    (
+        "vllmService",
+        "not expressible: llm-d-benchmark turns the WVA chart's vllmService off",
+    ),
+    (
+        "modelProfile",
+        "not expressible: llm-d-benchmark's WVA values have no such setting",
+    ),
+    (
+        "sloClassRef",
+        "not expressible: llm-d-benchmark's WVA values have no such setting (its SLOs are wva.variantAutoscaling.slo)",
+    ),
+];
 
 /// Guide scalars with a v2 key of their own: (guide path prefix, key prefix); `{stage}`
 /// is decode or prefill, and the rest of the guide path follows the key prefix.
@@ -301,6 +344,8 @@ pub(super) mod key {
     pub const KV_TRANSFER: &str = "vllmCommon.kvTransfer";
     pub const KV_TRANSFER_ENABLED: &str = "vllmCommon.kvTransfer.enabled";
     pub const KV_EVENTS_ENABLED: &str = "vllmCommon.kvEvents.enabled";
+    pub const PROMETHEUS_URL: &str = "wva.prometheus.baseUrl";
+    pub const PROMETHEUS_PORT: &str = "wva.prometheus.port";
     pub const HARNESS_NAME: &str = "harness.name";
     pub const HARNESS_PROFILE: &str = "harness.profile";
 }
@@ -347,3 +392,90 @@ pub(super) const STAGE_LISTS: &[(&str, List)] = &[
 pub(super) type Field<T> = fn(&T) -> &Option<Sourced<String>>;
 /// A list field of a stage.
 pub(super) type List = fn(&Stage) -> &Vec<Sourced<Node>>;
+
+/// What becomes of a guide's autoscaling value (the WVA chart's `wva.*`, `va.*`, `hpa.*`).
+/// The 2026-05-01 templates read `wva.*` of the scenario (`19_wva-values.yaml.j2`,
+/// `27_wva-variantautoscaling.yaml.j2`, `28_wva-hpa.yaml.j2`).
+pub(super) enum ScaleTo {
+    /// A scenario key.
+    Key(&'static str),
+    /// `wva.prometheus.baseUrl` and `wva.prometheus.port`: the template joins them with a
+    /// colon.
+    PrometheusUrl,
+    /// The template writes this value itself: handled when the guide's is the same, refused
+    /// otherwise.
+    Fixed(&'static str),
+    /// llm-d-benchmark sets it (the reason).
+    Bench(&'static str),
+    /// No key carries it (the reason).
+    Refused(&'static str),
+}
+
+/// The guide's autoscaling paths, and where each goes.
+pub(super) const AUTOSCALING: &[(&str, ScaleTo)] = &[
+    ("wva.enabled", ScaleTo::Key("wva.enabled")),
+    ("wva.metrics.enabled", ScaleTo::Key("wva.metrics.enabled")),
+    ("wva.metrics.port", ScaleTo::Key("wva.metrics.port")),
+    ("wva.metrics.secure", ScaleTo::Key("wva.metrics.secure")),
+    ("wva.replicaCount", ScaleTo::Key("wva.replicaCount")),
+    ("wva.prometheus.baseURL", ScaleTo::PrometheusUrl),
+    ("wva.imagePullPolicy", ScaleTo::Fixed("Always")),
+    ("wva.reconcileInterval", ScaleTo::Fixed("60s")),
+    ("wva.scaleToZero", ScaleTo::Fixed("false")),
+    (
+        "wva.prometheus.serviceAccountName",
+        ScaleTo::Fixed("prometheus-k8s"),
+    ),
+    (
+        "wva.prometheus.tls.insecureSkipVerify",
+        ScaleTo::Fixed("true"),
+    ),
+    (
+        "wva.prometheus.tls.caCertPath",
+        ScaleTo::Fixed("/etc/ssl/certs/prometheus-ca.crt"),
+    ),
+    (
+        "wva.prometheus.caCert",
+        ScaleTo::Bench("llm-d-benchmark reads the CA certificate from the cluster"),
+    ),
+    (
+        "wva.prometheus.monitoringNamespace",
+        ScaleTo::Refused(
+            "not expressible: llm-d-benchmark uses its cluster's monitoring namespace (openshiftMonitoring.userWorkloadMonitoringNamespace)",
+        ),
+    ),
+    (
+        "wva.experimentalHybridOptimization",
+        ScaleTo::Refused("not expressible: llm-d-benchmark's WVA values have no such setting"),
+    ),
+    ("va.enabled", ScaleTo::Key("wva.variantAutoscaling.enabled")),
+    (
+        "va.sloTpot",
+        ScaleTo::Key("wva.variantAutoscaling.slo.tpot"),
+    ),
+    (
+        "va.sloTtft",
+        ScaleTo::Key("wva.variantAutoscaling.slo.ttft"),
+    ),
+    (
+        "va.minReplicas",
+        ScaleTo::Key("wva.variantAutoscaling.minReplicas"),
+    ),
+    (
+        "va.maxReplicas",
+        ScaleTo::Key("wva.variantAutoscaling.maxReplicas"),
+    ),
+    (
+        "va.accelerator",
+        ScaleTo::Bench(
+            "llm-d-benchmark names the accelerator from the decode stage's accelerator type labels",
+        ),
+    ),
+    ("hpa.enabled", ScaleTo::Key("wva.hpa.enabled")),
+    ("hpa.minReplicas", ScaleTo::Key("wva.hpa.minReplicas")),
+    ("hpa.maxReplicas", ScaleTo::Key("wva.hpa.maxReplicas")),
+    (
+        "hpa.targetAverageValue",
+        ScaleTo::Key("wva.hpa.targetAvgValue"),
+    ),
+];
