@@ -79,7 +79,8 @@ pub fn from_guide(model: &guide::Model) -> Result<Deployment> {
     let gateway_settings = r.scalars_under("gateway.gatewayParameters");
     let mut autoscaling = Vec::new();
     for prefix in ["wva", "va", "hpa"] {
-        autoscaling.extend(r.scalars_under(prefix));
+        let under = r.scalars_under(prefix).into_iter();
+        autoscaling.extend(under.map(|(p, v)| (format!("{prefix}.{p}"), v)));
     }
     let coupled = coupled(&model_spec, &decode, &prefill, &router);
     let rest = r.rest();

@@ -71,7 +71,8 @@ pub struct Deployment {
     pub gateway_class: Option<Sourced<String>>,
     /// Settings of the gateway itself (`gateway.gatewayParameters.*`), leaf by leaf.
     pub gateway_settings: Vec<(String, Sourced<String>)>,
-    /// Autoscaling switches and settings (`wva.*`, `va.*`, `hpa.*`), leaf by leaf.
+    /// Autoscaling switches and settings (`wva.*`, `va.*`, `hpa.*`), leaf by leaf, by their
+    /// full guide path (`hpa.maxReplicas`).
     pub autoscaling: Vec<(String, Sourced<String>)>,
     /// Values stated in several places, once each.
     pub coupled: CoupledValues,

@@ -61,11 +61,36 @@ fn have_renderer() -> bool {
     ok
 }
 
-fn render_all(files: &[PathBuf]) {
+/// A v2 tree to write the cases into: the checkout's `config/templates`, copied (what its
+/// specifications name).
+fn render_tree() -> tempfile::TempDir {
+    let tree = tempfile::tempdir().expect("temp dir");
+    common::copy_dir(
+        &bench_v2().join("config/templates"),
+        &tree.path().join("config/templates"),
+    );
+    tree
+}
+
+/// Write a case's scenario and specification where the conversion puts them; the scenario's
+/// path.
+fn write_case(tree: &Path, name: &str, s: &v2::V2Scenario) -> PathBuf {
+    let [scenario, spec, _] = v2::targets(tree, name);
+    for (path, text) in [(&scenario, &s.text), (&spec, &s.specification)] {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    scenario
+}
+
+/// Render the cases of `tree` as `llmdbenchmark --spec <name>` does: the specification,
+/// then the plans from the paths it names.
+fn render_all(tree: &Path, names: &[String]) {
     let out = Command::new("python3")
         .arg(common::crate_root().join("tests/v2/render.py"))
         .arg(bench_v2())
-        .args(files)
+        .arg(tree)
+        .args(names)
         .output()
         .expect("run python3");
     assert!(
@@ -73,6 +98,28 @@ fn render_all(files: &[PathBuf]) {
         "render.py failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The rendered specification names this scenario file, and the defaults and templates of
+/// the tree.
+fn spec_names_the_scenario(report: &str, tree: &Path, scenario: &Path) -> Result<(), String> {
+    let json: serde_json::Value = serde_json::from_str(report).map_err(|e| e.to_string())?;
+    let spec = &json["specification"];
+    let same = |key: &str, want: &Path| {
+        let got = spec[key]["path"].as_str().map(PathBuf::from);
+        let canon = |p: &Path| std::fs::canonicalize(p).ok();
+        match got {
+            Some(g) if canon(&g).is_some() && canon(&g) == canon(want) => Ok(()),
+            _ => Err(format!(
+                "{key}: {:?}, expected {}",
+                spec[key],
+                want.display()
+            )),
+        }
+    };
+    same("scenario_file", scenario)?;
+    same("values_file", &tree.join(v2::DEFAULTS_FILE))?;
+    same("template_dir", &tree.join("config/templates/jinja"))
 }
 
 fn read(p: &Path) -> String {
@@ -432,6 +479,52 @@ fn same_value(a: &str, b: &str) -> bool {
     }
 }
 
+/// Multinode (LeaderWorkerSet) and the workload variant autoscaler: the guide's values in
+/// the rendered modelservice values and WVA files.
+fn scaling_facets(f: &mut Facets, roots: &[Node], ms: &Node, stack: &Path) {
+    f.eq(
+        "multinode",
+        text(guide_at(roots, "multinode")),
+        text(ms.get("multinode")),
+    );
+    if text(guide_at(roots, "wva.enabled")).as_deref() != Some("true") {
+        return;
+    }
+    let file = |name: &str| {
+        let p = stack.join(name);
+        p.is_file().then(|| parse(&p))
+    };
+    let (values, hpa) = (file("19_wva-values.yaml"), file("28_wva-hpa.yaml"));
+    f.check(
+        "wva rendered",
+        values.is_some() && hpa.is_some() && file("27_wva-variantautoscaling.yaml").is_some(),
+        String::new(),
+    );
+    let (Some(values), Some(hpa)) = (values, hpa) else {
+        return;
+    };
+    for (guide, rendered, node) in [
+        ("wva.metrics.enabled", "wva.metrics.enabled", &values),
+        ("wva.metrics.port", "wva.metrics.port", &values),
+        ("wva.metrics.secure", "wva.metrics.secure", &values),
+        ("wva.prometheus.baseURL", "wva.prometheus.baseURL", &values),
+        ("hpa.minReplicas", "spec.minReplicas", &hpa),
+        ("hpa.maxReplicas", "spec.maxReplicas", &hpa),
+        (
+            "hpa.targetAverageValue",
+            "spec.metrics[0].external.target.averageValue",
+            &hpa,
+        ),
+    ] {
+        f.eq_or(
+            &format!("autoscaling {guide}"),
+            text(guide_at(roots, guide)),
+            text(node.at(rendered)),
+            guide,
+        );
+    }
+}
+
 fn gaie_facets(f: &mut Facets, roots: &[Node], gaie: &Node) {
     let r = |p: &str| gaie.at(&format!("inferenceExtension.{p}"));
     f.eq(
@@ -463,18 +556,19 @@ fn v2_scenarios_render_and_match_the_guide() {
     if !have_renderer() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
+    let tree = render_tree();
     let mut runs = Vec::new();
     for case in cases() {
         let (name, d, s) = convert(&case);
-        let file = dir.path().join(format!("{name}.yaml"));
-        std::fs::write(&file, &s.text).expect("write scenario");
+        let file = write_case(tree.path(), &name, &s);
         runs.push((case, name, d, file));
     }
-    let files: Vec<PathBuf> = runs.iter().map(|r| r.3.clone()).collect();
-    render_all(&files);
+    let names: Vec<String> = runs.iter().map(|r| r.1.clone()).collect();
+    render_all(tree.path(), &names);
     let mut table = String::new();
     let mut failures = Vec::new();
+    // Per guide: variants, matched, refused, checked.
+    let mut tally: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     for (case, name, d, file) in &runs {
         let plan = PathBuf::from(format!("{}.plan", file.display()));
         let report = read(&plan.join("report.json"));
@@ -484,6 +578,12 @@ fn v2_scenarios_render_and_match_the_guide() {
         let stack = plan.join("plan").join(name);
         let mut f = Facets::new(&read(file));
         f.check("renders without errors", errors_free, report.clone());
+        let spec = spec_names_the_scenario(&report, tree.path(), file);
+        f.check(
+            "specification renders and names the scenario",
+            spec.is_ok(),
+            format!("{spec:?}"),
+        );
         if stack.join("13_ms-values.yaml").is_file() {
             let ms = parse(&stack.join("13_ms-values.yaml"));
             let gaie = parse(&stack.join("12_gaie-values.yaml"));
@@ -497,6 +597,7 @@ fn v2_scenarios_render_and_match_the_guide() {
             stage_facets(&mut f, &m.roots, &ms, "decode", d.decode.created());
             stage_facets(&mut f, &m.roots, &ms, "prefill", d.prefill.created());
             gaie_facets(&mut f, &m.roots, &gaie);
+            scaling_facets(&mut f, &m.roots, &ms, &stack);
         } else {
             f.check("13_ms-values.yaml rendered", false, String::new());
         }
@@ -508,6 +609,12 @@ fn v2_scenarios_render_and_match_the_guide() {
             count(Outcome::Refused),
             f.checked.len()
         ));
+        let guide = name.split_once('.').map_or(name.as_str(), |(g, _)| g);
+        let t = tally.entry(guide.to_string()).or_default();
+        t[0] += 1;
+        t[1] += count(Outcome::Matched);
+        t[2] += count(Outcome::Refused);
+        t[3] += f.checked.len();
         for (facet, outcome, detail) in &f.checked {
             if *outcome == Outcome::Differs {
                 failures.push(format!("{}: {facet}: {detail}", case.label));
@@ -515,6 +622,20 @@ fn v2_scenarios_render_and_match_the_guide() {
         }
     }
     eprintln!("v2 facets matched per guide x variant:\n{table}");
+    let mut total = [0; 4];
+    for (guide, t) in &tally {
+        eprintln!(
+            "V2 {guide}: {}/{} facets match, {} refused with a reason ({} variants)",
+            t[1], t[3], t[2], t[0]
+        );
+        for i in 0..4 {
+            total[i] += t[i];
+        }
+    }
+    eprintln!(
+        "V2 all guides: {}/{} facets match, {} refused with a reason ({} guide x variant cases)",
+        total[1], total[3], total[2], total[0]
+    );
     assert!(
         failures.is_empty(),
         "{} facets differ:\n{}",
@@ -653,13 +774,15 @@ fn v2_sglang_guide_keeps_its_engine_command() {
     if !have_renderer() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join(format!("{name}.yaml"));
-    std::fs::write(&file, &s.text).expect("write scenario");
-    render_all(std::slice::from_ref(&file));
-    let stack = PathBuf::from(format!("{}.plan", file.display()))
-        .join("plan")
-        .join(&name);
+    let tree = render_tree();
+    let file = write_case(tree.path(), &name, &s);
+    render_all(tree.path(), std::slice::from_ref(&name));
+    let plan = PathBuf::from(format!("{}.plan", file.display()));
+    let report = read(&plan.join("report.json"));
+    if let Err(e) = spec_names_the_scenario(&report, tree.path(), &file) {
+        panic!("the specification does not lead to the scenario: {e}\n{report}");
+    }
+    let stack = plan.join("plan").join(&name);
     let ms = parse(&stack.join("13_ms-values.yaml"));
     let c = ms.at("decode.containers[0]").expect("decode container");
     assert_eq!(

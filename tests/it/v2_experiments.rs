@@ -561,3 +561,72 @@ fn with_a_v2_checkout_run_paths_must_be_under_a_map_of_the_profile() {
         ]
     );
 }
+
+/// `check-experiment --bench-dir <2026-05-01 tree>`: the v2 tree is accepted as a checkout
+/// (its profiles are the catalog), its own experiments pass, and a run path its profile has
+/// no map for is an error (exit 8) that only the checkout's profile can find.
+#[test]
+fn check_experiment_takes_a_v2_tree_as_bench_dir() {
+    let bench = common::crate_root().join(BENCH);
+    for name in ["pd-disaggregation", "precise-prefix-cache-aware"] {
+        let path = bench
+            .join("workload/experiments")
+            .join(format!("{name}.yaml"));
+        let out = bin()
+            .arg("check-experiment")
+            .arg(&path)
+            .arg("--bench-dir")
+            .arg(&bench)
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(": 0 errors, 0 warnings"),
+            "{name}: {stdout}"
+        );
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("e.yaml");
+    std::fs::write(
+        &file,
+        "experiment:\n  harness: inference-perf\n  profile: shared_prefix_synthetic.yaml\ntreatments:\n  - name: a\n    data.nope.question_len: 100\n",
+    )
+    .expect("write");
+    let out = bin()
+        .arg("check-experiment")
+        .arg(&file)
+        .arg("--bench-dir")
+        .arg(&bench)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(8), "{stdout}");
+    assert!(
+        stdout.contains("e.yaml:6: error: a: data.nope.question_len is not under a map of the experiment's workload profile"),
+        "{stdout}"
+    );
+    // A folder that is neither form of checkout is refused, naming both.
+    let out = bin()
+        .arg("check-experiment")
+        .arg(&file)
+        .arg("--bench-dir")
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("not an llm-d-benchmark checkout") && stderr.contains(v2_defaults()),
+        "{stderr}"
+    );
+}
+
+fn v2_defaults() -> &'static str {
+    convert_guide::emit::v2::DEFAULTS_FILE
+}
