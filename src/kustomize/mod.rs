@@ -18,7 +18,6 @@
 mod merge;
 mod patch;
 mod select;
-pub mod shell;
 mod transform;
 pub mod values;
 

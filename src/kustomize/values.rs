@@ -16,7 +16,7 @@
 //! `manifests.<Kind>.<name>` (the rest of each model-server workload) and
 //! `resources.<Kind>.<name>` (every other resource), where the rules account for it.
 
-use super::shell::{self, Command, Word};
+use crate::shell::{self, Command, Word};
 use super::{Build, Resource};
 use crate::yaml::{Doc, Entry, Kind, Node, Scalar};
 
