@@ -11,7 +11,7 @@ mod emit;
 mod node;
 mod parse;
 
-pub use emit::{double_quoted, plain_ok};
+pub use emit::{Reading, double_quoted, double_quoted_escaping, may_be_plain, plain_ok, scalar};
 pub use node::*;
 pub use parse::{parse, parse_one, parse_values};
 
