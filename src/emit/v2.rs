@@ -13,7 +13,7 @@ use crate::mapping::vllm::{one_line, sh_word};
 use crate::model::{Deployment, Engine, Leaf, Sourced, Stage};
 use crate::render::comment;
 use crate::scenario::{Counts, Origin};
-use crate::yaml::{self, Kind, Node, double_quoted, plain_ok};
+use crate::yaml::{self, Kind, Node, double_quoted};
 
 /// The defaults file of a v2 checkout, relative to its root.
 pub const DEFAULTS_FILE: &str = "config/templates/values/defaults.yaml";
@@ -1576,11 +1576,7 @@ fn render(
 fn write_tree(s: &mut String, t: &Tree, outs: &[Out], indent: usize) {
     let pad = " ".repeat(indent);
     for (key, b) in &t.entries {
-        let k = if plain_ok(key) && !ambiguous(key) {
-            key.clone()
-        } else {
-            double_quoted(key)
-        };
+        let k = yaml::scalar(key, yaml::Reading::String);
         match b {
             Branch::Map(sub) => {
                 s.push_str(&format!("{pad}{k}:\n"));
@@ -1678,21 +1674,8 @@ fn block(s: &mut String, text: &str, indent: usize) {
     }
 }
 
-/// A YAML 1.1 reader (PyYAML) resolves these plain scalars to something other than a string.
-fn ambiguous(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~", "",
-    ];
-    WORDS.contains(&s) || s.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
-}
-
 fn scalar_str(s: &str) -> String {
-    if plain_ok(s) && !ambiguous(s) {
-        s.to_string()
-    } else {
-        double_quoted(s)
-    }
+    yaml::scalar(s, yaml::Reading::String)
 }
 
 /// A number or boolean plain, anything else as a string.
