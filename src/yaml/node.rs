@@ -300,3 +300,16 @@ pub(super) fn slice_lines<'t>(
         })
         .collect()
 }
+
+/// A value replaced by a later source (a later values file, a patch), for the scenario's
+/// notes.
+#[derive(Debug, Clone)]
+pub struct Overridden {
+    /// Dotted path of the replaced value.
+    pub path: String,
+    /// The replaced node and the line of its key.
+    pub node: Node,
+    pub key_line: Option<usize>,
+    /// The node that replaced it.
+    pub by: Node,
+}
