@@ -230,6 +230,9 @@ fn join_continuations(raw: &str) -> String {
 }
 
 impl Lexer<'_> {
+    // Over 80 lines on purpose: one match arm per character a shell treats specially, in one
+    // place, so the order in which they are tried (it matters: `&&` before `&`, `<<` before
+    // `<`) reads top to bottom.
     fn run(mut self) -> Result<Vec<Command>, String> {
         while let Some(c) = self.peek(0) {
             match c {

@@ -105,7 +105,8 @@ fn variables_and_arithmetic() {
 }
 
 /// The word splitter the vLLM command-line editor used before it read through [`words`],
-/// kept as the oracle that [`words`] splits and reads exactly as it did.
+/// kept verbatim (hence its length) as the oracle that [`words`] splits and reads exactly
+/// as it did.
 mod oracle {
     use proptest::prelude::*;
 
