@@ -12,8 +12,9 @@ use crate::error::{Error, Result, is_deceptive};
 use crate::experiment::check::{self, Context};
 use crate::experiment::scenario_text::ScenarioText;
 use crate::experiment::{TreatmentList, Variation};
-use crate::kustomize::{self, shell as ksh};
+use crate::kustomize;
 use crate::mapping::vllm;
+use crate::shell as ksh;
 use crate::source::{Entry, Opened, Role, Source};
 use crate::{grammar, guide, template};
 

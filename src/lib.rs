@@ -25,6 +25,7 @@ pub mod recipe;
 pub mod remote;
 pub mod render;
 pub mod scenario;
+pub mod shell;
 pub mod source;
 pub mod template;
 pub mod values;

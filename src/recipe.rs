@@ -9,9 +9,9 @@
 //! or gateway mode) keeps both installs in order, and a variable whose `export` line ends in
 //! a comment listing options (`export INFRA_PROVIDER=gke # options: gke, gke-a4, coreweave`)
 //! expands an overlay path once per option. Nothing is run; the shell words come from the
-//! crate's one shell reader ([`crate::kustomize::shell`]).
+//! crate's one shell reader ([`crate::shell`]).
 
-use crate::kustomize::shell::{self, Command, Part, Word};
+use crate::shell::{self, Command, Part, Word};
 
 /// The file a guide's recipe is read from.
 pub const README: &str = "README.md";
@@ -243,6 +243,8 @@ fn expand_with(w: &Word, env: &dyn Fn(&str) -> Option<String>) -> Option<String>
                     text: w.text.clone(),
                     line: w.line,
                     end_line: w.end_line,
+                    start: w.start,
+                    end: w.end,
                 };
                 out.push_str(&shell::expand(&one, env).ok().flatten()?);
             }

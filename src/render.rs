@@ -12,11 +12,14 @@
 //! llm-d-benchmark's own scenarios use and e2e.sh rewrites (one line holding `VAR=` per
 //! variable), and a failing mktemp is not silent: the next line's `> "$VAR"` then fails.
 
-use crate::error::{is_deceptive, printable};
+use crate::error::printable;
 
 /// The shellcheck directive of every scenario (see the module documentation).
 pub const SHELLCHECK: &str = "# shellcheck shell=bash disable=SC2155 # export VAR=$(mktemp) is the form llm-d-benchmark scenarios use";
 use crate::scenario::{Export, Origin, Scenario, Section, Value};
+use crate::shell::quote::heredoc_line;
+/// The bash word of an exported value (kept under this name for the callers and tests).
+pub use crate::shell::quote::value as quote;
 
 /// Most lines of a guide quoted above one export or under one note.
 const MAX_QUOTED_LINES: usize = 40;
@@ -122,7 +125,7 @@ fn export(out: &mut String, e: &Export, budget: &mut usize) {
         }
         Value::Command(lines) => {
             // Unquoted heredoc: bash joins the `\`-ended lines into the one line needed.
-            let escaped: Vec<String> = lines.iter().map(|l| heredoc_escape(l)).collect();
+            let escaped: Vec<String> = lines.iter().map(|l| heredoc_line(l)).collect();
             let body: Vec<String> = escaped
                 .iter()
                 .enumerate()
@@ -264,56 +267,6 @@ pub fn comment(text: &str) -> String {
     }
 }
 
-/// A bash word that reads back as exactly `v`: bare when only literal characters, else
-/// single-quoted (inside which nothing is special; `'` is written `'\''`). A value holding
-/// line breaks, control or bidirectional characters is written `$'...'` with escapes
-/// instead, so the file stays one printable line per export.
-pub fn quote(v: &str) -> String {
-    let literal = !v.is_empty()
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if literal {
-        v.to_string()
-    } else if v.chars().any(|c| c == '\n' || c == '\t' || is_deceptive(c)) {
-        ansi_c(v)
-    } else {
-        format!("'{}'", v.replace('\'', r"'\''"))
-    }
-}
-
-/// bash's `$'...'`: `\\`, `\'`, `\n`, `\t`, and `\xHH` / `\uHHHH` for the rest of what
-/// must not appear raw. (NUL cannot be in a bash variable; the mapper refuses it.)
-fn ansi_c(v: &str) -> String {
-    let mut out = String::from("$'");
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x80 && is_deceptive(c) => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if is_deceptive(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// In an unquoted heredoc only `\`, `$` and backticks are special.
-fn heredoc_escape(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    for c in line.chars() {
-        if matches!(c, '\\' | '$' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `EOF`, or `EOF_1`, `EOF_2`, ... when a line of the content holds that. A line equal to
 /// the delimiter would end the heredoc; one holding it otherwise (`  EOF`) would not, but
 /// shellcheck reads it as a mistake (SC1039 and friends), so it is avoided as well.
@@ -335,6 +288,7 @@ fn delimiter<'a>(lines: impl Iterator<Item = &'a str> + Clone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::is_deceptive;
 
     #[test]
     fn quoting() {

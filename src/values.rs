@@ -4,17 +4,8 @@
 
 use crate::yaml::{Doc, Entry, Kind, Node, Scalar};
 
-/// A value replaced by a later source, for the scenario's notes.
-#[derive(Debug, Clone)]
-pub struct Overridden {
-    /// Dotted path of the replaced value.
-    pub path: String,
-    /// The replaced node and the line of its key.
-    pub node: Node,
-    pub key_line: Option<usize>,
-    /// The node that replaced it.
-    pub by: Node,
-}
+/// Defined with the tree (kustomize records overrides too, and reads only the YAML module).
+pub use crate::yaml::Overridden;
 
 /// The keys a values file gives twice, as Helm reads them: the earlier value is overridden
 /// by the later one in the same file. Call after [`Node::set_src`] on the document's root,

@@ -503,8 +503,8 @@ pub(crate) fn section_name(s: Section) -> &'static str {
 /// A value: unquoted when it was read unquoted and still reads back the same on one line
 /// (so `true` stays a boolean and `500,1000` stays as written), else double-quoted.
 fn scalar(value: &str, plain: bool) -> String {
-    if plain && crate::yaml::plain_ok(value) {
-        value.to_string()
+    if plain {
+        crate::yaml::scalar(value, crate::yaml::Reading::Text)
     } else {
         quote(value)
     }
@@ -517,17 +517,7 @@ pub(crate) fn quote(s: &str) -> String {
 
 /// A key as a plain scalar when YAML 1.1 reads it back as the same string, else quoted.
 pub(crate) fn yaml_key(s: &str) -> String {
-    const SPECIAL: &[&str] = &[
-        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~",
-    ];
-    let plain = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-        && !SPECIAL.contains(&s.to_ascii_lowercase().as_str());
-    if plain { s.to_string() } else { quote(s) }
+    crate::yaml::scalar(s, crate::yaml::Reading::Name { also: "_-" })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 
 use super::{Builder, Id, PatchOptions, Resource};
 use crate::error::Result;
-use crate::values::Overridden;
+use crate::yaml::Overridden;
 use crate::yaml::{Entry, Kind, Node};
 
 /// Deepest tree a merge walks (patched trees can be deeper than one file's limit).

@@ -6,7 +6,7 @@
 
 use super::{Builder, Resource};
 use crate::error::Result;
-use crate::values::Overridden;
+use crate::yaml::Overridden;
 use crate::yaml::{Entry, Kind, Node, Scalar};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! kustomize's builtin transformers other than patches, each one step of the same shape:
 //! `namespace`, `namePrefix`, `nameSuffix`, `labels`/`commonLabels`, `commonAnnotations`,
-//! `replicas`, `images`; and, after the build, name references (a ConfigMap renamed by a
-//! prefix is renamed where built-in workloads mount it). The field lists are kustomize's own
-//! defaults (api/konfig/builtinpluginconsts), as data.
+//! `replicas` (`images` is in [`super::images`], name references, after the build, in
+//! [`super::names`]). The field lists are kustomize's own defaults
+//! (api/konfig/builtinpluginconsts), as data.
 //!
 //! Values a transformer writes are new nodes that cite the kustomization line asking for them.
 
@@ -196,12 +196,12 @@ pub(super) struct DynSpec {
     group: String,
     version: String,
     kind: String,
-    path: String,
+    pub(super) path: String,
     create: bool,
 }
 
 impl DynSpec {
-    fn applies(&self, r: &Resource) -> bool {
+    pub(super) fn applies(&self, r: &Resource) -> bool {
         let id = r.id();
         (self.group.is_empty() || self.group == id.group)
             && (self.version.is_empty() || self.version == id.version)
@@ -213,8 +213,8 @@ impl DynSpec {
 /// renamed at `specs` too.
 #[derive(Debug, Clone)]
 pub(super) struct NameRef {
-    kind: String,
-    specs: Vec<DynSpec>,
+    pub(super) kind: String,
+    pub(super) specs: Vec<DynSpec>,
 }
 
 /// Transformer configuration from `configurations` files.
@@ -331,7 +331,13 @@ fn applies(spec: &FieldSpec, r: &Resource) -> bool {
 }
 
 /// A new string scalar citing line `line` of source `src`.
-fn text_node(b: &mut Builder<'_>, value: &str, src: usize, line: usize, end_line: usize) -> Node {
+pub(super) fn text_node(
+    b: &mut Builder<'_>,
+    value: &str,
+    src: usize,
+    line: usize,
+    end_line: usize,
+) -> Node {
     let id = b.next_id;
     b.next_id += 1;
     Node {
@@ -512,7 +518,7 @@ pub(super) fn namespace(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) 
     Ok(())
 }
 
-fn map_at<'n>(node: &'n mut Node, key: &str) -> Option<&'n mut Node> {
+pub(super) fn map_at<'n>(node: &'n mut Node, key: &str) -> Option<&'n mut Node> {
     match &mut node.kind {
         Kind::Map(entries) => entries
             .iter_mut()
@@ -779,338 +785,4 @@ pub(super) fn replicas(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -
         }
     }
     Ok(())
-}
-
-/// One `images` entry.
-struct Image {
-    name: String,
-    new_name: Option<String>,
-    new_tag: Option<String>,
-    digest: Option<String>,
-    line: usize,
-    end_line: usize,
-}
-
-pub(super) fn images(b: &mut Builder<'_>, k: &Kust, acc: &mut Vec<Resource>) -> Result<()> {
-    let Some(e) = k.get("images").filter(|e| !e.value.is_null()) else {
-        return Ok(());
-    };
-    let Some(items) = e.value.as_seq() else {
-        return Err(b.error_at(k.src, e.line, "`images` is a list"));
-    };
-    let mut list = Vec::new();
-    for item in items {
-        let mut image = Image {
-            name: String::new(),
-            new_name: None,
-            new_tag: None,
-            digest: None,
-            line: item.line,
-            end_line: item.end_line,
-        };
-        for f in item.as_map().unwrap_or_default() {
-            let v = f.value.as_scalar().map(|s| s.value.clone());
-            match f.key.as_str() {
-                "name" => image.name = v.unwrap_or_default(),
-                "newName" => image.new_name = v,
-                "newTag" => image.new_tag = v,
-                "digest" => image.digest = v,
-                other => {
-                    return Err(b.error_at(
-                        k.src,
-                        f.line,
-                        format!(
-                            "`images[].{other}` is not supported (name, newName, newTag, digest)"
-                        ),
-                    ));
-                }
-            }
-        }
-        if image.name.is_empty() {
-            return Err(b.error_at(k.src, item.line, "an `images` entry needs a name"));
-        }
-        list.push(image);
-    }
-    // kustomize's legacy image filter: every `containers` and `initContainers` list,
-    // wherever it is (so a LeaderWorkerSet's pods are covered too).
-    for r in acc.iter_mut() {
-        rewrite_images(b, &mut r.node, &list, k.src);
-    }
-    Ok(())
-}
-
-/// Rewrite the `image` of every container under `root` that an entry names.
-fn rewrite_images(b: &mut Builder<'_>, root: &mut Node, list: &[Image], src: usize) {
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        match &mut n.kind {
-            Kind::Scalar(_) => {}
-            Kind::Seq(items) => stack.extend(items.iter_mut()),
-            Kind::Map(entries) => {
-                for e in entries.iter_mut() {
-                    if !(e.key == "containers" || e.key == "initContainers") {
-                        continue;
-                    }
-                    let Kind::Seq(containers) = &mut e.value.kind else {
-                        continue;
-                    };
-                    for c in containers.iter_mut() {
-                        let Kind::Map(fields) = &mut c.kind else {
-                            continue;
-                        };
-                        let Some(img) = fields.iter_mut().find(|f| f.key == "image") else {
-                            continue;
-                        };
-                        let Some(current) = img.value.as_str().map(str::to_string) else {
-                            continue;
-                        };
-                        if let Some((new, image)) =
-                            list.iter().find_map(|i| retag(&current, i).map(|n| (n, i)))
-                        {
-                            img.value = text_node(b, &new, src, image.line, image.end_line);
-                            img.line = image.line;
-                        }
-                    }
-                }
-                stack.extend(entries.iter_mut().map(|e| &mut e.value));
-            }
-        }
-    }
-}
-
-/// The new reference for `image` when `entry` names it.
-fn retag(image: &str, entry: &Image) -> Option<String> {
-    let (name, suffix) = split_image(image);
-    if name != entry.name {
-        return None;
-    }
-    let name = entry.new_name.as_deref().unwrap_or(name);
-    let suffix = match (&entry.digest, &entry.new_tag) {
-        (Some(d), _) => format!("@{d}"),
-        (None, Some(t)) => format!(":{t}"),
-        (None, None) => suffix.to_string(),
-    };
-    Some(format!("{name}{suffix}"))
-}
-
-/// `repo/name:tag` -> (`repo/name`, `:tag`); `name@sha256:x` -> (`name`, `@sha256:x`).
-fn split_image(image: &str) -> (&str, &str) {
-    if let Some(at) = image.find('@') {
-        return image.split_at(at);
-    }
-    let slash = image.rfind('/').map_or(0, |i| i + 1);
-    match image[slash..].rfind(':') {
-        Some(c) => image.split_at(slash + c),
-        None => (image, ""),
-    }
-}
-
-// -----------------------------------------------------------------------------------------
-// Name references
-
-/// Where built-in kinds refer to other resources by name: (referred kind, path from the pod
-/// spec). Paths cross lists element by element.
-const POD_REFERENCES: &[(&str, &str)] = &[
-    ("ConfigMap", "volumes/configMap/name"),
-    ("ConfigMap", "volumes/projected/sources/configMap/name"),
-    ("ConfigMap", "containers/env/valueFrom/configMapKeyRef/name"),
-    (
-        "ConfigMap",
-        "initContainers/env/valueFrom/configMapKeyRef/name",
-    ),
-    ("ConfigMap", "containers/envFrom/configMapRef/name"),
-    ("ConfigMap", "initContainers/envFrom/configMapRef/name"),
-    ("Secret", "volumes/secret/secretName"),
-    ("Secret", "volumes/projected/sources/secret/name"),
-    ("Secret", "containers/env/valueFrom/secretKeyRef/name"),
-    ("Secret", "initContainers/env/valueFrom/secretKeyRef/name"),
-    ("Secret", "containers/envFrom/secretRef/name"),
-    ("Secret", "initContainers/envFrom/secretRef/name"),
-    ("Secret", "imagePullSecrets/name"),
-    ("ServiceAccount", "serviceAccountName"),
-    ("ServiceAccount", "serviceAccount"),
-    (
-        "PersistentVolumeClaim",
-        "volumes/persistentVolumeClaim/claimName",
-    ),
-    ("PriorityClass", "priorityClassName"),
-];
-
-/// Where the pod spec of a built-in workload is.
-fn pod_spec_path(group: &str, kind: &str) -> Option<&'static str> {
-    match (group, kind) {
-        ("", "Pod") => Some("spec"),
-        ("", "ReplicationController")
-        | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-        | ("batch", "Job") => Some("spec/template/spec"),
-        ("batch", "CronJob") => Some("spec/jobTemplate/spec/template/spec"),
-        _ => None,
-    }
-}
-
-/// After the build: references to renamed resources follow the new names (kustomize's
-/// name-reference transformer, for the references built-in kinds make).
-pub(super) fn name_references(acc: &mut [Resource], extra: &[NameRef]) {
-    // (kind, old name, namespace) -> (new name, new namespace)
-    let mut renames: Vec<(String, String, String, String, String)> = Vec::new();
-    for r in acc.iter() {
-        let id = r.id();
-        for old in &r.names {
-            renames.push((
-                id.kind.clone(),
-                old.clone(),
-                effective(&r.org.namespace),
-                id.name.clone(),
-                id.namespace.clone(),
-            ));
-        }
-    }
-    let lookup = |kind: &str, name: &str, ns: &str| {
-        renames
-            .iter()
-            .find(|(k, o, n, _, _)| k == kind && o == name && n == ns)
-            .or_else(|| {
-                renames
-                    .iter()
-                    .find(|(k, o, _, _, _)| k == kind && o == name)
-            })
-            .map(|(_, _, _, new, new_ns)| (new.clone(), new_ns.clone()))
-    };
-    for r in acc.iter_mut() {
-        let id = r.id();
-        let ns = effective(&r.org.namespace);
-        if let Some(pod) = pod_spec_path(&id.group, &id.kind) {
-            for (kind, path) in POD_REFERENCES {
-                let full = format!("{pod}/{path}");
-                rename_at(&mut r.node, &full, &mut |name| {
-                    lookup(kind, name, &ns).map(|(n, _)| n)
-                });
-            }
-        }
-        for reference in extra {
-            let matching: Vec<&DynSpec> = reference.specs.iter().filter(|s| s.applies(r)).collect();
-            for spec in matching {
-                rename_at(&mut r.node, &spec.path, &mut |name| {
-                    lookup(&reference.kind, name, &ns).map(|(n, _)| n)
-                });
-            }
-        }
-        if id.group == "apps" && id.kind == "StatefulSet" {
-            rename_at(&mut r.node, "spec/serviceName", &mut |name| {
-                lookup("Service", name, &ns).map(|(n, _)| n)
-            });
-        }
-        if id.kind == "RoleBinding" || id.kind == "ClusterRoleBinding" {
-            let role_kind = r
-                .node
-                .at("roleRef.kind")
-                .and_then(Node::as_str)
-                .unwrap_or("")
-                .to_string();
-            rename_at(&mut r.node, "roleRef/name", &mut |name| {
-                lookup(&role_kind, name, &ns).map(|(n, _)| n)
-            });
-            rename_subjects(&mut r.node, &lookup);
-        }
-    }
-}
-
-fn effective(ns: &str) -> String {
-    if ns.is_empty() {
-        "default".into()
-    } else {
-        ns.into()
-    }
-}
-
-/// Replace the scalar at `path` (crossing lists) by what `f` returns for it.
-fn rename_at(root: &mut Node, path: &str, f: &mut dyn FnMut(&str) -> Option<String>) {
-    let segs: Vec<&str> = path.split('/').collect();
-    let mut stack: Vec<(&mut Node, usize)> = vec![(root, 0)];
-    while let Some((node, depth)) = stack.pop() {
-        if matches!(node.kind, Kind::Seq(_)) {
-            if let Kind::Seq(items) = &mut node.kind {
-                stack.extend(items.iter_mut().map(|i| (i, depth)));
-            }
-            continue;
-        }
-        let Some(seg) = segs.get(depth) else {
-            if let Kind::Scalar(s) = &mut node.kind
-                && let Some(new) = f(&s.value)
-            {
-                s.value = new;
-            }
-            continue;
-        };
-        if let Kind::Map(entries) = &mut node.kind
-            && let Some(e) = entries.iter_mut().find(|e| e.key == *seg)
-        {
-            stack.push((&mut e.value, depth + 1));
-        }
-    }
-}
-
-type Lookup<'a> = dyn Fn(&str, &str, &str) -> Option<(String, String)> + 'a;
-
-fn rename_subjects(node: &mut Node, lookup: &Lookup<'_>) {
-    let Some(subjects) = map_at(node, "subjects") else {
-        return;
-    };
-    let Kind::Seq(items) = &mut subjects.kind else {
-        return;
-    };
-    for s in items.iter_mut() {
-        if s.get("kind").and_then(Node::as_str) != Some("ServiceAccount") {
-            continue;
-        }
-        let name = s
-            .get("name")
-            .and_then(Node::as_str)
-            .unwrap_or("")
-            .to_string();
-        let ns = effective(s.get("namespace").and_then(Node::as_str).unwrap_or(""));
-        let Some((new, new_ns)) = lookup("ServiceAccount", &name, &ns) else {
-            continue;
-        };
-        if let Some(Node {
-            kind: Kind::Scalar(sc),
-            ..
-        }) = map_at(s, "name")
-        {
-            sc.value = new;
-        }
-        if !new_ns.is_empty()
-            && let Some(Node {
-                kind: Kind::Scalar(sc),
-                ..
-            }) = map_at(s, "namespace")
-        {
-            sc.value = new_ns;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn images_split_and_retag() {
-        assert_eq!(split_image("ghcr.io/a/b:v1"), ("ghcr.io/a/b", ":v1"));
-        assert_eq!(split_image("localhost:5000/b"), ("localhost:5000/b", ""));
-        assert_eq!(split_image("b@sha256:x"), ("b", "@sha256:x"));
-        let entry = Image {
-            name: "INFERENCE_SERVER_IMAGE".into(),
-            new_name: Some("ghcr.io/llm-d/llm-d-cuda-dev".into()),
-            new_tag: Some("sha-5a98b4f".into()),
-            digest: None,
-            line: 1,
-            end_line: 1,
-        };
-        assert_eq!(
-            retag("INFERENCE_SERVER_IMAGE", &entry).as_deref(),
-            Some("ghcr.io/llm-d/llm-d-cuda-dev:sha-5a98b4f")
-        );
-        assert_eq!(retag("other:1", &entry), None);
-    }
 }

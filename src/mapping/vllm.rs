@@ -152,16 +152,7 @@ pub fn split_words(s: &str) -> Option<Vec<String>> {
 
 /// A word for `/bin/sh -c`: bare when it holds only safe characters, else single-quoted.
 pub fn sh_word(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
-        && !word.starts_with('=');
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    crate::shell::quote::word(word)
 }
 
 /// A JSON value written over several lines (`--kv-events-config` in a YAML block) becomes
@@ -317,115 +308,19 @@ impl Word {
 /// The words of a one-line shell command, split at unquoted blanks. `None` when a quote is
 /// left open. Command substitutions and other expansions leave a word without pieces.
 pub fn shell_words(line: &str) -> Option<Vec<Word>> {
-    fn push_lit(pieces: &mut Vec<Piece>, c: char) {
-        match pieces.last_mut() {
-            Some(Piece::Lit(t)) => t.push(c),
-            _ => pieces.push(Piece::Lit(c.to_string())),
-        }
-    }
-    /// A variable at `chars` (after `$`): its name and how many chars it took.
-    fn variable(rest: &[(usize, char)]) -> Option<(String, usize)> {
-        let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
-        match rest.first()?.1 {
-            '{' => {
-                let close = rest.iter().position(|(_, c)| *c == '}')?;
-                let name: String = rest[1..close].iter().map(|(_, c)| c).collect();
-                (!name.is_empty()
-                    && name.chars().all(name_char)
-                    && !name.starts_with(|c: char| c.is_ascii_digit()))
-                .then_some((name, close + 1))
-            }
-            c if c.is_ascii_alphabetic() || c == '_' => {
-                let n = rest.iter().take_while(|(_, c)| name_char(*c)).count();
-                Some((rest[..n].iter().map(|(_, c)| c).collect(), n))
-            }
-            _ => None,
-        }
-    }
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let mut words = Vec::new();
-    let mut k = 0;
-    while k < chars.len() {
-        if chars[k].1.is_whitespace() {
-            k += 1;
-            continue;
-        }
-        let start = chars[k].0;
-        let mut pieces = Vec::new();
-        let mut plain = true;
-        while k < chars.len() && !chars[k].1.is_whitespace() {
-            let c = chars[k].1;
-            k += 1;
-            match c {
-                '\'' => loop {
-                    let (_, c) = *chars.get(k)?;
-                    k += 1;
-                    if c == '\'' {
-                        break;
-                    }
-                    push_lit(&mut pieces, c);
-                },
-                '"' => loop {
-                    let (_, c) = *chars.get(k)?;
-                    k += 1;
-                    match c {
-                        '"' => break,
-                        '\\' => {
-                            let (_, n) = *chars.get(k)?;
-                            k += 1;
-                            if !matches!(n, '"' | '\\' | '$' | '`') {
-                                push_lit(&mut pieces, '\\');
-                            }
-                            push_lit(&mut pieces, n);
-                        }
-                        '$' => match variable(&chars[k..]) {
-                            Some((name, n)) => {
-                                pieces.push(Piece::Var(name));
-                                k += n;
-                            }
-                            None => {
-                                plain &= chars.get(k).is_none_or(|(_, n)| *n == '"');
-                                push_lit(&mut pieces, '$');
-                            }
-                        },
-                        '`' => {
-                            plain = false;
-                            push_lit(&mut pieces, c);
-                        }
-                        c => push_lit(&mut pieces, c),
-                    }
-                },
-                '\\' => {
-                    let (_, n) = *chars.get(k)?;
-                    k += 1;
-                    push_lit(&mut pieces, n);
-                }
-                '$' => match variable(&chars[k..]) {
-                    Some((name, n)) => {
-                        pieces.push(Piece::Var(name));
-                        k += n;
-                    }
-                    None => {
-                        plain = false;
-                        push_lit(&mut pieces, c);
-                    }
-                },
-                '`' | '*' | '?' | '[' | '~' | '{' | '(' | ')' | ';' | '&' | '|' | '<' | '>'
-                | '#' => {
-                    plain = false;
-                    push_lit(&mut pieces, c);
-                }
-                c => push_lit(&mut pieces, c),
-            }
-        }
-        let end = chars.get(k).map_or(line.len(), |(i, _)| *i);
-        words.push(Word {
-            start,
-            end,
-            pieces: plain.then_some(pieces),
-        });
-    }
-    Some(words)
+    use crate::shell::Part;
+    let piece = |p: &Part| match p {
+        Part::Lit(t) => Some(Piece::Lit(t.clone())),
+        Part::Var { name, op: None, .. } => Some(Piece::Var(name.clone())),
+        _ => None,
+    };
+    let words = crate::shell::words(line).ok()?;
+    let words = words.iter().map(|w| Word {
+        start: w.start,
+        end: w.end,
+        pieces: w.parts.iter().map(piece).collect(),
+    });
+    Some(words.collect())
 }
 
 /// A shell word holding `pieces`, written without a single backslash: literal text

@@ -111,24 +111,9 @@ pub(super) fn yaml_string(s: &str) -> String {
     if !needs_quotes(s) {
         return s.to_string();
     }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if !go_printable(c) && c != ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    // Go's yaml.v2 writes control characters as `\xHH` and what Go cannot print as `\uHHHH`.
+    let escape = |c: char| (c as u32) < 0x20 || c == '\u{7f}' || !go_printable(c) && c != ' ';
+    crate::yaml::double_quoted_escaping(s, escape, 0x80)
 }
 
 pub(super) fn needs_quotes(s: &str) -> bool {

@@ -944,7 +944,7 @@ fn hostile_kustomizations_fail_cleanly() {
 // No input makes the shell reader or the builder panic
 
 mod never_panic {
-    use convert_guide::kustomize::shell;
+    use convert_guide::shell;
     use proptest::prelude::*;
 
     proptest! {

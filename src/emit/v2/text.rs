@@ -5,7 +5,7 @@ use super::{Meta, Out, V2Defaults, Val, Writer};
 use crate::model::Deployment;
 use crate::render::comment;
 use crate::scenario::{Counts, Origin};
-use crate::yaml::{self, Kind, Node, double_quoted, plain_ok};
+use crate::yaml::{self, Kind, Node, double_quoted};
 
 /// A nested map of the values written, in first-written order.
 #[derive(Default)]
@@ -127,11 +127,7 @@ pub(super) fn render(
 pub(super) fn write_tree(s: &mut String, t: &Tree, outs: &[Out], indent: usize) {
     let pad = " ".repeat(indent);
     for (key, b) in &t.entries {
-        let k = if plain_ok(key) && !ambiguous(key) {
-            key.clone()
-        } else {
-            double_quoted(key)
-        };
+        let k = yaml::scalar(key, yaml::Reading::String);
         match b {
             Branch::Map(sub) => {
                 s.push_str(&format!("{pad}{k}:\n"));
@@ -229,21 +225,8 @@ pub(super) fn block(s: &mut String, text: &str, indent: usize) {
     }
 }
 
-/// A YAML 1.1 reader (PyYAML) resolves these plain scalars to something other than a string.
-pub(super) fn ambiguous(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~", "",
-    ];
-    WORDS.contains(&s) || s.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
-}
-
 pub(super) fn scalar_str(s: &str) -> String {
-    if plain_ok(s) && !ambiguous(s) {
-        s.to_string()
-    } else {
-        double_quoted(s)
-    }
+    yaml::scalar(s, yaml::Reading::String)
 }
 
 /// A number or boolean plain, anything else as a string.

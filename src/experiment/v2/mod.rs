@@ -527,21 +527,7 @@ fn value(v: &str, section: Section, kind: Option<Kind>) -> String {
 
 /// A string that YAML reads back as the same string.
 fn quote_str(s: &str) -> String {
-    let plain = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "y" | "n" | "yes" | "no" | "true" | "false" | "on" | "off" | "null"
-        );
-    if plain {
-        s.to_string()
-    } else {
-        yaml::double_quoted(s)
-    }
+    yaml::scalar(s, yaml::Reading::Name { also: "_-./" })
 }
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,9 @@ pub struct Word {
     /// Lines (0-based, in the script) of its first and last character.
     pub line: usize,
     pub end_line: usize,
+    /// Its byte range in the script (continuations included).
+    pub start: usize,
+    pub end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +67,21 @@ pub fn parse(script: &str) -> Result<Vec<Command>, String> {
     Lexer::new(script).run()
 }
 
+/// Characters that make an unquoted word more than text and plain variables to [`words`].
+const OPAQUE: &str = "`*?[~{();&|<>#";
+
+/// The words of one command line, split at unquoted blanks (any whitespace) and nothing
+/// else: the way a reader that edits a command line word by word must see it. Quotes,
+/// backslashes and plain variables (`$X`, `${X}`) are read; anything more (a command
+/// substitution, a glob, an operator, `${X:-y}`, `$1`) is kept inside its word, which then
+/// ends with a [`Part::Dynamic`] holding the word as written. `Err` when a quote is left
+/// open or the line ends with a backslash.
+pub fn words(line: &str) -> Result<Vec<Word>, String> {
+    let mut lx = Lexer::new(line);
+    lx.words_only = true;
+    lx.run_words()
+}
+
 struct Lexer<'a> {
     src: &'a str,
     chars: Vec<(usize, char)>,
@@ -81,6 +99,10 @@ struct Lexer<'a> {
     word_start: Option<usize>,
     /// Where the last word read ends (the command's text ends there).
     last_word_end: Option<usize>,
+    /// Reading for [`words`]: one command line split at blanks.
+    words_only: bool,
+    /// The word being read holds shell syntax [`words`] does not take apart.
+    opaque: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -102,6 +124,8 @@ impl<'a> Lexer<'a> {
             lit: String::new(),
             word_start: None,
             last_word_end: None,
+            words_only: false,
+            opaque: false,
         }
     }
 
@@ -140,11 +164,16 @@ impl<'a> Lexer<'a> {
         };
         let end = self.pos();
         let raw = &self.src[start..end];
+        if std::mem::take(&mut self.opaque) {
+            self.parts.push(Part::Dynamic(raw.to_string()));
+        }
         let word = Word {
             parts: std::mem::take(&mut self.parts),
             text: join_continuations(raw),
             line: self.line_of(start),
             end_line: self.line_of(end.saturating_sub(1).max(start)),
+            start,
+            end,
         };
         if self.words.is_empty() && KEYWORDS.contains(&word.text.as_str()) {
             self.compound = true;
@@ -201,6 +230,9 @@ fn join_continuations(raw: &str) -> String {
 }
 
 impl Lexer<'_> {
+    // Over 80 lines on purpose: one match arm per character a shell treats specially, in one
+    // place, so the order in which they are tried (it matters: `&&` before `&`, `<<` before
+    // `<`) reads top to bottom.
     fn run(mut self) -> Result<Vec<Command>, String> {
         while let Some(c) = self.peek(0) {
             match c {
@@ -341,7 +373,7 @@ impl Lexer<'_> {
                     return Ok(());
                 }
                 Some('\\') => match self.peek(1) {
-                    Some('\n') => self.i += 2,
+                    Some('\n') if !self.words_only => self.i += 2,
                     Some(c @ ('$' | '`' | '"' | '\\')) => {
                         self.lit.push(c);
                         self.i += 2;
@@ -351,7 +383,13 @@ impl Lexer<'_> {
                         self.i += 1;
                     }
                 },
+                Some('$') if self.words_only => self.plain_dollar(true),
                 Some('$') => self.dollar(true)?,
+                Some('`') if self.words_only => {
+                    self.opaque = true;
+                    self.lit.push('`');
+                    self.i += 1;
+                }
                 Some('`') => {
                     let raw = self.backticks()?;
                     self.flush_lit();
@@ -471,6 +509,66 @@ impl Lexer<'_> {
     }
 }
 
+// Reading for `words`.
+impl Lexer<'_> {
+    fn run_words(mut self) -> Result<Vec<Word>, String> {
+        while let Some(c) = self.peek(0) {
+            if c.is_whitespace() {
+                self.end_word();
+                self.i += 1;
+                continue;
+            }
+            self.start_word();
+            match c {
+                '\\' => {
+                    let n = self.peek(1).ok_or("the line ends with a backslash")?;
+                    self.lit.push(n);
+                    self.i += 2;
+                }
+                '\'' => self.single_quoted()?,
+                '"' => self.double_quoted()?,
+                '$' => self.plain_dollar(false),
+                c => {
+                    self.opaque |= OPAQUE.contains(c);
+                    self.lit.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+        self.end_word();
+        Ok(self.words)
+    }
+
+    /// `$NAME` or `${NAME}`; any other `$` is kept as text, and makes the word opaque unless
+    /// it is the last character inside double quotes (where the shell keeps it as well).
+    fn plain_dollar(&mut self, quoted: bool) {
+        let braced = self.peek(1) == Some('{');
+        let mut k = if braced { 2 } else { 1 };
+        let mut name = String::new();
+        while let Some(c) = self
+            .peek(k)
+            .filter(|c| *c == '_' || c.is_ascii_alphanumeric())
+        {
+            name.push(c);
+            k += 1;
+        }
+        let closed = !braced || self.peek(k) == Some('}');
+        if closed && name.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic()) {
+            self.i += k + usize::from(braced);
+            self.flush_lit();
+            self.parts.push(Part::Var {
+                name,
+                op: None,
+                quoted,
+            });
+            return;
+        }
+        self.opaque |= !quoted || !matches!(self.peek(1), None | Some('"'));
+        self.lit.push('$');
+        self.i += 1;
+    }
+}
+
 /// `${...}`: a variable with an optional default operator, or something dynamic.
 fn braced(inner: &str, quoted: bool, raw: &str) -> Part {
     let name_len = inner
@@ -498,367 +596,4 @@ fn braced(inner: &str, quoted: bool, raw: &str) -> Part {
         }
     }
     Part::Dynamic(raw.to_string())
-}
-
-// -----------------------------------------------------------------------------------------
-// Expansion, with what the container's env says.
-
-/// The value of a word when every part is known: literal text, variables the lookup knows,
-/// arithmetic over them. `Ok(None)`: the word depends on the pod at run time (keep it as
-/// written). `Err`: the word uses something this reader refuses to evaluate.
-pub fn expand(word: &Word, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, String> {
-    let mut out = String::new();
-    for part in &word.parts {
-        match part {
-            Part::Lit(s) => out.push_str(s),
-            Part::Var { name, op, quoted } => {
-                let value = match (env(name), op) {
-                    (Some(v), None) => v,
-                    (Some(v), Some((op, _))) if !(op.starts_with(':') && v.is_empty()) => {
-                        if op.ends_with('+') {
-                            return Ok(None);
-                        }
-                        v
-                    }
-                    _ => return Ok(None),
-                };
-                // Unquoted, the shell would split or glob these: keep the word as written.
-                if !quoted && value.contains([' ', '\t', '\n', '*', '?', '[']) {
-                    return Ok(None);
-                }
-                out.push_str(&value);
-            }
-            Part::Arith(expr) => match arithmetic(expr, env)? {
-                Some(n) => out.push_str(&n.to_string()),
-                None => return Ok(None),
-            },
-            Part::Dynamic(_) => return Ok(None),
-        }
-    }
-    Ok(Some(out))
-}
-
-/// The names of the variables a word reads.
-pub fn variables(word: &Word) -> Vec<String> {
-    let mut out = Vec::new();
-    for part in &word.parts {
-        match part {
-            Part::Var { name, .. } => out.push(name.clone()),
-            Part::Arith(expr) => out.extend(
-                Arith::tokens(expr)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|t| match t {
-                        Tok::Name(n) => Some(n),
-                        _ => None,
-                    }),
-            ),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Evaluate `$(( expr ))`: integers, variables (whose values must be integers), `+ - * / %`,
-/// unary signs and parentheses. `Ok(None)` when a variable is not known.
-pub fn arithmetic(expr: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<i64>, String> {
-    let tokens = Arith::tokens(expr)?;
-    let mut a = Arith {
-        tokens,
-        i: 0,
-        env,
-        unknown: false,
-        depth: 0,
-    };
-    let v = a.sum()?;
-    if a.i != a.tokens.len() {
-        return Err(format!(
-            "$(( {expr} )): cannot read past {:?}",
-            a.tokens[a.i]
-        ));
-    }
-    Ok((!a.unknown).then_some(v))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    Num(i64),
-    Name(String),
-    Op(char),
-}
-
-struct Arith<'e> {
-    tokens: Vec<Tok>,
-    i: usize,
-    env: &'e dyn Fn(&str) -> Option<String>,
-    unknown: bool,
-    depth: usize,
-}
-
-impl Arith<'_> {
-    fn tokens(expr: &str) -> Result<Vec<Tok>, String> {
-        let refuse = |what: &str| {
-            Err(format!(
-                "$(( {expr} )) uses {what}; convert-guide evaluates + - * / % and parentheses over numbers and variables"
-            ))
-        };
-        let chars: Vec<char> = expr.chars().collect();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            match c {
-                ' ' | '\t' | '\n' => i += 1,
-                '0'..='9' => {
-                    let start = i;
-                    while i < chars.len() && chars[i].is_ascii_alphanumeric() {
-                        i += 1;
-                    }
-                    let text: String = chars[start..i].iter().collect();
-                    if text.len() > 1 && text.starts_with('0') {
-                        return refuse("a number in another base");
-                    }
-                    match text.parse() {
-                        Ok(n) => out.push(Tok::Num(n)),
-                        Err(_) => return refuse(&format!("{text:?}")),
-                    }
-                }
-                '$' | '_' | 'a'..='z' | 'A'..='Z' => {
-                    // `$X` and `${X}` are the same variable inside arithmetic.
-                    let braced = c == '$' && chars.get(i + 1) == Some(&'{');
-                    i += if c != '$' {
-                        0
-                    } else if braced {
-                        2
-                    } else {
-                        1
-                    };
-                    let start = i;
-                    while i < chars.len() && (chars[i] == '_' || chars[i].is_ascii_alphanumeric()) {
-                        i += 1;
-                    }
-                    if start == i {
-                        return refuse("a `$` that is not a variable");
-                    }
-                    out.push(Tok::Name(chars[start..i].iter().collect()));
-                    if braced {
-                        if chars.get(i) != Some(&'}') {
-                            return refuse("a `${...}` expansion with an operator");
-                        }
-                        i += 1;
-                    }
-                }
-                '+' | '-' | '*' | '/' | '%' | '(' | ')' => {
-                    if matches!(
-                        (c, chars.get(i + 1)),
-                        ('*', Some('*')) | ('+', Some('+')) | ('-', Some('-'))
-                    ) {
-                        return refuse(&format!("`{c}{c}`"));
-                    }
-                    out.push(Tok::Op(c));
-                    i += 1;
-                }
-                other => return refuse(&format!("`{other}`")),
-            }
-        }
-        Ok(out)
-    }
-
-    fn peek(&self) -> Option<&Tok> {
-        self.tokens.get(self.i)
-    }
-
-    fn sum(&mut self) -> Result<i64, String> {
-        let mut v = self.product()?;
-        while let Some(Tok::Op(op @ ('+' | '-'))) = self.peek().cloned() {
-            self.i += 1;
-            let r = self.product()?;
-            v = if op == '+' {
-                v.checked_add(r)
-            } else {
-                v.checked_sub(r)
-            }
-            .ok_or("arithmetic overflow")?;
-        }
-        Ok(v)
-    }
-
-    fn product(&mut self) -> Result<i64, String> {
-        let mut v = self.unary()?;
-        while let Some(Tok::Op(op @ ('*' | '/' | '%'))) = self.peek().cloned() {
-            self.i += 1;
-            let r = self.unary()?;
-            if op != '*' && r == 0 {
-                if self.unknown {
-                    // The value is not known anyway; do not report what may not happen.
-                    v = 0;
-                    continue;
-                }
-                return Err("division by zero".into());
-            }
-            v = match op {
-                '*' => v.checked_mul(r),
-                '/' => v.checked_div(r),
-                _ => v.checked_rem(r),
-            }
-            .ok_or("arithmetic overflow")?;
-        }
-        Ok(v)
-    }
-
-    fn unary(&mut self) -> Result<i64, String> {
-        // Signs are counted, not recursed on: `- - - 1` cannot exhaust the stack.
-        let mut negative = false;
-        while let Some(Tok::Op(op @ ('-' | '+'))) = self.peek().cloned() {
-            self.i += 1;
-            negative ^= op == '-';
-        }
-        let v = self.primary()?;
-        if negative {
-            v.checked_neg().ok_or_else(|| "arithmetic overflow".into())
-        } else {
-            Ok(v)
-        }
-    }
-
-    fn primary(&mut self) -> Result<i64, String> {
-        let t = self.peek().cloned();
-        self.i += 1;
-        match t {
-            Some(Tok::Num(n)) => Ok(n),
-            Some(Tok::Name(name)) => match (self.env)(&name) {
-                Some(v) => v
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| format!("variable {name} is {v:?}, not a whole number")),
-                None => {
-                    self.unknown = true;
-                    Ok(1)
-                }
-            },
-            Some(Tok::Op('(')) => {
-                self.depth += 1;
-                if self.depth > 64 {
-                    return Err("arithmetic nested too deep".into());
-                }
-                let v = self.sum()?;
-                self.depth -= 1;
-                if self.peek() != Some(&Tok::Op(')')) {
-                    return Err("a `(` is not closed".into());
-                }
-                self.i += 1;
-                Ok(v)
-            }
-            other => Err(format!("unexpected {other:?} in arithmetic")),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cmds(s: &str) -> Vec<Command> {
-        parse(s).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn words(s: &str) -> Vec<String> {
-        let env = |_: &str| None;
-        cmds(s)
-            .into_iter()
-            .flat_map(|c| c.words)
-            .map(|w| expand(&w, &env).ok().flatten().unwrap_or(w.text))
-            .collect()
-    }
-
-    #[test]
-    fn tricky_quoting() {
-        assert_eq!(
-            words(r#"a'b'"c" 'it'\''s' "say \"hi\" \$x" 'a "b"'"#),
-            vec!["abc", "it's", "say \"hi\" $x", "a \"b\"",]
-        );
-        assert_eq!(words(r"a\ b c\\d"), vec!["a b", r"c\d"]);
-        assert_eq!(words("x#y # comment\n"), vec!["x#y"]);
-        assert!(parse("echo 'open").is_err());
-        assert!(parse("echo \"open").is_err());
-    }
-
-    #[test]
-    fn continuations_and_comments() {
-        let c = cmds("# header\nexec vllm serve \\\n  m \\\n  --a 1\n\n# tail\n");
-        assert_eq!(c.len(), 1);
-        assert_eq!(c[0].text, "exec vllm serve m --a 1");
-        assert_eq!((c[0].line, c[0].end_line), (1, 3));
-        let lines: Vec<usize> = c[0].words.iter().map(|w| w.line).collect();
-        assert_eq!(lines, vec![1, 1, 1, 2, 3, 3]);
-        assert_eq!(words("ab\\\ncd"), vec!["abcd"]);
-    }
-
-    #[test]
-    fn multi_line_json_values() {
-        let c = cmds("vllm serve m --kv '{\"a\":1,\n   \"b\":2}' \\\n  --x '{}'\n");
-        assert_eq!(c.len(), 1);
-        let w = &c[0].words[4];
-        assert_eq!(w.parts, vec![Part::Lit("{\"a\":1,\n   \"b\":2}".into())]);
-        assert_eq!((w.line, w.end_line), (0, 1));
-        assert!(c[0].multiline);
-        assert_eq!(c[0].words[6].line, 2);
-    }
-
-    #[test]
-    fn sequences_and_separators() {
-        let c = cmds(
-            "find /dev/shm -type f -delete\nX=$(( 1 + 2 )); pip install a && exec vllm serve m | tee log &\n",
-        );
-        let seps: Vec<&str> = c.iter().map(|c| c.sep).collect();
-        assert_eq!(seps, vec![";", ";", "&&", "|", "&"]);
-        assert_eq!(c[1].text, "X=$(( 1 + 2 ))");
-        assert!(cmds("if true; then x; fi")[0].compound);
-        assert!(cmds("(cd x)")[0].compound);
-        assert!(cmds("x > /tmp/log 2>&1")[0].redirect);
-        assert!(parse("cat <<EOF\nx\nEOF\n").is_err());
-    }
-
-    #[test]
-    fn variables_and_arithmetic() {
-        let env = |n: &str| match n {
-            "TP" => Some("2".to_string()),
-            "DP_LOCAL" => Some("8".to_string()),
-            "GROUP" => Some("2".to_string()),
-            "SPACED" => Some("a b".to_string()),
-            _ => None,
-        };
-        let one = |s: &str| {
-            let w = cmds(s).remove(0).words.remove(0);
-            expand(&w, &env)
-        };
-        assert_eq!(one("$TP"), Ok(Some("2".into())));
-        assert_eq!(one("${TP}x"), Ok(Some("2x".into())));
-        assert_eq!(one("$((GROUP * DP_LOCAL))"), Ok(Some("16".into())));
-        assert_eq!(
-            one("$(( (TP + 1) * -$DP_LOCAL % 5 ))"),
-            Ok(Some("-4".into()))
-        );
-        assert_eq!(one("${MISSING-}"), Ok(None), "unknown at conversion");
-        assert_eq!(one("${TP:-4}"), Ok(Some("2".into())));
-        assert_eq!(one("$LWS_LEADER_ADDRESS"), Ok(None));
-        assert_eq!(
-            one("$(( ${LWS_WORKER_INDEX:-0} * DP_LOCAL ))").ok(),
-            None,
-            "operator inside arithmetic is refused"
-        );
-        assert_eq!(one("$SPACED"), Ok(None), "unquoted: split at run time");
-        assert_eq!(one("\"$SPACED\""), Ok(Some("a b".into())));
-        assert!(one("$((2 ** 3))").is_err());
-        assert!(one("$((1 / 0))").is_err());
-        assert_eq!(one("$(hostname)"), Ok(None));
-        assert_eq!(arithmetic("9223372036854775807 + 1", &env).ok(), None);
-        let deep = "- ".repeat(100_000) + "1";
-        assert_eq!(arithmetic(&deep, &env), Ok(Some(1)));
-        let nested = "(".repeat(100) + "1" + &")".repeat(100);
-        assert!(
-            arithmetic(&nested, &env).is_err(),
-            "parentheses nest at most 64 deep"
-        );
-    }
 }
