@@ -66,10 +66,13 @@ pub fn guide_workload(
     factors: &[String],
 ) -> Result<GuideWorkload> {
     let Some(file) = crate::guide::own_benchmark_file(opened) else {
-        return Err(Error::Usage(format!(
-            "`with guide`: {} has no benchmark template (looked for benchmark-templates/*.yaml in the guide and ../benchmark/<guide>_[guide_]template.yaml beside it); name a harness and profile instead",
-            opened.name
-        )));
+        return Err(Error::request(
+            "workload",
+            format!(
+                "`with guide`: {} has no benchmark template (looked for benchmark-templates/*.yaml in the guide and ../benchmark/<guide>_[guide_]template.yaml beside it); name a harness and profile instead",
+                opened.name
+            ),
+        ));
     };
     let text = opened.source.read(&file)?;
     let doc = yaml::parse_one(&file, &text)?;
@@ -79,7 +82,7 @@ pub fn guide_workload(
 /// [`guide_workload`] on a parsed template.
 pub fn from_template(doc: &Doc, catalog: &Catalog, factors: &[String]) -> Result<GuideWorkload> {
     let bad = |what: &str| {
-        Error::Usage(format!(
+        Error::Invalid(format!(
             "`with guide`: {}: {what}; name a harness and profile instead",
             doc.file
         ))
@@ -99,7 +102,7 @@ pub fn from_template(doc: &Doc, catalog: &Catalog, factors: &[String]) -> Result
         .ok_or_else(|| bad("no workload under workload:"))?;
     let profiles = catalog.profiles(&harness);
     if profiles.is_empty() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Invalid(format!(
             "`with guide`: {}: harness {harness:?} is not one llm-d-benchmark has; valid: {}",
             doc.file,
             catalog.harnesses().join(", ")

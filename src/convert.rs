@@ -95,11 +95,14 @@ impl Bench {
         let dir = match dir {
             Some(d) => {
                 if !d.join("setup/env.sh").is_file() && !d.join(v2::DEFAULTS_FILE).is_file() {
-                    return Err(Error::Usage(format!(
-                        "{}: not an llm-d-benchmark checkout (no setup/env.sh), nor a v2 one (no {})",
-                        d.display(),
-                        v2::DEFAULTS_FILE
-                    )));
+                    return Err(Error::request(
+                        "option",
+                        format!(
+                            "{}: not an llm-d-benchmark checkout (no setup/env.sh), nor a v2 one (no {})",
+                            d.display(),
+                            v2::DEFAULTS_FILE
+                        ),
+                    ));
                 }
                 Some(d.to_path_buf())
             }
@@ -250,7 +253,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     scenario.defaults = bench.defaults.describe();
     scenario
         .warnings
-        .splice(0..0, model.warnings.iter().cloned());
+        .splice(0..0, model.warnings.iter().map(|w| w.plain().to_string()));
     scenario.overridden = mapping::overridden_notes(&model.overridden, &model.sources);
     if scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none()
         && !scenario
@@ -352,7 +355,11 @@ fn convert_v2(
         profile,
     };
     let written = v2::scenario(&deployment, defaults, &meta);
-    let mut warnings = model.warnings.clone();
+    let mut warnings: Vec<String> = model
+        .warnings
+        .iter()
+        .map(|w| w.plain().to_string())
+        .collect();
     warnings.extend(written.warnings.iter().cloned());
     let (experiment, experiment_text) = if req.variations.is_empty() {
         (Experiment::default(), None)
@@ -418,9 +425,9 @@ fn workload(
 )> {
     if req.guide_workload {
         if req.harness.is_some() || req.profile.is_some() {
-            return Err(Error::Usage(
-                "`with guide` runs the guide's own benchmark: give no harness or profile with it"
-                    .into(),
+            return Err(Error::request(
+                "workload",
+                "`with guide` runs the guide's own benchmark: give no harness or profile with it",
             ));
         }
         let run_factors: Vec<String> = req.variations.iter().map(|v| v.parameter.clone()).collect();
@@ -511,10 +518,13 @@ fn check_sweepable(text: &str, factors: &BTreeSet<String>) -> Result<()> {
         let needle = format!("{var}=");
         let lines: Vec<&str> = text.lines().filter(|l| l.contains(&needle)).collect();
         if lines.len() != 1 || !lines[0].starts_with(&format!("export {needle}")) {
-            return Err(Error::Usage(format!(
-                "cannot sweep {var}: the scenario has {} lines containing {needle}, and e2e.sh needs exactly one export line",
-                lines.len()
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "cannot sweep {var}: the scenario has {} lines containing {needle}, and e2e.sh needs exactly one export line",
+                    lines.len()
+                ),
+            ));
         }
     }
     Ok(())
@@ -523,9 +533,12 @@ fn check_sweepable(text: &str, factors: &BTreeSet<String>) -> Result<()> {
 /// A user-given name must be a plain file name.
 fn checked_name(name: &str) -> Result<String> {
     if name.contains(['/', '\\']) || name.contains("..") || name.trim().is_empty() {
-        return Err(Error::Usage(format!(
-            "invalid name {name:?}: a name is a file name, without path separators or `..`"
-        )));
+        return Err(Error::request(
+            "option",
+            format!(
+                "invalid name {name:?}: a name is a file name, without path separators or `..`"
+            ),
+        ));
     }
     Ok(source::sanitize(name))
 }

@@ -85,8 +85,9 @@ Exit codes:
   2  bad command line (unknown flag, harness, profile or parameter; malformed
      or unsupported URL)
   3  the source does not exist (a URL: HTTP 404) or holds no guide values
-  4  the source cannot be read as a guide (invalid YAML, unreadable file, too
-     large, over a limit, not YAML)
+  4  a file cannot be used: the guide (invalid YAML, unreadable file, too large,
+     over a limit, not YAML, a values file or overlay it names is missing), a
+     --treatments file, an llm-d-benchmark checkout without profiles
   5  nothing written: not confirmed, no terminal to ask on, or a file exists
      (use --force)
   6  writing failed
@@ -490,7 +491,10 @@ fn check_experiment(args: &CheckExperiment) -> Result<(), Failure> {
 fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
     let clauses = grammar::parse(&cli.words)?;
     if clauses.harness.is_some() && (cli.harness.is_some() || cli.profile.is_some()) {
-        return Err(Error::Usage("give the harness either as `with <harness> <profile>` or with --harness/--profile, not both".into()));
+        return Err(Error::request(
+            "option",
+            "give the harness either as `with <harness> <profile>` or with --harness/--profile, not both",
+        ));
     }
     let mut variations = clauses.variations;
     for spec in &cli.vary {
@@ -737,10 +741,13 @@ fn remote_options(cli: &Cli) -> Result<RemoteOptions, Error> {
         .ok()
         .filter(|t| !t.is_zero())
         .ok_or_else(|| {
-            Error::Usage(format!(
-                "--timeout {}: expected a positive number of seconds",
-                cli.timeout
-            ))
+            Error::request(
+                "option",
+                format!(
+                    "--timeout {}: expected a positive number of seconds",
+                    cli.timeout
+                ),
+            )
         })?;
     Ok(RemoteOptions {
         github_api: cli.github_api.clone(),

@@ -1240,7 +1240,7 @@ fn cli_check_experiment_with_scenario_and_checkout() {
          e.yaml: 0 errors, 0 warnings, 2 notes; 3 setup x 2 run treatments (6 runs)\n"
     );
     assert_eq!(stderr, "");
-    // Missing files: exit 3; a bad checkout: exit 2.
+    // Missing files: exit 3; a folder that is no checkout (--bench-dir): exit 2.
     cg(t.path())
         .args(["check-experiment", "missing.yaml"])
         .assert()
@@ -1319,7 +1319,7 @@ fn cli_designs_and_treatment_count() {
         .output()
         .expect("runs");
     let (_, stderr) = out(&bad);
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(4));
     assert!(
         stderr.contains(
             "error: bad.txt:1: value 17 of max_num_seqs is not among its levels 16,32,64,128,256"

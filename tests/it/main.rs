@@ -5,6 +5,7 @@ mod batch;
 mod behaviour;
 mod citations;
 mod cli;
+mod cli_errors;
 mod cli_help;
 mod common;
 mod corpus;
