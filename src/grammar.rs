@@ -17,6 +17,10 @@ pub struct Clauses {
 
 const USAGE: &str = "expected `with <harness> <profile>`, `with guide` or `varying <parameter> from <start> to <end> [by <step> | doubling]` or `varying <parameter> over <v1,v2,...>`";
 
+/// The clauses of the words after the source.
+///
+/// Over 80 lines on purpose: the whole grammar is this one loop, one arm per keyword, so it
+/// reads as the phrase it accepts; split up, the order of the words would be hard to follow.
 pub fn parse(words: &[String]) -> Result<Clauses> {
     let mut c = Clauses::default();
     let mut w = words.iter().map(String::as_str).peekable();

@@ -188,20 +188,7 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
     model.sources[0].root.set_src(0);
     let mut versions = Vec::new();
     for release in &rendered.releases {
-        if let Some((mut version, line)) = release.version.clone() {
-            version.set_src(0);
-            if release.chart != Chart::Other
-                && !versions
-                    .iter()
-                    .any(|e: &YamlEntry| e.key == release.chart.key())
-            {
-                versions.push(YamlEntry {
-                    key: release.chart.key().into(),
-                    line,
-                    value: version,
-                });
-            }
-        }
+        add_version(&mut versions, release);
         if release.chart == Chart::Other {
             model.warnings.push(Diagnostic::warning(
                 "helmfile-chart",
@@ -253,6 +240,21 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
         });
     }
     Ok(model)
+}
+
+/// The chart version a release pins, the first of each chart llm-d-benchmark deploys.
+fn add_version(versions: &mut Vec<YamlEntry>, release: &helmfile::Release) {
+    let Some((mut version, line)) = release.version.clone() else {
+        return;
+    };
+    version.set_src(0);
+    if release.chart != Chart::Other && !versions.iter().any(|e| e.key == release.chart.key()) {
+        versions.push(YamlEntry {
+            key: release.chart.key().into(),
+            line,
+            value: version,
+        });
+    }
 }
 
 /// A values file a release names but the guide does not have.

@@ -264,7 +264,13 @@ pub(super) fn from_kustomize(
         )],
         overlay: Some(overlay.dir.clone()),
     };
-    match gaie_values(src, &overlay.dir, &build.dirs) {
+    add_gaie(src, &overlay.dir, &build.dirs, &mut model)?;
+    Ok(model)
+}
+
+/// The GAIE values of an overlay (see [`gaie_values`]), or a warning that there are none.
+fn add_gaie(src: &dyn Source, overlay: &str, included: &[String], model: &mut Model) -> Result<()> {
+    match gaie_values(src, overlay, included) {
         Some((rel, own)) => {
             let mut doc = yaml::parse_values(&rel, &src.read(&rel)?)?;
             doc.root.set_src(model.sources.len());
@@ -282,5 +288,5 @@ pub(super) fn from_kustomize(
             "no inferencepool values (inferencepool.values.yaml, inferencepool/values.yaml) beside the overlay: the GAIE keeps llm-d-benchmark's settings",
         )),
     }
-    Ok(model)
+    Ok(())
 }

@@ -280,25 +280,7 @@ pub(super) fn from_recipe(
         ));
     };
     let mut warnings = recipe.warnings.clone();
-    for a in recipe.applies.iter().filter(|a| a.listed) {
-        for alt in &a.alternatives {
-            let dir = guide_path(opened, alt);
-            if src
-                .list(&dir)
-                .map_or(true, |l| !kustomize::has_kustomization(&l))
-            {
-                warnings.push(
-                    Diagnostic::warning(
-                        "recipe-overlay",
-                        format!(
-                            "an option of the recipe names overlay {dir}, which this copy of the guide does not have (not a variant)"
-                        ),
-                    )
-                    .at(recipe::README, a.line, None),
-                );
-            }
-        }
-    }
+    warnings.extend(missing_options(opened, recipe));
     if chosen.line.is_none() {
         warnings.push(Diagnostic::warning("recipe-layout", format!(
             "overlay {} is not in {}'s recipe: found beside the overlays it installs (layout convention)",
@@ -340,6 +322,33 @@ pub(super) fn from_recipe(
     Ok(model)
 }
 
+/// Overlays an option of the recipe names (`# options: gpu, tpu`) that this copy of the
+/// guide does not have: said at the option's README line; they are no variants.
+fn missing_options(opened: &Opened, recipe: &Recipe) -> Vec<Diagnostic> {
+    let src = opened.source.as_ref();
+    let mut warnings = Vec::new();
+    for a in recipe.applies.iter().filter(|a| a.listed) {
+        for alt in &a.alternatives {
+            let dir = guide_path(opened, alt);
+            if src
+                .list(&dir)
+                .map_or(true, |l| !kustomize::has_kustomization(&l))
+            {
+                warnings.push(
+                    Diagnostic::warning(
+                        "recipe-overlay",
+                        format!(
+                            "an option of the recipe names overlay {dir}, which this copy of the guide does not have (not a variant)"
+                        ),
+                    )
+                    .at(recipe::README, a.line, None),
+                );
+            }
+        }
+    }
+    warnings
+}
+
 /// The kustomize reader's warnings (still text: the reader is not ours to change), as
 /// diagnostics; their place, when they have one, is in the text.
 pub(super) fn kustomize_warnings(build: &[String], extracted: &[String]) -> Vec<Diagnostic> {
@@ -350,24 +359,9 @@ pub(super) fn kustomize_warnings(build: &[String], extracted: &[String]) -> Vec<
         .collect()
 }
 
-/// The router (GAIE chart) values: the recipe's first install of a router chart, its `-f`
-/// files merged in order with Helm's semantics, then its `--set` entries. Other installs of
-/// the same release (gateway mode) are alternatives, said in a warning.
-pub(super) fn router_values(
-    opened: &Opened,
-    recipe: &Recipe,
-    model: &mut Model,
-    first_id: usize,
-) -> Result<()> {
-    let src = opened.source.as_ref();
-    let is_router = |chart: &str| Chart::of(chart) == Chart::Gaie || chart.ends_with("/standalone");
-    let Some(install) = recipe.helm.iter().find(|h| is_router(&h.chart)) else {
-        model.warnings.push(Diagnostic::warning("recipe-router", format!(
-            "{} installs no router chart (inferencepool, standalone): the GAIE keeps llm-d-benchmark's settings",
-            recipe::README
-        )));
-        return Ok(());
-    };
+/// Other installs of the router's release (gateway mode next to standalone): said, at
+/// their README line, and not converted.
+fn alternatives(recipe: &Recipe, install: &recipe::HelmInstall, model: &mut Model) {
     for other in recipe
         .helm
         .iter()
@@ -397,6 +391,11 @@ pub(super) fn router_values(
             .at(recipe::README, other.line, None),
         );
     }
+}
+
+/// The README as a source of the model (the place of `--set` values and chart versions);
+/// returns its index.
+fn readme_source(src: &dyn Source, model: &mut Model) -> Result<usize> {
     let readme_text = src.read(recipe::README)?;
     let readme_src = model.sources.len();
     let mut readme = Doc::new(
@@ -406,6 +405,29 @@ pub(super) fn router_values(
     );
     readme.root.set_src(readme_src);
     model.sources.push(readme);
+    Ok(readme_src)
+}
+
+/// The router (GAIE chart) values: the recipe's first install of a router chart, its `-f`
+/// files merged in order with Helm's semantics, then its `--set` entries. Other installs of
+/// the same release (gateway mode) are alternatives, said in a warning.
+pub(super) fn router_values(
+    opened: &Opened,
+    recipe: &Recipe,
+    model: &mut Model,
+    first_id: usize,
+) -> Result<()> {
+    let src = opened.source.as_ref();
+    let is_router = |chart: &str| Chart::of(chart) == Chart::Gaie || chart.ends_with("/standalone");
+    let Some(install) = recipe.helm.iter().find(|h| is_router(&h.chart)) else {
+        model.warnings.push(Diagnostic::warning("recipe-router", format!(
+            "{} installs no router chart (inferencepool, standalone): the GAIE keeps llm-d-benchmark's settings",
+            recipe::README
+        )));
+        return Ok(());
+    };
+    alternatives(recipe, install, model);
+    let readme_src = readme_source(src, model)?;
     let mut next_id = first_id.max(1 << 29);
     let mut id = || {
         next_id += 1;

@@ -7,6 +7,14 @@ impl Checker<'_> {
     /// Every factor has levels; levels belong to factors; no empty or repeated level.
     pub(super) fn levels(&mut self, b: &Block) {
         let factors: BTreeSet<&str> = b.factors.iter().map(|f| f.name.as_str()).collect();
+        self.factors_without_levels(b);
+        for l in &b.levels {
+            self.level_list(l, &factors);
+        }
+    }
+
+    /// A factor without levels is an error, shown with a few values its treatments use.
+    fn factors_without_levels(&mut self, b: &Block) {
         let with_levels: BTreeSet<&str> = b.levels.iter().map(|l| l.factor.as_str()).collect();
         let missing: Vec<usize> = (0..b.factors.len())
             .filter(|i| !with_levels.contains(b.factors[*i].name.as_str()))
@@ -52,62 +60,68 @@ impl Checker<'_> {
                 );
             }
         }
-        for l in &b.levels {
-            if l.raw.is_empty() {
-                continue; // reported when read
-            }
-            if !factors.contains(l.factor.as_str()) {
+    }
+
+    /// One `levels` entry: of a factor, no empty or repeated level, each of a known
+    /// parameter's type and range.
+    fn level_list(&mut self, l: &crate::experiment::model::Levels, factors: &BTreeSet<&str>) {
+        if l.raw.is_empty() {
+            return; // reported when read
+        }
+        if !factors.contains(l.factor.as_str()) {
+            self.push(
+                l.line,
+                Severity::Warning,
+                format!(
+                    "levels are given for {}, which is not among the factors: e2e.sh ignores them",
+                    l.factor
+                ),
+            );
+            return;
+        }
+        let values = l.values();
+        if values.iter().any(String::is_empty) {
+            self.push(
+                l.line,
+                Severity::Error,
+                format!(
+                    "levels of {} include an empty one: {}",
+                    l.factor,
+                    crate::error::excerpt(&l.raw, 60)
+                ),
+            );
+        }
+        // Known parameters: each level of the parameter's type and range.
+        let set: Vec<String> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
+        if let Some((p, bad)) = crate::experiment::params::bad_levels(&l.factor, &set) {
+            let shown: Vec<String> = bad
+                .iter()
+                .take(5)
+                .map(|v| crate::error::excerpt(v, 60))
+                .collect();
+            self.push(
+                l.line,
+                Severity::Error,
+                format!(
+                    "level{} {}{} of {} {} not valid: {} takes {}",
+                    if bad.len() == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    if bad.len() > 5 { " ..." } else { "" },
+                    l.factor,
+                    if bad.len() == 1 { "is" } else { "are" },
+                    p.name,
+                    p.kind.describe()
+                ),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for v in values.iter().filter(|v| !v.is_empty()) {
+            if !seen.insert(v) {
                 self.push(
                     l.line,
                     Severity::Warning,
-                    format!("levels are given for {}, which is not among the factors: e2e.sh ignores them", l.factor),
+                    format!("level {v} of {} is given twice", l.factor),
                 );
-                continue;
-            }
-            let values = l.values();
-            if values.iter().any(String::is_empty) {
-                self.push(
-                    l.line,
-                    Severity::Error,
-                    format!(
-                        "levels of {} include an empty one: {}",
-                        l.factor,
-                        crate::error::excerpt(&l.raw, 60)
-                    ),
-                );
-            }
-            // Known parameters: each level of the parameter's type and range.
-            let set: Vec<String> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
-            if let Some((p, bad)) = crate::experiment::params::bad_levels(&l.factor, &set) {
-                let shown: Vec<String> = bad
-                    .iter()
-                    .take(5)
-                    .map(|v| crate::error::excerpt(v, 60))
-                    .collect();
-                self.push(
-                    l.line,
-                    Severity::Error,
-                    format!(
-                        "level{} {}{} of {} {} not valid: {} takes {}",
-                        if bad.len() == 1 { "" } else { "s" },
-                        shown.join(", "),
-                        if bad.len() > 5 { " ..." } else { "" },
-                        l.factor,
-                        if bad.len() == 1 { "is" } else { "are" },
-                        p.name,
-                        p.kind.describe()
-                    ),
-                );
-            }
-            let mut seen = BTreeSet::new();
-            for v in values.iter().filter(|v| !v.is_empty()) {
-                if !seen.insert(v) {
-                    self.push(
-                        l.line,
-                        Severity::Warning,
-                        format!("level {v} of {} is given twice", l.factor),
-                    );
-                }
             }
         }
     }
@@ -157,10 +171,6 @@ impl Checker<'_> {
         let mut seen: BTreeMap<Vec<&str>, usize> = BTreeMap::new();
         for (t, values) in b.treatments.iter().zip(&rows) {
             let named = t.name.as_ref().map_or(String::new(), |n| format!(" {n}"));
-            let prefix = t
-                .name
-                .as_ref()
-                .map_or(String::new(), |n| format!("treatment {n}: "));
             if values.len() != b.factors.len() {
                 let names: Vec<&str> = b.factors.iter().map(|f| f.name.as_str()).collect();
                 self.push(
@@ -178,71 +188,7 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            for (((v, f), lv), set) in values.iter().zip(&b.factors).zip(&levels).zip(&level_sets) {
-                let trimmed = v.trim();
-                if trimmed.is_empty() {
-                    self.push(
-                        t.line,
-                        Severity::Error,
-                        format!(
-                            "treatment{named} {} has an empty value for {}",
-                            crate::error::excerpt(&t.raw, 60),
-                            f.name
-                        ),
-                    );
-                    continue;
-                }
-                if trimmed != *v {
-                    let (sev, why) = match b.section {
-                        Section::Setup => (
-                            Severity::Error,
-                            "e2e.sh would write them into `export VAR=value`",
-                        ),
-                        Section::Run => {
-                            (Severity::Warning, "e2e.sh may write them into the profile")
-                        }
-                    };
-                    self.push(
-                        t.line,
-                        sev,
-                        format!(
-                            "value {} of {} has blanks around it: {why}",
-                            crate::error::excerpt(v, 60),
-                            f.name
-                        ),
-                    );
-                }
-                if trimmed == NA {
-                    continue;
-                }
-                if b.section == Section::Setup
-                    && let Some(why) = level_problem(trimmed)
-                {
-                    self.push(
-                        t.line,
-                        Severity::Error,
-                        format!(
-                            "value {} of {} {why}",
-                            crate::error::excerpt(trimmed, 60),
-                            f.name
-                        ),
-                    );
-                }
-                if let (Some(lv), Some(set)) = (lv, set)
-                    && !set.contains(trimmed)
-                {
-                    let mut msg = format!(
-                        "{prefix}value {} of {} is not among its levels {}",
-                        crate::error::printable(&crate::experiment::variation::short(trimmed)),
-                        f.name,
-                        crate::experiment::variation::short(&lv.join(","))
-                    );
-                    if let Some(close) = closest(trimmed, lv.iter().map(String::as_str)) {
-                        msg.push_str(&format!("; did you mean {close}?"));
-                    }
-                    self.push(t.line, Severity::Error, msg);
-                }
-            }
+            self.treatment_values(b, t, values, &levels, &level_sets);
             let key: Vec<&str> = values.iter().map(|v| v.trim()).collect();
             if let Some(first) = seen.insert(key, t.line) {
                 self.push(
@@ -255,10 +201,99 @@ impl Checker<'_> {
                 );
             }
         }
-        // Levels no treatment uses (one pass over the rows).
+        self.unused_levels(b, &rows, &by_factor);
+    }
+
+    /// The values of one treatment of the right length: not empty, no blanks around them
+    /// (e2e.sh writes them), writable by e2e.sh (setup), among the factor's levels or NA.
+    fn treatment_values(
+        &mut self,
+        b: &Block,
+        t: &crate::experiment::model::Treatment,
+        values: &[&str],
+        levels: &[Option<Vec<String>>],
+        level_sets: &[Option<BTreeSet<&str>>],
+    ) {
+        let named = t.name.as_ref().map_or(String::new(), |n| format!(" {n}"));
+        let prefix = t
+            .name
+            .as_ref()
+            .map_or(String::new(), |n| format!("treatment {n}: "));
+        for (((v, f), lv), set) in values.iter().zip(&b.factors).zip(levels).zip(level_sets) {
+            let trimmed = v.trim();
+            if trimmed.is_empty() {
+                self.push(
+                    t.line,
+                    Severity::Error,
+                    format!(
+                        "treatment{named} {} has an empty value for {}",
+                        crate::error::excerpt(&t.raw, 60),
+                        f.name
+                    ),
+                );
+                continue;
+            }
+            if trimmed != *v {
+                let (sev, why) = match b.section {
+                    Section::Setup => (
+                        Severity::Error,
+                        "e2e.sh would write them into `export VAR=value`",
+                    ),
+                    Section::Run => (Severity::Warning, "e2e.sh may write them into the profile"),
+                };
+                self.push(
+                    t.line,
+                    sev,
+                    format!(
+                        "value {} of {} has blanks around it: {why}",
+                        crate::error::excerpt(v, 60),
+                        f.name
+                    ),
+                );
+            }
+            if trimmed == NA {
+                continue;
+            }
+            if b.section == Section::Setup
+                && let Some(why) = level_problem(trimmed)
+            {
+                self.push(
+                    t.line,
+                    Severity::Error,
+                    format!(
+                        "value {} of {} {why}",
+                        crate::error::excerpt(trimmed, 60),
+                        f.name
+                    ),
+                );
+            }
+            if let (Some(lv), Some(set)) = (lv, set)
+                && !set.contains(trimmed)
+            {
+                let mut msg = format!(
+                    "{prefix}value {} of {} is not among its levels {}",
+                    crate::error::printable(&crate::experiment::variation::short(trimmed)),
+                    f.name,
+                    crate::experiment::variation::short(&lv.join(","))
+                );
+                if let Some(close) = closest(trimmed, lv.iter().map(String::as_str)) {
+                    msg.push_str(&format!("; did you mean {close}?"));
+                }
+                self.push(t.line, Severity::Error, msg);
+            }
+        }
+    }
+
+    /// Levels no treatment uses (one pass over the rows): a note, when every row is complete.
+    fn unused_levels(
+        &mut self,
+        b: &Block,
+        rows: &[Vec<&str>],
+        by_factor: &BTreeMap<&str, &crate::experiment::model::Levels>,
+    ) {
         let all_complete = rows.iter().all(|r| r.len() == b.factors.len());
         let mut used: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); b.factors.len()];
-        for r in &rows {
+        for r in rows {
             for (i, v) in r.iter().enumerate().take(b.factors.len()) {
                 used[i].insert(v.trim());
             }
