@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::Catalog;
 use crate::defaults::{DefaultValue, Defaults, find_bench_dir};
+use crate::diag::Diagnostic;
 use crate::emit::v2::{self, V2Defaults};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment, Variation};
@@ -167,7 +168,9 @@ pub struct Conversion {
     pub experiment: Experiment,
     /// `None` when no variations were given: no experiment file then.
     pub experiment_text: Option<String>,
-    pub warnings: Vec<String>,
+    /// What the user should hear about: the guide model's warnings with their places, then
+    /// those of later stages (still text there, wrapped; see [`as_diagnostics`]).
+    pub warnings: Vec<Diagnostic>,
     /// The llm-d-benchmark checkout used, if one was found.
     pub bench_dir: Option<PathBuf>,
     /// The format written; for v2, `scenario_text` is the YAML scenario.
@@ -326,7 +329,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         scenario_text,
         experiment,
         experiment_text,
-        warnings,
+        warnings: as_diagnostics(&model.warnings, &warnings),
         bench_dir: bench.dir.clone(),
         target: Target::Bash,
         specification_text: None,
@@ -395,7 +398,7 @@ fn convert_v2(
         scenario_text: written.text,
         experiment,
         experiment_text,
-        warnings,
+        warnings: as_diagnostics(&model.warnings, &warnings),
         bench_dir: bench.dir.clone(),
         target: Target::V2,
         specification_text: Some(written.specification),
@@ -510,6 +513,37 @@ fn default_text(defaults: &Defaults, var: &str) -> String {
         Some(DefaultValue::Dynamic(raw)) => raw.clone(),
         None => String::new(),
     }
+}
+
+impl Conversion {
+    /// The warnings as the user reads them (`file:line: message`), one a string.
+    pub fn warning_texts(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| w.plain().to_string())
+            .collect()
+    }
+}
+
+/// A conversion's warnings as diagnostics. `texts` starts with the texts of the model's
+/// warnings (the scenario and the v2 writer list them first); those are replaced by the
+/// model's diagnostics, with their places and codes. The rest, from stages that still give
+/// text (mapping, writers, experiment notes), are wrapped under the code `conversion`.
+fn as_diagnostics(model: &[Diagnostic], texts: &[String]) -> Vec<Diagnostic> {
+    let leads = texts.len() >= model.len()
+        && model
+            .iter()
+            .zip(texts)
+            .all(|(d, t)| d.plain().to_string() == *t);
+    let rest = if leads { &texts[model.len()..] } else { texts };
+    let own = if leads { model } else { &[] };
+    own.iter()
+        .cloned()
+        .chain(
+            rest.iter()
+                .map(|t| Diagnostic::warning("conversion", t.clone())),
+        )
+        .collect()
 }
 
 /// e2e.sh rewrites every line containing `VAR=` for a setup factor: there must be exactly one.

@@ -299,7 +299,7 @@ fn render(guide: &str, variant: &str, era: &str) -> Result<Rendered, String> {
         gaie,
         env,
         bench: bench_dir(era),
-        warnings: conversion.warnings,
+        warnings: conversion.warning_texts(),
     })
 }
 
@@ -1061,7 +1061,7 @@ fn names_the_bench_would_misread_are_refused() {
             .is_none()
     );
     assert!(
-        has_warning(&c.warnings, "not a plain file name"),
+        has_warning(&c.warning_texts(), "not a plain file name"),
         "{:?}",
         c.warnings
     );
@@ -1069,7 +1069,7 @@ fn names_the_bench_would_misread_are_refused() {
     let c = convert_fixture("model-name-list/values.yaml");
     assert!(c.scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none());
     assert!(
-        has_warning(&c.warnings, "holds `,` or `:`"),
+        has_warning(&c.warning_texts(), "holds `,` or `:`"),
         "{:?}",
         c.warnings
     );

@@ -903,7 +903,7 @@ fn snapshot_one_factor_at_a_time_around_the_guide() {
         conv.experiment.describe_count(),
         "24 treatments (8 setup x 3 run), one factor at a time"
     );
-    let warnings = conv.warnings.join("\n");
+    let warnings = conv.warning_texts().join("\n");
     assert!(warnings.contains("the guide's value 2 of decode_replicas is not among the levels given; added as the center"), "{warnings}");
     assert!(
         warnings.contains("the profile's value 256 of question_len"),

@@ -10,6 +10,7 @@ mod cli_help;
 mod common;
 mod corpus;
 mod current_guides;
+mod diagnostics;
 mod exit_codes;
 mod experiments;
 mod fuzz;
