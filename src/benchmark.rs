@@ -66,10 +66,13 @@ pub fn guide_workload(
     factors: &[String],
 ) -> Result<GuideWorkload> {
     let Some(file) = crate::guide::own_benchmark_file(opened) else {
-        return Err(Error::Usage(format!(
-            "`with guide`: {} has no benchmark template (looked for benchmark-templates/*.yaml in the guide and ../benchmark/<guide>_[guide_]template.yaml beside it); name a harness and profile instead",
-            opened.name
-        )));
+        return Err(Error::request(
+            "workload",
+            format!(
+                "`with guide`: {} has no benchmark template (looked for benchmark-templates/*.yaml in the guide and ../benchmark/<guide>_[guide_]template.yaml beside it); name a harness and profile instead",
+                opened.name
+            ),
+        ));
     };
     let text = opened.source.read(&file)?;
     let doc = yaml::parse_one(&file, &text)?;
@@ -79,7 +82,7 @@ pub fn guide_workload(
 /// [`guide_workload`] on a parsed template.
 pub fn from_template(doc: &Doc, catalog: &Catalog, factors: &[String]) -> Result<GuideWorkload> {
     let bad = |what: &str| {
-        Error::Usage(format!(
+        Error::Invalid(format!(
             "`with guide`: {}: {what}; name a harness and profile instead",
             doc.file
         ))
@@ -99,24 +102,14 @@ pub fn from_template(doc: &Doc, catalog: &Catalog, factors: &[String]) -> Result
         .ok_or_else(|| bad("no workload under workload:"))?;
     let profiles = catalog.profiles(&harness);
     if profiles.is_empty() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Invalid(format!(
             "`with guide`: {}: harness {harness:?} is not one llm-d-benchmark has; valid: {}",
             doc.file,
             catalog.harnesses().join(", ")
         )));
     }
-    let has = |p: &str| profiles.contains(&format!("{p}.yaml").as_str());
-    let data_type = spec.at("data.type").and_then(Node::as_str).unwrap_or("");
-    let load_type = spec.at("load.type").and_then(Node::as_str).unwrap_or("");
-    let by_name = workload.to_ascii_lowercase();
-    let profile = PROFILE_BY_DATA
-        .iter()
-        .filter(|(d, l, _)| *d == data_type && (*l == "*" || *l == load_type))
-        .map(|(_, _, p)| *p)
-        .find(|p| has(p))
-        .or_else(|| has(&by_name).then_some(by_name.as_str()))
-        .unwrap_or(crate::convert::DEFAULT_PROFILE.trim_end_matches(".yaml"));
-    let (harness, profile) = catalog.resolve(&harness, profile)?;
+    let profile = closest_profile(spec, &workload, &profiles);
+    let (harness, profile) = catalog.resolve(&harness, &profile)?;
     let keys = catalog.workload_keys(&harness, &profile);
 
     // Every scalar leaf of the workload (the benchmark's own subtrees aside), by key name.
@@ -140,24 +133,8 @@ pub fn from_template(doc: &Doc, catalog: &Catalog, factors: &[String]) -> Result
         done.push(key);
         let same: Vec<&(String, String, String, usize)> =
             leaves.iter().filter(|l| l.0 == *key).collect();
-        let why = if factors.contains(key) {
-            Some("swept by the experiment".to_string())
-        } else if !keys.contains(key) {
-            Some(format!("{profile} has no {key}"))
-        } else if same.iter().any(|l| l.2 != *value) {
-            Some(format!(
-                "{key} has {} different values in the template and one override sets them all",
-                same.len()
-            ))
-        } else if let Some(other) = keys.iter().find(|k| *k != key && k.ends_with(key.as_str())) {
-            Some(format!("an override of {key} would also change {other}"))
-        } else if value.is_empty() || value.contains([',', '^', ' ', '\t', '=']) {
-            Some(format!(
-                "its value {value:?} cannot be written in the override list"
-            ))
-        } else {
-            None
-        };
+        let values: Vec<&str> = same.iter().map(|l| l.2.as_str()).collect();
+        let why = not_carried_why(key, value, &values, factors, keys, &profile);
         match why {
             Some(why) => {
                 for l in &same {
@@ -179,6 +156,53 @@ pub fn from_template(doc: &Doc, catalog: &Catalog, factors: &[String]) -> Result
         overrides,
         not_carried,
     })
+}
+
+/// The profile closest to the template's workload: by its data and load type, else by the
+/// workload's name, else the default profile.
+fn closest_profile(spec: &Node, workload: &str, profiles: &[&str]) -> String {
+    let has = |p: &str| profiles.contains(&format!("{p}.yaml").as_str());
+    let data_type = spec.at("data.type").and_then(Node::as_str).unwrap_or("");
+    let load_type = spec.at("load.type").and_then(Node::as_str).unwrap_or("");
+    let by_name = workload.to_ascii_lowercase();
+    PROFILE_BY_DATA
+        .iter()
+        .filter(|(d, l, _)| *d == data_type && (*l == "*" || *l == load_type))
+        .map(|(_, _, p)| *p)
+        .find(|p| has(p))
+        .or_else(|| has(&by_name).then_some(by_name.as_str()))
+        .unwrap_or(crate::convert::DEFAULT_PROFILE.trim_end_matches(".yaml"))
+        .to_string()
+}
+
+/// Why the template's `key = value` is not carried as a profile override, if it is not;
+/// `values` are the values of every leaf of the template with that key.
+fn not_carried_why(
+    key: &str,
+    value: &str,
+    values: &[&str],
+    factors: &[String],
+    keys: &[String],
+    profile: &str,
+) -> Option<String> {
+    if factors.iter().any(|f| f == key) {
+        Some("swept by the experiment".to_string())
+    } else if !keys.iter().any(|k| k == key) {
+        Some(format!("{profile} has no {key}"))
+    } else if values.iter().any(|v| v != &value) {
+        Some(format!(
+            "{key} has {} different values in the template and one override sets them all",
+            values.len()
+        ))
+    } else if let Some(other) = keys.iter().find(|k| *k != key && k.ends_with(key)) {
+        Some(format!("an override of {key} would also change {other}"))
+    } else if value.is_empty() || value.contains([',', '^', ' ', '\t', '=']) {
+        Some(format!(
+            "its value {value:?} cannot be written in the override list"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Scalar leaves (key, dotted path, value, line) and lists (path, length) under `node`.

@@ -101,7 +101,7 @@ impl Catalog {
             }
         }
         if harnesses.is_empty() {
-            return Err(Error::Usage(format!(
+            return Err(Error::Invalid(format!(
                 "{} holds no workload profiles; expected <harness>/<profile>.yaml.in files of an llm-d-benchmark checkout",
                 root.display()
             )));
@@ -132,21 +132,27 @@ impl Catalog {
     }
 
     /// Validate and normalize: `.yaml` optional on the profile, returns (harness, "profile.yaml").
-    /// Unknown harness or profile -> [`Error::Usage`] listing the valid ones.
+    /// Unknown harness or profile -> [`Error::Request`] listing the valid ones.
     pub fn resolve(&self, harness: &str, profile: &str) -> Result<(String, String)> {
         let Some(profiles) = self.harnesses.get(harness) else {
-            return Err(Error::Usage(format!(
-                "unknown harness {harness:?}; valid: {}",
-                self.harnesses().join(", ")
-            )));
+            return Err(Error::request(
+                "catalog",
+                format!(
+                    "unknown harness {harness:?}; valid: {}",
+                    self.harnesses().join(", ")
+                ),
+            ));
         };
         let name = profile_file_name(profile.trim());
         if !profiles.contains_key(&name) {
             let valid: Vec<&str> = profiles.keys().map(String::as_str).collect();
-            return Err(Error::Usage(format!(
-                "unknown profile {profile:?} for harness {harness}; valid: {}",
-                valid.join(", ")
-            )));
+            return Err(Error::request(
+                "catalog",
+                format!(
+                    "unknown profile {profile:?} for harness {harness}; valid: {}",
+                    valid.join(", ")
+                ),
+            ));
         }
         Ok((harness.to_string(), name))
     }
@@ -456,7 +462,7 @@ mod tests {
             err.to_string(),
             r#"unknown harness "foo"; valid: guidellm, inference-perf, inferencemax, nop, vllm-benchmark"#
         );
-        assert!(matches!(err, Error::Usage(_)));
+        assert!(matches!(err, Error::Request(_)));
     }
 
     #[test]
@@ -468,7 +474,7 @@ mod tests {
             err.to_string(),
             r#"unknown profile "chatbot_synthetic" for harness vllm-benchmark; valid: random_concurrent.yaml, sanity_random.yaml, sharegpt.yaml"#
         );
-        assert!(matches!(err, Error::Usage(_)));
+        assert!(matches!(err, Error::Request(_)));
     }
 
     #[test]
@@ -501,7 +507,7 @@ mod tests {
         std::fs::write(profiles.join("h/notes.txt"), "a: 1").unwrap();
         assert!(matches!(
             Catalog::from_checkout(dir.path()),
-            Err(Error::Usage(_))
+            Err(Error::Invalid(_))
         ));
         std::fs::write(profiles.join("h/p.yaml.in"), b"a: 1\n\xff\xfe: 2\n  b:\n").unwrap();
         let cat = Catalog::from_checkout(dir.path()).unwrap();

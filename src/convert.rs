@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::Catalog;
 use crate::defaults::{DefaultValue, Defaults, find_bench_dir};
+use crate::diag::Diagnostic;
 use crate::emit::v2::{self, V2Defaults};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment, Variation};
@@ -95,11 +96,14 @@ impl Bench {
         let dir = match dir {
             Some(d) => {
                 if !d.join("setup/env.sh").is_file() && !d.join(v2::DEFAULTS_FILE).is_file() {
-                    return Err(Error::Usage(format!(
-                        "{}: not an llm-d-benchmark checkout (no setup/env.sh), nor a v2 one (no {})",
-                        d.display(),
-                        v2::DEFAULTS_FILE
-                    )));
+                    return Err(Error::request(
+                        "option",
+                        format!(
+                            "{}: not an llm-d-benchmark checkout (no setup/env.sh), nor a v2 one (no {})",
+                            d.display(),
+                            v2::DEFAULTS_FILE
+                        ),
+                    ));
                 }
                 Some(d.to_path_buf())
             }
@@ -164,7 +168,9 @@ pub struct Conversion {
     pub experiment: Experiment,
     /// `None` when no variations were given: no experiment file then.
     pub experiment_text: Option<String>,
-    pub warnings: Vec<String>,
+    /// What the user should hear about: the guide model's warnings with their places, then
+    /// those of later stages (still text there, wrapped; see [`as_diagnostics`]).
+    pub warnings: Vec<Diagnostic>,
     /// The llm-d-benchmark checkout used, if one was found.
     pub bench_dir: Option<PathBuf>,
     /// The format written; for v2, `scenario_text` is the YAML scenario.
@@ -250,7 +256,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     scenario.defaults = bench.defaults.describe();
     scenario
         .warnings
-        .splice(0..0, model.warnings.iter().cloned());
+        .splice(0..0, model.warnings.iter().map(|w| w.plain().to_string()));
     scenario.overridden = mapping::overridden_notes(&model.overridden, &model.sources);
     if scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none()
         && !scenario
@@ -323,7 +329,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         scenario_text,
         experiment,
         experiment_text,
-        warnings,
+        warnings: as_diagnostics(&model.warnings, &warnings),
         bench_dir: bench.dir.clone(),
         target: Target::Bash,
         specification_text: None,
@@ -352,7 +358,11 @@ fn convert_v2(
         profile,
     };
     let written = v2::scenario(&deployment, defaults, &meta);
-    let mut warnings = model.warnings.clone();
+    let mut warnings: Vec<String> = model
+        .warnings
+        .iter()
+        .map(|w| w.plain().to_string())
+        .collect();
     warnings.extend(written.warnings.iter().cloned());
     let (experiment, experiment_text) = if req.variations.is_empty() {
         (Experiment::default(), None)
@@ -388,7 +398,7 @@ fn convert_v2(
         scenario_text: written.text,
         experiment,
         experiment_text,
-        warnings,
+        warnings: as_diagnostics(&model.warnings, &warnings),
         bench_dir: bench.dir.clone(),
         target: Target::V2,
         specification_text: Some(written.specification),
@@ -418,9 +428,9 @@ fn workload(
 )> {
     if req.guide_workload {
         if req.harness.is_some() || req.profile.is_some() {
-            return Err(Error::Usage(
-                "`with guide` runs the guide's own benchmark: give no harness or profile with it"
-                    .into(),
+            return Err(Error::request(
+                "workload",
+                "`with guide` runs the guide's own benchmark: give no harness or profile with it",
             ));
         }
         let run_factors: Vec<String> = req.variations.iter().map(|v| v.parameter.clone()).collect();
@@ -505,16 +515,50 @@ fn default_text(defaults: &Defaults, var: &str) -> String {
     }
 }
 
+impl Conversion {
+    /// The warnings as the user reads them (`file:line: message`), one a string.
+    pub fn warning_texts(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| w.plain().to_string())
+            .collect()
+    }
+}
+
+/// A conversion's warnings as diagnostics. `texts` starts with the texts of the model's
+/// warnings (the scenario and the v2 writer list them first); those are replaced by the
+/// model's diagnostics, with their places and codes. The rest, from stages that still give
+/// text (mapping, writers, experiment notes), are wrapped under the code `conversion`.
+fn as_diagnostics(model: &[Diagnostic], texts: &[String]) -> Vec<Diagnostic> {
+    let leads = texts.len() >= model.len()
+        && model
+            .iter()
+            .zip(texts)
+            .all(|(d, t)| d.plain().to_string() == *t);
+    let rest = if leads { &texts[model.len()..] } else { texts };
+    let own = if leads { model } else { &[] };
+    own.iter()
+        .cloned()
+        .chain(
+            rest.iter()
+                .map(|t| Diagnostic::warning("conversion", t.clone())),
+        )
+        .collect()
+}
+
 /// e2e.sh rewrites every line containing `VAR=` for a setup factor: there must be exactly one.
 fn check_sweepable(text: &str, factors: &BTreeSet<String>) -> Result<()> {
     for var in factors {
         let needle = format!("{var}=");
         let lines: Vec<&str> = text.lines().filter(|l| l.contains(&needle)).collect();
         if lines.len() != 1 || !lines[0].starts_with(&format!("export {needle}")) {
-            return Err(Error::Usage(format!(
-                "cannot sweep {var}: the scenario has {} lines containing {needle}, and e2e.sh needs exactly one export line",
-                lines.len()
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "cannot sweep {var}: the scenario has {} lines containing {needle}, and e2e.sh needs exactly one export line",
+                    lines.len()
+                ),
+            ));
         }
     }
     Ok(())
@@ -523,9 +567,12 @@ fn check_sweepable(text: &str, factors: &BTreeSet<String>) -> Result<()> {
 /// A user-given name must be a plain file name.
 fn checked_name(name: &str) -> Result<String> {
     if name.contains(['/', '\\']) || name.contains("..") || name.trim().is_empty() {
-        return Err(Error::Usage(format!(
-            "invalid name {name:?}: a name is a file name, without path separators or `..`"
-        )));
+        return Err(Error::request(
+            "option",
+            format!(
+                "invalid name {name:?}: a name is a file name, without path separators or `..`"
+            ),
+        ));
     }
     Ok(source::sanitize(name))
 }

@@ -101,6 +101,24 @@ impl Diagnostic {
         }
     }
 
+    /// An error diagnostic with no place yet.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Error, code, message)
+    }
+
+    /// A warning with no place yet.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Warning, code, message)
+    }
+
+    /// Without the severity and code: `file:line[:column]: message`, then `  hint: ...` on
+    /// the next line; what follows the `error: ` or `warning: ` the binary prints, and what
+    /// a scenario's `WARNING:` comment says. Not made printable here: the binary escapes
+    /// each line of what it prints, the scenario writer each comment.
+    pub fn plain(&self) -> Plain<'_> {
+        Plain(self)
+    }
+
     pub fn at(mut self, file: &str, line: usize, column: Option<usize>) -> Diagnostic {
         self.span = Some(Span {
             file: file.to_string(),
@@ -133,6 +151,22 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// See [`Diagnostic::plain`].
+pub struct Plain<'a>(&'a Diagnostic);
+
+impl fmt::Display for Plain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(span) = &self.0.span {
+            write!(f, "{span}: ")?;
+        }
+        f.write_str(&self.0.message)?;
+        if let Some(hint) = &self.0.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
 impl From<Finding> for Diagnostic {
     fn from(f: Finding) -> Diagnostic {
         Diagnostic::new(f.severity, "experiment", f.message).at(&f.file, f.line, None)
@@ -157,6 +191,16 @@ mod tests {
         let d = Diagnostic::from(f);
         assert_eq!(d.to_string(), "e.yaml:3: warning[experiment]: unused level");
         assert_eq!(shown, "e.yaml:3: warning: unused level");
+        assert_eq!(
+            d.plain().to_string(),
+            "e.yaml:3: unused level",
+            "the plain form leaves out severity and code"
+        );
+        let d = Diagnostic::error("phrase", "bad word\nsecond line").hint("say it so");
+        assert_eq!(
+            d.plain().to_string(),
+            "bad word\nsecond line\n  hint: say it so"
+        );
         // Control characters never reach the terminal raw.
         let d = Diagnostic::new(Severity::Note, "", "a\u{1b}[31m");
         assert!(!d.to_string().contains('\u{1b}'), "{d}");

@@ -3,11 +3,15 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::diag::Diagnostic;
+
 /// Exit codes of the `convert-guide` binary. Documented in the README; never renumber.
 pub mod exit {
     /// Success: files written, or shown with `--dry-run`.
     pub const OK: i32 = 0;
-    /// Bad command line: unknown flag, harness, profile or parameter, malformed variation.
+    /// Bad command line: an unknown or malformed flag (clap), or words and option values that
+    /// ask for what cannot be done ([`super::Error::Request`]): an unknown harness, profile,
+    /// parameter, variant or design, a malformed variation or URL.
     pub const USAGE: i32 = 2;
     /// The input does not exist or holds nothing to convert.
     pub const NOT_FOUND: i32 = 3;
@@ -56,8 +60,12 @@ pub enum Error {
         snippet: String,
     },
 
-    #[error("{0}")]
-    Usage(String),
+    /// What the command line asks for cannot be done as asked: a malformed `varying` phrase or
+    /// `--vary`, an unknown harness, profile, parameter, variant or design, a bad option value
+    /// or URL. The only kind with exit 2; the diagnostic's code says which part was wrong.
+    /// Problems in files (a guide, a treatments list, a checkout) are other kinds.
+    #[error("{}", .0.plain())]
+    Request(Box<Diagnostic>),
 
     /// The input exists but is not a usable guide, without one file and place to blame: a
     /// kustomize cycle, a helmfile rendering invalid YAML, a limit on files or nesting.
@@ -111,12 +119,27 @@ impl Error {
             }
             Error::Network { .. } => exit::NETWORK,
             Error::Syntax { .. } | Error::Read { .. } | Error::Invalid(_) => exit::INVALID_INPUT,
-            Error::Usage(_) => exit::USAGE,
+            Error::Request(_) => exit::USAGE,
             Error::Write { .. } => exit::WRITE_FAILED,
             Error::NotConfirmed(_) => exit::NOT_CONFIRMED,
             Error::Batch(_) => exit::SOME_FAILED,
             Error::CheckFailed(_) => exit::CHECK_FAILED,
         }
+    }
+
+    /// A [`Error::Request`]: `code` names the part of the request that was wrong (`phrase`,
+    /// `variation`, `catalog`, `variant`, `design`, `option`, `url`, `workload`, `experiment`).
+    pub fn request(code: &'static str, message: impl Into<String>) -> Error {
+        Error::Request(Box::new(Diagnostic::error(code, message)))
+    }
+
+    /// A [`Error::Request`] with a hint, shown on its own line after the message.
+    pub fn request_hint(
+        code: &'static str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Error {
+        Error::Request(Box::new(Diagnostic::error(code, message).hint(hint)))
     }
 
     /// A syntax error at `line`/`column` (1-based) of `text`, with the offending line quoted.

@@ -17,6 +17,10 @@ pub struct Clauses {
 
 const USAGE: &str = "expected `with <harness> <profile>`, `with guide` or `varying <parameter> from <start> to <end> [by <step> | doubling]` or `varying <parameter> over <v1,v2,...>`";
 
+/// The clauses of the words after the source.
+///
+/// Over 80 lines on purpose: the whole grammar is this one loop, one arm per keyword, so it
+/// reads as the phrase it accepts; split up, the order of the words would be hard to follow.
 pub fn parse(words: &[String]) -> Result<Clauses> {
     let mut c = Clauses::default();
     let mut w = words.iter().map(String::as_str).peekable();
@@ -26,16 +30,20 @@ pub fn parse(words: &[String]) -> Result<Clauses> {
             "with" => {
                 let harness = w.next().ok_or_else(|| missing("with", "a harness"))?;
                 if c.harness.is_some() || c.guide {
-                    return Err(Error::Usage(
-                        "`with` given twice; name one harness and profile".into(),
+                    return Err(Error::request(
+                        "phrase",
+                        "`with` given twice; name one harness and profile",
                     ));
                 }
                 if harness == "guide" {
                     // The guide's own benchmark: its template names harness and workload.
                     if let Some(p) = w.next_if(|p| !matches!(*p, "and" | "varying" | "with")) {
-                        return Err(Error::Usage(format!(
-                            "`with guide` takes no profile (got {p:?}): the guide's benchmark template names its workload"
-                        )));
+                        return Err(Error::request(
+                            "phrase",
+                            format!(
+                                "`with guide` takes no profile (got {p:?}): the guide's benchmark template names its workload"
+                            ),
+                        ));
                     }
                     c.guide = true;
                     continue;
@@ -52,9 +60,10 @@ pub fn parse(words: &[String]) -> Result<Clauses> {
                     Some("from") => {
                         let from = w.next().ok_or_else(|| missing("from", "a start value"))?;
                         if w.next() != Some("to") {
-                            return Err(Error::Usage(format!(
-                                "`varying {param} from {from}` needs `to <end>`"
-                            )));
+                            return Err(Error::request(
+                                "phrase",
+                                format!("`varying {param} from {from}` needs `to <end>`"),
+                            ));
                         }
                         let to = w.next().ok_or_else(|| missing("to", "an end value"))?;
                         if w.next_if_eq(&"doubling").is_some() {
@@ -75,17 +84,21 @@ pub fn parse(words: &[String]) -> Result<Clauses> {
                         c.variations.push(Variation::list(param, list)?);
                     }
                     other => {
-                        return Err(Error::Usage(format!(
-                            "`varying {param}` then {}: {USAGE}",
-                            other.map_or("nothing".to_string(), |o| format!("{o:?}"))
-                        )));
+                        return Err(Error::request(
+                            "phrase",
+                            format!(
+                                "`varying {param}` then {}: {USAGE}",
+                                other.map_or("nothing".to_string(), |o| format!("{o:?}"))
+                            ),
+                        ));
                     }
                 }
             }
             other => {
-                return Err(Error::Usage(format!(
-                    "unexpected word {other:?} after the source: {USAGE}"
-                )));
+                return Err(Error::request(
+                    "phrase",
+                    format!("unexpected word {other:?} after the source: {USAGE}"),
+                ));
             }
         }
     }
@@ -93,7 +106,7 @@ pub fn parse(words: &[String]) -> Result<Clauses> {
 }
 
 fn missing(after: &str, what: &str) -> Error {
-    Error::Usage(format!("`{after}` needs {what}: {USAGE}"))
+    Error::request("phrase", format!("`{after}` needs {what}: {USAGE}"))
 }
 
 #[cfg(test)]

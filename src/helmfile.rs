@@ -6,6 +6,7 @@
 //! and a Go template that renders `releases:`. Environment values are loaded and merged
 //! with Helm semantics, then given to the template as `.Environment.Values`.
 
+use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::source::Source;
 use crate::template::{self, Context};
@@ -98,7 +99,7 @@ pub struct Rendered {
     pub doc: Doc,
     pub releases: Vec<Release>,
     /// Environment values files read (for provenance of values the template copied).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
     /// The documents environment values come from (values files, the helmfile itself for
     /// inline values), in order: a value the template copies with `toYaml` points into them,
     /// as source `1 + index` (the rendered document is source 0).
@@ -187,11 +188,14 @@ impl Helmfile {
         let env = self.environments.iter().find(|e| e.name == environment);
         if env.is_none() && !self.environments.is_empty() {
             let names: Vec<&str> = self.environments.iter().map(|e| e.name.as_str()).collect();
-            return Err(Error::Usage(format!(
-                "{}: no environment {environment:?}; the guide declares: {}",
-                self.file,
-                names.join(", ")
-            )));
+            return Err(Error::request(
+                "variant",
+                format!(
+                    "{}: no environment {environment:?}; the guide declares: {}",
+                    self.file,
+                    names.join(", ")
+                ),
+            ));
         }
         let mut merged = empty_map();
         let mut ignored = Vec::new();
@@ -485,7 +489,7 @@ pub fn release_values(
     }
     for (path, value, line) in &release.sets {
         values::set(&mut root, path, value.clone(), *line)
-            .map_err(|e| Error::Usage(format!("release {}: set {e}", release.name)))?;
+            .map_err(|e| Error::Invalid(format!("release {}: set {e}", release.name)))?;
     }
     Ok(root)
 }

@@ -85,8 +85,9 @@ Exit codes:
   2  bad command line (unknown flag, harness, profile or parameter; malformed
      or unsupported URL)
   3  the source does not exist (a URL: HTTP 404) or holds no guide values
-  4  the source cannot be read as a guide (invalid YAML, unreadable file, too
-     large, over a limit, not YAML)
+  4  a file cannot be used: the guide (invalid YAML, unreadable file, too large,
+     over a limit, not YAML, a values file or overlay it names is missing), a
+     --treatments file, an llm-d-benchmark checkout without profiles
   5  nothing written: not confirmed, no terminal to ask on, or a file exists
      (use --force)
   6  writing failed
@@ -359,13 +360,26 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         }
         return Ok(());
     }
+    confirm_and_write(cli, &base, &planned, &changes, (count, big))
+}
+
+/// After the display: ask (or check `--yes`, `--max-treatments`, `--force`), then write the
+/// scenario and the experiment, both or neither. `treatments`: the experiment's count and
+/// whether it is over `--max-treatments`.
+fn confirm_and_write(
+    cli: &Cli,
+    base: &Path,
+    planned: &[(PathBuf, String)],
+    changes: &[Change],
+    (count, big): (usize, bool),
+) -> Result<(), Failure> {
     // A target that cannot be written (a link out of the output folder) fails before asking.
-    for (path, _) in &planned {
-        writer::check(&base, path)?;
+    for (path, _) in planned {
+        writer::check(base, path)?;
     }
     let overwrites: Vec<&Path> = planned
         .iter()
-        .zip(&changes)
+        .zip(changes)
         .filter(|(_, c)| matches!(c, Change::Modified(_)))
         .map(|((p, _), _)| p.as_path())
         .collect();
@@ -388,11 +402,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     // The scenario and the experiment are written both or neither.
     let todo: Vec<(PathBuf, String)> = planned
         .iter()
-        .zip(&changes)
+        .zip(changes)
         .filter(|(_, c)| **c != Change::Unchanged)
         .map(|(f, _)| f.clone())
         .collect();
-    writer::write_all(&base, &todo)?;
+    writer::write_all(base, &todo)?;
     for (path, _) in &todo {
         // The file is written; a closed stdout only loses this line.
         let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
@@ -490,7 +504,10 @@ fn check_experiment(args: &CheckExperiment) -> Result<(), Failure> {
 fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
     let clauses = grammar::parse(&cli.words)?;
     if clauses.harness.is_some() && (cli.harness.is_some() || cli.profile.is_some()) {
-        return Err(Error::Usage("give the harness either as `with <harness> <profile>` or with --harness/--profile, not both".into()));
+        return Err(Error::request(
+            "option",
+            "give the harness either as `with <harness> <profile>` or with --harness/--profile, not both",
+        ));
     }
     let mut variations = clauses.variations;
     for spec in &cli.vary {
@@ -578,12 +595,51 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         .or(bench.dir.clone())
         .unwrap_or_else(|| cwd.to_path_buf());
     // Per converted variant, its scenario and experiment: written both or neither.
+    let (planned, mut failed) = table(&items, &base)?;
+    let changes: Vec<Vec<Change>> = planned
+        .iter()
+        .map(|pair| {
+            pair.iter()
+                .map(|(p, t)| writer::change(&base, p, t))
+                .collect()
+        })
+        .collect();
+    let converted = items
+        .iter()
+        .filter(|i| matches!(i.outcome, Outcome::Converted(_)))
+        .count();
+    eprintln!(
+        "{converted} converted, {failed} failed, {} skipped",
+        items.len() - converted - failed
+    );
+    if !cli.dry_run && changes.iter().flatten().any(|c| *c != Change::Unchanged) {
+        failed += write_pairs(cli, &base, &items, &planned, &changes)?;
+    }
+    if failed > 0 {
+        return Err(Error::Batch(format!(
+            "{failed} of {} guide variants failed or were not written",
+            items.len()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The files of one conversion, each with its text: written both or neither.
+type Planned = Vec<(PathBuf, String)>;
+
+/// `--all`: the table of every guide variant on stdout; returns, per converted variant, its
+/// files, and how many failed.
+fn table(
+    items: &[convert::BatchItem],
+    base: &Path,
+) -> std::io::Result<(Vec<Planned>, usize)> {
     let mut planned: Vec<Vec<(PathBuf, String)>> = Vec::new();
     let mut failed = 0;
     let shown_path = |c: &Conversion| {
-        let scenario = files(&base, c).swap_remove(0).0;
+        let scenario = files(base, c).swap_remove(0).0;
         scenario
-            .strip_prefix(&base)
+            .strip_prefix(base)
             .unwrap_or(&scenario)
             .display()
             .to_string()
@@ -609,7 +665,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         "{:<28} {:<vwidth$} {:<width$} {:>6} {:>7} {:>9} {:>8}  NOTES",
         "GUIDE", "VARIANT", "OUTPUT", "MAPPED", "DEFAULT", "FRAMEWORK", "UNMAPPED"
     )?;
-    for item in &items {
+    for item in items {
         match &item.outcome {
             Outcome::Converted(c) => {
                 let shown = shown_path(c);
@@ -624,7 +680,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
                     "{:<28} {:<vwidth$} {:<width$} {:>6} {:>7} {:>9} {:>8}  {notes}",
                     item.guide, item.variant, shown, n.mapped, n.defaulted, n.framework, n.unmapped
                 )?;
-                planned.push(files(&base, c));
+                planned.push(files(base, c));
             }
             Outcome::Failed(e) => {
                 failed += 1;
@@ -642,92 +698,80 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
             )?,
         }
     }
-    drop(out);
-    let changes: Vec<Vec<Change>> = planned
+    Ok((planned, failed))
+}
+
+/// `--all`, after the table: confirm once (the largest experiment decides whether its
+/// treatment count needs it), then write each variant's files, both or neither. Returns how
+/// many variants were not written.
+fn write_pairs(
+    cli: &Cli,
+    base: &Path,
+    items: &[convert::BatchItem],
+    planned: &[Planned],
+    changes: &[Vec<Change>],
+) -> Result<usize, Failure> {
+    let mut failed = 0;
+    // The largest experiment decides whether the treatment count needs confirming.
+    let most = items
         .iter()
-        .map(|pair| {
-            pair.iter()
-                .map(|(p, t)| writer::change(&base, p, t))
-                .collect()
+        .filter_map(|i| match &i.outcome {
+            Outcome::Converted(c) if c.experiment_text.is_some() => {
+                Some(c.experiment.treatment_count())
+            }
+            _ => None,
         })
-        .collect();
-    let converted = items
-        .iter()
-        .filter(|i| matches!(i.outcome, Outcome::Converted(_)))
-        .count();
-    eprintln!(
-        "{converted} converted, {failed} failed, {} skipped",
-        items.len() - converted - failed
-    );
-    if !cli.dry_run && changes.iter().flatten().any(|c| *c != Change::Unchanged) {
-        // The largest experiment decides whether the treatment count needs confirming.
-        let most = items
-            .iter()
-            .filter_map(|i| match &i.outcome {
-                Outcome::Converted(c) if c.experiment_text.is_some() => {
-                    Some(c.experiment.treatment_count())
-                }
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0);
-        let big = cli.max_treatments != 0 && most > cli.max_treatments;
-        if !cli.yes {
-            confirm(big.then_some((most, cli.max_treatments)))?;
-        } else if big {
-            return Err(Error::NotConfirmed(format!(
-                "an experiment has {most} treatments, more than --max-treatments {}: nothing written\n  hint: pass --max-treatments {most} (or 0 for no limit) to write it",
-                cli.max_treatments
-            ))
-            .into());
-        }
-        for (pair, pair_changes) in planned.iter().zip(&changes) {
-            let kept: Vec<String> = pair
-                .iter()
-                .zip(pair_changes)
-                .filter(|(_, c)| matches!(c, Change::Modified(_)))
-                .map(|((p, _), _)| p.display().to_string())
-                .collect();
-            if !kept.is_empty() && !cli.force {
-                // Both or neither: the other file of the pair is not written either.
-                eprintln!(
-                    "{}: exists with other content; kept, and its pair not written (use --force)",
-                    kept.join(" and ")
-                );
-                failed += 1;
-                continue;
-            }
-            let todo: Vec<(PathBuf, String)> = pair
-                .iter()
-                .zip(pair_changes)
-                .filter(|(_, c)| **c != Change::Unchanged)
-                .map(|(f, _)| f.clone())
-                .collect();
-            if todo.is_empty() {
-                continue;
-            }
-            // One pair that cannot be written is reported; the others are still written.
-            match writer::write_all(&base, &todo) {
-                Ok(()) => {
-                    for (path, _) in &todo {
-                        let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: {}", shown(&e.to_string()));
-                    failed += 1;
-                }
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(Error::Batch(format!(
-            "{failed} of {} guide variants failed or were not written",
-            items.len()
+        .max()
+        .unwrap_or(0);
+    let big = cli.max_treatments != 0 && most > cli.max_treatments;
+    if !cli.yes {
+        confirm(big.then_some((most, cli.max_treatments)))?;
+    } else if big {
+        return Err(Error::NotConfirmed(format!(
+            "an experiment has {most} treatments, more than --max-treatments {}: nothing written\n  hint: pass --max-treatments {most} (or 0 for no limit) to write it",
+            cli.max_treatments
         ))
         .into());
     }
-    Ok(())
+    for (pair, pair_changes) in planned.iter().zip(changes) {
+        let kept: Vec<String> = pair
+            .iter()
+            .zip(pair_changes)
+            .filter(|(_, c)| matches!(c, Change::Modified(_)))
+            .map(|((p, _), _)| p.display().to_string())
+            .collect();
+        if !kept.is_empty() && !cli.force {
+            // Both or neither: the other file of the pair is not written either.
+            eprintln!(
+                "{}: exists with other content; kept, and its pair not written (use --force)",
+                kept.join(" and ")
+            );
+            failed += 1;
+            continue;
+        }
+        let todo: Vec<(PathBuf, String)> = pair
+            .iter()
+            .zip(pair_changes)
+            .filter(|(_, c)| **c != Change::Unchanged)
+            .map(|(f, _)| f.clone())
+            .collect();
+        if todo.is_empty() {
+            continue;
+        }
+        // One pair that cannot be written is reported; the others are still written.
+        match writer::write_all(base, &todo) {
+            Ok(()) => {
+                for (path, _) in &todo {
+                    let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {}", shown(&e.to_string()));
+                failed += 1;
+            }
+        }
+    }
+    Ok(failed)
 }
 
 /// Fetching options for a guide given by URL. The token comes from the environment only, so
@@ -737,10 +781,13 @@ fn remote_options(cli: &Cli) -> Result<RemoteOptions, Error> {
         .ok()
         .filter(|t| !t.is_zero())
         .ok_or_else(|| {
-            Error::Usage(format!(
-                "--timeout {}: expected a positive number of seconds",
-                cli.timeout
-            ))
+            Error::request(
+                "option",
+                format!(
+                    "--timeout {}: expected a positive number of seconds",
+                    cli.timeout
+                ),
+            )
         })?;
     Ok(RemoteOptions {
         github_api: cli.github_api.clone(),
@@ -762,8 +809,9 @@ fn report(cli: &Cli, c: &Conversion) -> Result<(), Failure> {
     for w in &c.warnings {
         writeln!(
             err,
-            "warning: {}",
-            render::comment(w).trim_start_matches("# ")
+            "{}: {}",
+            w.severity,
+            render::comment(&w.plain().to_string()).trim_start_matches("# ")
         )?;
     }
     if !cli.quiet {

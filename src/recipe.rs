@@ -11,6 +11,7 @@
 //! expands an overlay path once per option. Nothing is run; the shell words come from the
 //! crate's one shell reader ([`crate::shell`]).
 
+use crate::diag::Diagnostic;
 use crate::shell::{self, Command, Part, Word};
 
 /// The file a guide's recipe is read from.
@@ -65,11 +66,17 @@ pub struct Recipe {
     pub exports: Vec<Export>,
     pub helm: Vec<HelmInstall>,
     pub applies: Vec<Apply>,
-    /// Lines the reader could not follow, with why.
-    pub warnings: Vec<String>,
+    /// Lines the reader could not follow, with why (codes `recipe-*`).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Recipe {
+    /// A line of the README the reader could not follow.
+    fn warn(&mut self, line: usize, code: &'static str, message: impl Into<String>) {
+        self.warnings
+            .push(Diagnostic::warning(code, message).at(README, line, None));
+    }
+
     /// The value the recipe exports for `name` (the last export wins).
     pub fn var(&self, name: &str) -> Option<&str> {
         self.exports
@@ -158,9 +165,13 @@ pub fn read(text: &str) -> Recipe {
         let commands = match shell::parse(&body) {
             Ok(c) => c,
             Err(why) => {
-                recipe.warnings.push(format!(
-                    "{README}:{first}: a shell block the recipe reader cannot read ({why}); its commands are not part of the recipe"
-                ));
+                recipe.warn(
+                    first,
+                    "recipe-shell",
+                    format!(
+                        "a shell block the recipe reader cannot read ({why}); its commands are not part of the recipe"
+                    ),
+                );
                 continue;
             }
         };
@@ -334,6 +345,10 @@ const HELM_VALUE_FLAGS: &[&str] = &[
     "-l",
 ];
 
+/// One `helm install|upgrade` command of the recipe.
+///
+/// Over 80 lines on purpose: one pass over the arguments, one arm per flag helm takes; the
+/// arms share the cursor, so splitting them would pass it around without making it clearer.
 fn helm(
     recipe: &mut Recipe,
     args: &[&Word],
@@ -356,11 +371,14 @@ fn helm(
         let w = args[i];
         let text = expand(recipe, w);
         let Some(text) = text else {
-            recipe.warnings.push(format!(
-                "{README}:{}: helm argument {} depends on a value the recipe does not export; left out",
+            recipe.warn(
                 line(w),
-                w.text
-            ));
+                "recipe-unexported",
+                format!(
+                    "helm argument {} depends on a value the recipe does not export; left out",
+                    w.text
+                ),
+            );
             i += 1;
             continue;
         };
@@ -408,9 +426,11 @@ fn helm(
             install.chart = chart.clone();
             recipe.helm.push(install);
         }
-        _ => recipe.warnings.push(format!(
-            "{README}:{at}: helm install without a release and a chart; left out"
-        )),
+        _ => recipe.warn(
+            at,
+            "recipe-helm",
+            "helm install without a release and a chart; left out",
+        ),
     }
 }
 
@@ -461,9 +481,11 @@ fn apply(recipe: &mut Recipe, args: &[&Word], at: usize, section: &str) {
             overlay(recipe, t, at, section);
         } else if let Some(rest) = lit.strip_prefix("--kustomize=") {
             let _ = rest;
-            recipe.warnings.push(format!(
-                "{README}:{at}: `--kustomize=DIR` is not read; write `-k DIR`"
-            ));
+            recipe.warn(
+                at,
+                "recipe-kustomize",
+                "`--kustomize=DIR` is not read; write `-k DIR`",
+            );
         }
         i += 1;
     }
@@ -471,10 +493,14 @@ fn apply(recipe: &mut Recipe, args: &[&Word], at: usize, section: &str) {
 
 fn overlay(recipe: &mut Recipe, w: &Word, at: usize, section: &str) {
     let Some(dir) = expand(recipe, w) else {
-        recipe.warnings.push(format!(
-            "{README}:{at}: overlay {} depends on a value the recipe does not export; left out",
-            w.text
-        ));
+        recipe.warn(
+            at,
+            "recipe-unexported",
+            format!(
+                "overlay {} depends on a value the recipe does not export; left out",
+                w.text
+            ),
+        );
         return;
     };
     if dir.contains("://") {
@@ -565,6 +591,10 @@ mod tests {
     fn unknown_values_are_reported_not_guessed() {
         let r = read("```bash\nkubectl apply -k guides/${NOPE}/x\n```\n");
         assert!(r.applies.is_empty());
-        assert!(r.warnings[0].contains("README.md:2"), "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].plain().to_string().contains("README.md:2"),
+            "{:?}",
+            r.warnings
+        );
     }
 }

@@ -149,9 +149,11 @@ pub fn open(input: &str, opts: &RemoteOptions) -> Result<Opened> {
         }
         Target::Plain { url, segments } => {
             if opts.offline {
-                return Err(Error::Usage(format!(
-                    "{input}: --offline works with GitHub URLs only\n  hint: the cache is keyed by commit, and a plain URL has none"
-                )));
+                return Err(Error::request_hint(
+                    "url",
+                    format!("{input}: --offline works with GitHub URLs only"),
+                    "the cache is keyed by commit, and a plain URL has none",
+                ));
             }
             Ok(open_plain(client, url, segments, input))
         }
@@ -160,7 +162,7 @@ pub fn open(input: &str, opts: &RemoteOptions) -> Result<Opened> {
 
 /// A base URL of a flag, checked, without a trailing `/`.
 fn base(value: &str, flag: &str) -> Result<String> {
-    let url = Url::parse(value).map_err(|e| Error::Usage(format!("{flag}: {e}")))?;
+    let url = Url::parse(value).map_err(|e| Error::request("option", format!("{flag}: {e}")))?;
     url.check_scheme()?;
     Ok(value.trim_end_matches('/').to_string())
 }

@@ -77,9 +77,10 @@ pub fn resolve(
         if is_known_var(p) {
             return Ok(factor(p, Section::Setup));
         }
-        return Err(Error::Usage(format!(
-            "{p} is not a variable of setup/env.sh; nothing would read it"
-        )));
+        return Err(Error::request(
+            "variation",
+            format!("{p} is not a variable of setup/env.sh; nothing would read it"),
+        ));
     }
     if let Some(key) = workload_keys.iter().find(|k| k.as_str() == p) {
         return Ok(factor(key, Section::Run));
@@ -98,11 +99,14 @@ pub fn resolve(
     } else {
         workload_keys.join(", ")
     };
-    Err(Error::Usage(format!(
-        "unknown parameter {:?}; valid: a setup name ({}), an LLMDBENCH_* variable of setup/env.sh, or a workload key of the profile ({keys})",
-        v.parameter,
-        friendly.join(", ")
-    )))
+    Err(Error::request(
+        "variation",
+        format!(
+            "unknown parameter {:?}; valid: a setup name ({}), an LLMDBENCH_* variable of setup/env.sh, or a workload key of the profile ({keys})",
+            v.parameter,
+            friendly.join(", ")
+        ),
+    ))
 }
 
 /// One treatment of a section: a value per factor (in factor order), maybe a name.
@@ -149,15 +153,16 @@ impl Experiment {
                         prev.requested_as, f.requested_as, f.name
                     )
                 };
-                return Err(Error::Usage(format!(
-                    "{how}; vary each parameter once, with all its values"
-                )));
+                return Err(Error::request(
+                    "variation",
+                    format!("{how}; vary each parameter once, with all its values"),
+                ));
             }
             if f.levels.is_empty() {
-                return Err(Error::Usage(format!(
-                    "{:?} has no values; give at least one",
-                    f.requested_as
-                )));
+                return Err(Error::request(
+                    "variation",
+                    format!("{:?} has no values; give at least one", f.requested_as),
+                ));
             }
             exp.order.push(f.name.clone());
             match f.section {
@@ -168,14 +173,17 @@ impl Experiment {
         for (factors, what) in [(&exp.setup, "setup"), (&exp.run, "run")] {
             let n = count(factors);
             if n > MAX_TREATMENTS {
-                return Err(Error::Usage(format!(
-                    "the {what} factors combine into {} treatments; at most {MAX_TREATMENTS} are allowed",
-                    if n == usize::MAX {
-                        "too many".to_string()
-                    } else {
-                        n.to_string()
-                    }
-                )));
+                return Err(Error::request(
+                    "variation",
+                    format!(
+                        "the {what} factors combine into {} treatments; at most {MAX_TREATMENTS} are allowed",
+                        if n == usize::MAX {
+                            "too many".to_string()
+                        } else {
+                            n.to_string()
+                        }
+                    ),
+                ));
             }
         }
         exp.setup_treatments = design::full_factorial(&exp.setup);
@@ -393,7 +401,7 @@ mod tests {
             "LLMDBENCH_MADE_UP is not a variable of setup/env.sh; nothing would read it"
         );
         let err = r("question_len=1").unwrap_err();
-        assert!(matches!(err, Error::Usage(_)));
+        assert!(matches!(err, Error::Request(_)));
         let msg = err.to_string();
         assert!(
             msg.starts_with(r#"unknown parameter "question_len"; valid:"#),

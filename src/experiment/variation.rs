@@ -32,17 +32,21 @@ impl Variation {
         let step_v = match &s {
             Some(s) => s.scaled(scale)?,
             None if scale > 0 => {
-                return Err(Error::Usage(format!(
-                    "range {from}..{to} of {parameter} has decimals and needs a step, such as `from {from} to {to} by 0.05` or `{parameter}={from}..{to}/0.05`"
-                )));
+                return Err(Error::request(
+                    "variation",
+                    format!(
+                        "range {from}..{to} of {parameter} has decimals and needs a step, such as `from {from} to {to} by 0.05` or `{parameter}={from}..{to}/0.05`"
+                    ),
+                ));
             }
             None if a_v <= b_v => 1,
             None => -1,
         };
         if step_v == 0 {
-            return Err(Error::Usage(format!(
-                "range step of {parameter} is zero; give a non-zero step"
-            )));
+            return Err(Error::request(
+                "variation",
+                format!("range step of {parameter} is zero; give a non-zero step"),
+            ));
         }
         if (b_v > a_v && step_v < 0) || (b_v < a_v && step_v > 0) {
             let (dir, hint) = if b_v > a_v {
@@ -50,16 +54,22 @@ impl Variation {
             } else {
                 ("down", "negative")
             };
-            return Err(Error::Usage(format!(
-                "range step {} of {parameter} goes the wrong way: {from} to {to} counts {dir}; give a {hint} step",
-                step.unwrap_or_default().trim()
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "range step {} of {parameter} goes the wrong way: {from} to {to} counts {dir}; give a {hint} step",
+                    step.unwrap_or_default().trim()
+                ),
+            ));
         }
         let count = (b_v - a_v) / step_v + 1;
         if count > MAX_LEVELS as i128 {
-            return Err(Error::Usage(format!(
-                "range {from}..{to} of {parameter} has {count} levels; at most {MAX_LEVELS} are allowed"
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "range {from}..{to} of {parameter} has {count} levels; at most {MAX_LEVELS} are allowed"
+                ),
+            ));
         }
         let levels = (0..count)
             .map(|i| format_scaled(a_v + i * step_v, scale))
@@ -81,19 +91,25 @@ impl Variation {
         let scale = a.scale.max(b.scale);
         let (a_v, b_v) = (a.scaled(scale)?, b.scaled(scale)?);
         if a_v <= 0 {
-            return Err(Error::Usage(format!(
-                "doubling range of {parameter} starts at {}; doubling needs a start above zero",
-                from.trim()
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "doubling range of {parameter} starts at {}; doubling needs a start above zero",
+                    from.trim()
+                ),
+            ));
         }
         if b_v < a_v {
-            return Err(Error::Usage(format!(
-                "doubling range of {parameter} counts up: {} is below {}; give `from {} to {} doubling`",
-                to.trim(),
-                from.trim(),
-                to.trim(),
-                from.trim()
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "doubling range of {parameter} counts up: {} is below {}; give `from {} to {} doubling`",
+                    to.trim(),
+                    from.trim(),
+                    to.trim(),
+                    from.trim()
+                ),
+            ));
         }
         let mut levels = Vec::new();
         let mut v = a_v;
@@ -117,23 +133,30 @@ impl Variation {
         for raw in values.split(',') {
             let v = raw.trim();
             if v.is_empty() {
-                return Err(Error::Usage(format!(
-                    "values of {parameter} include an empty one in {values:?}; give comma-separated non-empty values"
-                )));
+                return Err(Error::request(
+                    "variation",
+                    format!(
+                        "values of {parameter} include an empty one in {values:?}; give comma-separated non-empty values"
+                    ),
+                ));
             }
             check_level(&parameter, v)?;
             if levels.iter().any(|l| l == v) {
-                return Err(Error::Usage(format!(
-                    "value {v:?} of {parameter} is given twice; give each value once"
-                )));
+                return Err(Error::request(
+                    "variation",
+                    format!("value {v:?} of {parameter} is given twice; give each value once"),
+                ));
             }
             levels.push(v.to_string());
         }
         if levels.len() > MAX_LEVELS {
-            return Err(Error::Usage(format!(
-                "{parameter} has {} values; at most {MAX_LEVELS} are allowed",
-                levels.len()
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "{parameter} has {} values; at most {MAX_LEVELS} are allowed",
+                    levels.len()
+                ),
+            ));
         }
         checked(
             Variation { parameter, levels },
@@ -145,9 +168,12 @@ impl Variation {
     /// `P=A..B/doubling`.
     pub fn parse_flag(spec: &str) -> Result<Variation> {
         let Some((parameter, rhs)) = spec.split_once('=') else {
-            return Err(Error::Usage(format!(
-                "variation {spec:?} has no `=`; valid forms: P=V1,V2,...  P=A..B  P=A..B/STEP  P=A..B/doubling"
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "variation {spec:?} has no `=`; valid forms: P=V1,V2,...  P=A..B  P=A..B/STEP  P=A..B/doubling"
+                ),
+            ));
         };
         let rhs = rhs.trim();
         match rhs.split_once("..") {
@@ -184,15 +210,18 @@ fn checked(v: Variation, how: &str) -> Result<Variation> {
     } else {
         ("levels", "are")
     };
-    Err(Error::Usage(format!(
-        "{noun} {}{more} of {} (`varying {} {}`) {verb} not valid: {} takes {}",
-        shown.join(", "),
-        v.parameter,
-        v.parameter,
-        short(how),
-        p.name,
-        p.kind.describe()
-    )))
+    Err(Error::request(
+        "variation",
+        format!(
+            "{noun} {}{more} of {} (`varying {} {}`) {verb} not valid: {} takes {}",
+            shown.join(", "),
+            v.parameter,
+            v.parameter,
+            short(how),
+            p.name,
+            p.kind.describe()
+        ),
+    ))
 }
 
 /// At most 60 characters of `s`, made printable, for a message.
@@ -210,9 +239,12 @@ fn check_parameter(parameter: &str) -> Result<String> {
         && p.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if !ok {
-        return Err(Error::Usage(format!(
-            "parameter name {parameter:?} is not valid; use letters, digits, `_`, `-` and `.`"
-        )));
+        return Err(Error::request(
+            "variation",
+            format!(
+                "parameter name {parameter:?} is not valid; use letters, digits, `_`, `-` and `.`"
+            ),
+        ));
     }
     Ok(p.to_string())
 }
@@ -250,7 +282,10 @@ pub(crate) fn level_problem(v: &str) -> Option<String> {
 
 fn check_level(parameter: &str, v: &str) -> Result<()> {
     match level_problem(v) {
-        Some(why) => Err(Error::Usage(format!("value {v:?} of {parameter} {why}"))),
+        Some(why) => Err(Error::request(
+            "variation",
+            format!("value {v:?} of {parameter} {why}"),
+        )),
         None => Ok(()),
     }
 }
@@ -268,9 +303,12 @@ impl Decimal {
     fn parse(text: &str, what: &str) -> Result<Decimal> {
         let t = text.trim();
         let not_a_number = || {
-            Error::Usage(format!(
-                "{what} {text:?} is not a number; give digits with an optional sign and decimal point, such as 4 or 0.85"
-            ))
+            Error::request(
+                "variation",
+                format!(
+                    "{what} {text:?} is not a number; give digits with an optional sign and decimal point, such as 4 or 0.85"
+                ),
+            )
         };
         let (negative, body) = match t.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -286,9 +324,10 @@ impl Decimal {
             return Err(not_a_number());
         }
         if int.len() + frac.len() > MAX_DIGITS {
-            return Err(Error::Usage(format!(
-                "{what} {text:?} has too many digits; at most {MAX_DIGITS}"
-            )));
+            return Err(Error::request(
+                "variation",
+                format!("{what} {text:?} has too many digits; at most {MAX_DIGITS}"),
+            ));
         }
         let mut mantissa: i128 = 0;
         for b in int.bytes().chain(frac.bytes()) {
@@ -306,7 +345,7 @@ impl Decimal {
         10i128
             .checked_pow(scale - self.scale.min(scale))
             .and_then(|f| self.mantissa.checked_mul(f))
-            .ok_or_else(|| Error::Usage("range numbers are too large".to_string()))
+            .ok_or_else(|| Error::request("variation", "range numbers are too large".to_string()))
     }
 }
 
@@ -330,7 +369,7 @@ mod tests {
 
     fn usage(r: Result<Variation>) -> String {
         match r {
-            Err(Error::Usage(m)) => m,
+            Err(Error::Request(d)) => d.message,
             other => panic!("expected a usage error, got {other:?}"),
         }
     }

@@ -439,7 +439,7 @@ impl<'s> Builder<'s> {
     /// Read the kustomization in folder `dir`.
     fn kustomization(&mut self, dir: &Loc, role: Role) -> Result<Kust> {
         let listing = self.source(dir.place).list(&dir.path).map_err(|_| {
-            Error::Usage(format!(
+            Error::Invalid(format!(
                 "{}: no such folder (named by a kustomization)",
                 self.shown(dir)
             ))
@@ -451,13 +451,13 @@ impl<'s> Builder<'s> {
         let name = match found.as_slice() {
             [one] => (*one).clone(),
             [] => {
-                return Err(Error::Usage(format!(
+                return Err(Error::Invalid(format!(
                     "{}: no kustomization.yaml in this folder\n  hint: a folder listed under `resources` or `components` must hold a kustomization",
                     self.shown(dir)
                 )));
             }
             _ => {
-                return Err(Error::Usage(format!(
+                return Err(Error::Invalid(format!(
                     "{}: more than one kustomization file ({}); kustomize refuses that too, keep one",
                     self.shown(dir),
                     found

@@ -426,10 +426,11 @@ impl Source for GitHub {
             return Ok(names.clone());
         }
         if tree.files.contains_key(&key) {
-            return Err(Error::Usage(format!(
-                "{}: {} is a file, not a folder\n  hint: use its blob URL (.../blob/REF/PATH) to convert one values file",
-                self.repo.shown, key
-            )));
+            return Err(Error::request_hint(
+                "url",
+                format!("{}: {} is a file, not a folder", self.repo.shown, key),
+                "use its blob URL (.../blob/REF/PATH) to convert one values file",
+            ));
         }
         Err(self.not_found("folder", &path))
     }

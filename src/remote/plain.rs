@@ -58,9 +58,13 @@ impl Source for Plain {
     }
 
     fn list(&self, rel: &str) -> Result<Vec<String>> {
-        Err(Error::Usage(format!(
-            "{}: cannot list folder {rel:?}: a plain URL names one file\n  hint: use a GitHub tree URL for a whole guide",
-            self.shown
-        )))
+        Err(Error::request_hint(
+            "url",
+            format!(
+                "{}: cannot list folder {rel:?}: a plain URL names one file",
+                self.shown
+            ),
+            "use a GitHub tree URL for a whole guide",
+        ))
     }
 }

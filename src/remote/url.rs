@@ -23,10 +23,13 @@ impl Url {
     /// so no secret is ever echoed in a message or written into a scenario header.
     pub fn parse(input: &str) -> Result<Url> {
         let bad = |why: &str| {
-            Error::Usage(format!(
-                "malformed URL {}: {why}",
-                crate::error::printable(&redacted(input))
-            ))
+            Error::request(
+                "url",
+                format!(
+                    "malformed URL {}: {why}",
+                    crate::error::printable(&redacted(input))
+                ),
+            )
         };
         if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("it contains spaces or control characters"));
@@ -92,10 +95,11 @@ impl Url {
         if self.scheme == "https" || self.is_loopback() {
             return Ok(());
         }
-        Err(Error::Usage(format!(
-            "{}: plain http is refused\n  hint: use https (http is allowed only for loopback addresses such as 127.0.0.1)",
-            self.origin()
-        )))
+        Err(Error::request_hint(
+            "url",
+            format!("{}: plain http is refused", self.origin()),
+            "use https (http is allowed only for loopback addresses such as 127.0.0.1)",
+        ))
     }
 }
 
@@ -134,7 +138,7 @@ fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
 
 /// Decode `%XX` escapes of one path segment; the result must be a plain name.
 pub fn decode_segment(s: &str) -> Result<String> {
-    let bad = || Error::Usage(format!("malformed URL: invalid path segment {s:?}"));
+    let bad = || Error::request("url", format!("malformed URL: invalid path segment {s:?}"));
     // percent-encoding passes a stray `%` through; a URL we are given must not have one.
     let escapes_ok = s
         .split('%')
@@ -202,10 +206,14 @@ pub fn target(input: &str, api_host: &str) -> Result<Target> {
     let url = Url::parse(input)?;
     let segments = url.segments()?;
     let unsupported = |why: &str| {
-        Error::Usage(format!(
-            "{}: unsupported URL form: {why}\n  hint: {FORMS}",
-            crate::error::printable(input)
-        ))
+        Error::request_hint(
+            "url",
+            format!(
+                "{}: unsupported URL form: {why}",
+                crate::error::printable(input)
+            ),
+            FORMS,
+        )
     };
     let ghe = api_host != "api.github.com" && url.host == api_host;
     let web_kind = segments.get(2).map(String::as_str);

@@ -7,6 +7,7 @@ use super::lex::Src;
 use super::parse::{Arg, Decl, Head, Item, Pipe};
 use super::value::Value;
 use super::{Context, MAX_OUTPUT_BYTES};
+use crate::diag::Diagnostic;
 use crate::error::Result;
 use std::cell::Cell;
 
@@ -48,7 +49,7 @@ pub(super) struct Eval<'e, 'a> {
     pub(super) root: Value,
     pub(super) vars: Vec<(String, Value)>,
     pub(super) out: Out,
-    pub(super) warnings: Vec<String>,
+    pub(super) warnings: Vec<Diagnostic>,
     /// What this rendering may still spend (of `ctx.budget`).
     pub(super) left: Cell<Budget>,
 }

@@ -2,6 +2,7 @@
 
 use super::MAX_TEMPLATE_BYTES;
 use super::funcs::Func;
+use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 
 // ---------------------------------------------------------------------------------------
@@ -73,13 +74,15 @@ impl<'a> Src<'a> {
         )
     }
 
-    pub(super) fn warning(&self, offset: usize, func: Func) -> String {
-        format!(
-            "{}:{}: {} is not run by convert-guide; rendered as an empty string",
-            self.file,
-            self.line(offset),
-            func.name()
+    pub(super) fn warning(&self, offset: usize, func: Func) -> Diagnostic {
+        Diagnostic::warning(
+            "template-not-run",
+            format!(
+                "{} is not run by convert-guide; rendered as an empty string",
+                func.name()
+            ),
         )
+        .at(self.file, self.line(offset), None)
     }
 }
 

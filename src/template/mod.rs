@@ -25,6 +25,7 @@ mod value;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
+use crate::diag::Diagnostic;
 use crate::error::Result;
 use eval::{Eval, Out};
 use lex::Src;
@@ -67,9 +68,10 @@ pub struct Rendered {
     /// For output line i (0-based), the template line (1-based, in the file) that produced its
     /// first character. One entry per line of `text` as [`str::lines`] counts them.
     pub lines: Vec<usize>,
-    /// `file:line: readFile is not run by convert-guide; rendered as an empty string`, for
-    /// each known-but-not-run function the rendering went through.
-    pub warnings: Vec<String>,
+    /// `file:line: readFile is not run by convert-guide; rendered as an empty string`
+    /// (code `template-not-run`), for each known-but-not-run function the rendering went
+    /// through.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Render `template`, which starts at line `first_line` of `file` (helmfiles: the second document).
@@ -111,7 +113,7 @@ pub fn render(file: &str, template: &str, first_line: usize, ctx: &Context) -> R
 /// Parse only; reject unknown functions and constructs anywhere, even in branches a given
 /// environment never takes. Returns the warnings of every known-but-not-run function
 /// (`readFile`, `exec`, `tpl`) in the template, in the format of [`Rendered::warnings`].
-pub fn check(file: &str, template: &str, first_line: usize) -> Result<Vec<String>> {
+pub fn check(file: &str, template: &str, first_line: usize) -> Result<Vec<Diagnostic>> {
     let src = Src::new(file, template, first_line)?;
     let (_, warnings) = Parser::new(&src).run()?;
     Ok(warnings)

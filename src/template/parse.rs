@@ -5,6 +5,7 @@ use super::funcs::{Func, SUPPORTED};
 use super::lex::{Action, Src, Tok, Token, is_space};
 use super::value::Value;
 use super::{MAX_DEPTH, MAX_VARIABLES};
+use crate::diag::Diagnostic;
 use crate::error::Result;
 
 #[derive(Debug)]
@@ -73,7 +74,7 @@ pub(super) struct Parser<'s, 'a> {
     /// Variables in scope, for static resolution.
     pub(super) vars: Vec<String>,
     pub(super) declared: usize,
-    pub(super) warnings: Vec<String>,
+    pub(super) warnings: Vec<Diagnostic>,
 }
 
 pub(super) const REFUSED_KEYWORDS: &[&str] = &[
@@ -90,7 +91,7 @@ impl<'s, 'a> Parser<'s, 'a> {
         }
     }
 
-    pub(super) fn run(mut self) -> Result<(Vec<Item>, Vec<String>)> {
+    pub(super) fn run(mut self) -> Result<(Vec<Item>, Vec<Diagnostic>)> {
         let src = self.src;
         let text = src.text;
         let mut root: Vec<Item> = Vec::new();
@@ -417,6 +418,8 @@ impl<'s, 'a> Parser<'s, 'a> {
         Ok(Cmd { pos, head, args })
     }
 
+    // Over 80 lines on purpose: one arm per kind of operand (field, variable, literal,
+    // parenthesized pipeline, function); each arm is short and they share the cursor.
     pub(super) fn operand(
         &mut self,
         toks: &[Token],

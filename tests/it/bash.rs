@@ -546,7 +546,7 @@ fn hostile_values_stay_data() {
         "facebook/opt-125m"
     );
     assert!(
-        conv.warnings.iter().any(|w| w
+        conv.warning_texts().iter().any(|w| w
             .starts_with("LLMDBENCH_DEPLOY_MODEL_LIST not set from ms-x/values.yaml:2: refused:")),
         "{:#?}",
         conv.warnings

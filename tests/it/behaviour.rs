@@ -304,7 +304,7 @@ fn render_input(input: &Path, variant: &str, era: &str) -> Result<Rendered, Stri
         gaie,
         env,
         bench: bench_dir(era),
-        warnings: conversion.warnings,
+        warnings: conversion.warning_texts(),
     })
 }
 
@@ -1097,7 +1097,7 @@ fn names_the_bench_would_misread_are_refused() {
             .is_none()
     );
     assert!(
-        has_warning(&c.warnings, "not a plain file name"),
+        has_warning(&c.warning_texts(), "not a plain file name"),
         "{:?}",
         c.warnings
     );
@@ -1105,7 +1105,7 @@ fn names_the_bench_would_misread_are_refused() {
     let c = convert_fixture("model-name-list/values.yaml");
     assert!(c.scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none());
     assert!(
-        has_warning(&c.warnings, "holds `,` or `:`"),
+        has_warning(&c.warning_texts(), "holds `,` or `:`"),
         "{:?}",
         c.warnings
     );

@@ -527,6 +527,7 @@ fn missing_files_the_readme_names_are_reported_not_guessed() {
         model
             .warnings
             .iter()
+            .map(|w| w.plain().to_string())
             .any(|w| w.contains("README.md:20") && w.contains("modelserver/tpu/vllm")),
         "{:?}",
         model.warnings

@@ -903,7 +903,7 @@ fn snapshot_one_factor_at_a_time_around_the_guide() {
         conv.experiment.describe_count(),
         "24 treatments (8 setup x 3 run), one factor at a time"
     );
-    let warnings = conv.warnings.join("\n");
+    let warnings = conv.warning_texts().join("\n");
     assert!(warnings.contains("the guide's value 2 of decode_replicas is not among the levels given; added as the center"), "{warnings}");
     assert!(
         warnings.contains("the profile's value 256 of question_len"),
@@ -1240,7 +1240,7 @@ fn cli_check_experiment_with_scenario_and_checkout() {
          e.yaml: 0 errors, 0 warnings, 2 notes; 3 setup x 2 run treatments (6 runs)\n"
     );
     assert_eq!(stderr, "");
-    // Missing files: exit 3; a bad checkout: exit 2.
+    // Missing files: exit 3; a folder that is no checkout (--bench-dir): exit 2.
     cg(t.path())
         .args(["check-experiment", "missing.yaml"])
         .assert()
@@ -1319,7 +1319,7 @@ fn cli_designs_and_treatment_count() {
         .output()
         .expect("runs");
     let (_, stderr) = out(&bad);
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(4));
     assert!(
         stderr.contains(
             "error: bad.txt:1: value 17 of max_num_seqs is not among its levels 16,32,64,128,256"

@@ -176,7 +176,7 @@ fn inference_scheduling_runs_its_shared_prefix_benchmark() {
     }
     // What the profile cannot take is said, not silently lost.
     assert!(
-        conv.warnings
+        conv.warning_texts()
             .iter()
             .any(|w| w.contains("load.stages (a list of 17")),
         "{:?}",

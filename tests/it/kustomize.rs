@@ -294,7 +294,7 @@ fn remote_resources_use_the_fetcher() {
                 .iter()
                 .find(|(p, _)| *p == rel)
                 .map(|(_, t)| t.to_string())
-                .ok_or_else(|| convert_guide::Error::Usage(format!("{rel}: not here")))
+                .ok_or_else(|| convert_guide::Error::NotFound { path: rel.into() })
         }
         fn list(&self, rel: &str) -> convert_guide::Result<Vec<String>> {
             let prefix = if rel.is_empty() {

@@ -132,7 +132,7 @@ fn scheduler_copies_of_vllm_values_are_the_same_tokens() {
     // The xpu variant serves another model than the plugin file names: said, and fixed.
     let c = convert("precise-prefix-cache-aware", "xpu", None, &[]);
     assert!(
-        c.warnings
+        c.warning_texts()
             .iter()
             .any(|w| w.contains("tokenizer model Qwen/Qwen3-32B is not the model vLLM serves")),
         "{:?}",
@@ -206,7 +206,7 @@ fn epp_verbosity_and_routing_sidecar_where_the_checkout_has_them() {
         "{line}"
     );
     assert!(
-        c.warnings
+        c.warning_texts()
             .iter()
             .any(|w| w.contains("the EPP's log verbosity 4 is not carried")),
         "{:?}",
@@ -262,14 +262,18 @@ fn the_epp_tokenizer_sidecar_where_the_checkout_has_it() {
         text(&c, "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_TAG"),
         Some("v0.5.0.rc1-0-apsara")
     );
-    assert!(!c.warnings.iter().any(|w| w.contains("tokenizer sidecar")));
+    assert!(
+        !c.warning_texts()
+            .iter()
+            .any(|w| w.contains("tokenizer sidecar"))
+    );
     let c = at(None);
     assert_eq!(
         text(&c, "LLMDBENCH_VLLM_MODELSERVICE_GAIE_SIDECAR_ENABLED"),
         None
     );
     assert!(
-        c.warnings
+        c.warning_texts()
             .iter()
             .any(|w| w.contains("the guide's EPP tokenizer sidecar is not deployed")),
         "{:?}",

@@ -495,7 +495,7 @@ fn a_large_treatment_list_is_read_in_bounded_memory() {
             "-n",
         ],
     );
-    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(code, Some(4), "{err}");
     assert!(
         err.contains(&format!(
             "t.txt:{}: repeats the treatment of line 1",

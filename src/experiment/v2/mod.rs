@@ -201,12 +201,15 @@ pub fn experiment_with_centers(
         if let Some(kind) = f.kind
             && let Some(bad) = v.levels.iter().find(|l| !kind.accepts(l))
         {
-            return Err(Error::Usage(format!(
-                "level {} of {} is not valid: it takes {}",
-                crate::error::excerpt(bad, 60),
-                short(&v.parameter),
-                kind.describe()
-            )));
+            return Err(Error::request(
+                "variation",
+                format!(
+                    "level {} of {} is not valid: it takes {}",
+                    crate::error::excerpt(bad, 60),
+                    short(&v.parameter),
+                    kind.describe()
+                ),
+            ));
         }
         factors.push(Factor {
             name: f.keys[0].clone(),
@@ -292,19 +295,25 @@ fn resolve(v: &Variation, workload: &Workload) -> Result<V2Factor> {
             short(&workload.paths.join(", "))
         )
     };
-    Err(Error::Usage(format!(
-        "unknown parameter {}; valid: a setup name ({}), a dotted config path (`decode.replicas`), or {profile}",
-        crate::error::excerpt(&v.parameter, 60),
-        names.join(", ")
-    )))
+    Err(Error::request(
+        "variation",
+        format!(
+            "unknown parameter {}; valid: a setup name ({}), a dotted config path (`decode.replicas`), or {profile}",
+            crate::error::excerpt(&v.parameter, 60),
+            names.join(", ")
+        ),
+    ))
 }
 
 fn known(v: &Variation, param: &Parameter) -> Result<V2Factor> {
     if param.keys.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} cannot be swept in a v2 experiment: {}",
-            param.name, param.no_key
-        )));
+        return Err(Error::request(
+            "variation",
+            format!(
+                "{} cannot be swept in a v2 experiment: {}",
+                param.name, param.no_key
+            ),
+        ));
     }
     Ok(V2Factor {
         requested_as: v.parameter.clone(),
