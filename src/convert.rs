@@ -233,13 +233,8 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         gaie_presets: bench.presets.clone(),
     };
 
-    let mut scenario = mapping::map(
-        &model.roots,
-        &model.sources,
-        &bench.defaults,
-        &options,
-        &name,
-    );
+    let deployment = crate::model::from_guide(&model)?;
+    let mut scenario = mapping::map(&deployment, &bench.defaults, &options, &name);
     scenario.name = name.clone();
     scenario.origin = opened.source.origin();
     scenario.variant = model.variant.clone();

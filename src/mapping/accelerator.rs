@@ -48,10 +48,11 @@ impl<'a> Mapper<'a> {
         ["decode", "prefill"]
             .into_iter()
             .filter(|s| {
-                self.roots
-                    .iter()
-                    .enumerate()
-                    .any(|(doc, r)| r.get(s).is_some_and(|n| !n.is_null()) && self.created(doc, s))
+                self.created(s)
+                    && self
+                        .roots
+                        .iter()
+                        .any(|r| r.get(s).is_some_and(|n| !n.is_null()))
             })
             .collect()
     }

@@ -90,12 +90,9 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    /// The stage's replica count, `0` when the stage is not created.
-    pub(super) fn created(&self, doc: usize, stage: &str) -> bool {
-        self.roots[doc]
-            .at(&format!("{stage}.create"))
-            .and_then(|n| n.as_bool())
-            != Some(false)
+    /// Whether the guide creates the stage: unless its `create` is false.
+    pub(super) fn created(&self, stage: &str) -> bool {
+        self.stage_model(stage).create.as_ref().map(|c| c.value) != Some(false)
     }
 
     fn create(&mut self, item: Item<'a>, stage: &str) {
@@ -110,18 +107,12 @@ impl<'a> Mapper<'a> {
                 &[item],
                 Some("create: false".into()),
             ),
-            Some(true)
-                if self.roots[item.doc]
-                    .at(&format!("{stage}.replicas"))
-                    .is_none() =>
-            {
-                self.set(
-                    &var,
-                    Value::Text("1".into()),
-                    &[item],
-                    Some("create: true without replicas: one".into()),
-                )
-            }
+            Some(true) if self.stage_model(stage).replicas.is_none() => self.set(
+                &var,
+                Value::Text("1".into()),
+                &[item],
+                Some("create: true without replicas: one".into()),
+            ),
             Some(true) => self.fate(item, Fate::Mapped(var)),
             None => self.fate(item, Fate::Unmapped("create takes true or false".into())),
         }
@@ -132,7 +123,7 @@ impl<'a> Mapper<'a> {
             "LLMDBENCH_VLLM_MODELSERVICE_{}_REPLICAS",
             stage.to_ascii_uppercase()
         );
-        if self.created(item.doc, stage) {
+        if self.created(stage) {
             self.scalar_to(item, &var);
         } else {
             self.fate(item, Fate::Mapped(var));
@@ -310,7 +301,7 @@ impl<'a> Mapper<'a> {
             return self.fate(item, Fate::Unmapped("expected limits and requests".into()));
         };
         let requests = item.node.get("requests");
-        let accelerators = self.accelerators_per_pod(item.doc, stage);
+        let accelerators = self.accelerators_per_pod(stage);
         for section in sections {
             let sec_item = Item {
                 doc: item.doc,
@@ -472,15 +463,14 @@ impl<'a> Mapper<'a> {
     }
 
     /// Accelerators per pod as the chart derives them: tensor x data-local parallelism.
-    fn accelerators_per_pod(&self, doc: usize, stage: &str) -> u64 {
-        let get = |k: &str| {
-            self.roots[doc]
-                .at(&format!("{stage}.parallelism.{k}"))
-                .and_then(|n| n.as_str())
-                .and_then(|v| v.parse::<u64>().ok())
+    fn accelerators_per_pod(&self, stage: &str) -> u64 {
+        let p = &self.stage_model(stage).parallelism;
+        let get = |v: &Option<crate::model::Sourced<String>>| {
+            v.as_ref()
+                .and_then(|v| v.value.parse::<u64>().ok())
                 .unwrap_or(1)
         };
-        get("tensor").saturating_mul(get("dataLocal"))
+        get(&p.tensor).saturating_mul(get(&p.data_local))
     }
 }
 

@@ -15,6 +15,7 @@ pub(crate) mod vllm;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::defaults::Defaults;
+use crate::model::{Deployment, Stage};
 use crate::scenario::{Counts, Export, Note, Origin, Scenario, Value};
 use crate::yaml::{Doc, Kind, Node};
 use rules::{Action, RULES};
@@ -119,6 +120,8 @@ pub(crate) struct Item<'a> {
 }
 
 pub(crate) struct Mapper<'a> {
+    /// What the guide deploys: handlers read its typed fields.
+    pub dep: &'a Deployment,
     /// The trees to map: one per chart (values merged from several files) or per file.
     pub roots: &'a [Node],
     /// The files the nodes came from (`Node::src` indexes this), for quoting lines.
@@ -138,18 +141,15 @@ pub(crate) struct Mapper<'a> {
     pub container_config: Vec<(&'static str, String, Item<'a>)>,
 }
 
-/// Map guide value trees to a scenario (without workload settings, which the caller adds).
-/// `sources[node.src]` is the file each node came from.
-pub fn map(
-    roots: &[Node],
-    sources: &[Doc],
-    defaults: &Defaults,
-    options: &Options,
-    guide_name: &str,
-) -> Scenario {
+/// Map a deployment to a scenario (without workload settings, which the caller adds). The
+/// walk goes over the values documents the deployment was read from (`dep.values`), so that
+/// every leaf gets a fate; handlers read the typed fields.
+pub fn map(dep: &Deployment, defaults: &Defaults, options: &Options, guide_name: &str) -> Scenario {
+    let roots = &dep.values.roots;
     let mut m = Mapper {
+        dep,
         roots,
-        sources,
+        sources: &dep.values.sources,
         defaults,
         options,
         guide_name: guide_name.to_string(),
@@ -252,6 +252,14 @@ impl<'a> Mapper<'a> {
                 let key = path.join(".");
                 self.handle(handler, &key, stage, item);
             }
+        }
+    }
+
+    /// The model's stage of that name (`decode` or `prefill`).
+    pub(crate) fn stage_model(&self, stage: &str) -> &'a Stage {
+        match stage {
+            "prefill" => &self.dep.prefill,
+            _ => &self.dep.decode,
         }
     }
 

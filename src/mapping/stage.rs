@@ -127,10 +127,10 @@ impl<'a> Mapper<'a> {
                     .flatten()
                     .chain(config.iter().map(|(_, i)| *i))
                     .collect();
-            let Some(first) = present.first() else {
+            if present.is_empty() {
                 continue;
-            };
-            if !self.created(first.doc, stage) {
+            }
+            if !self.created(stage) {
                 for item in present {
                     self.fate(
                         item,
@@ -446,21 +446,22 @@ impl<'a> Mapper<'a> {
             ),
         ];
         // The chart passes data parallelism on when the guide asks for more than one.
-        for (key, flag, suffix) in [
-            ("data", "--data-parallel-size", "DATA_PARALLELISM"),
+        let parallelism = &self.stage_model(stage).parallelism;
+        for (value, flag, suffix) in [
             (
-                "dataLocal",
+                &parallelism.data,
+                "--data-parallel-size",
+                "DATA_PARALLELISM",
+            ),
+            (
+                &parallelism.data_local,
                 "--data-parallel-size-local",
                 "DATA_LOCAL_PARALLELISM",
             ),
         ] {
-            let value = self
-                .roots
-                .iter()
-                .find_map(|d| d.at(&format!("{stage}.parallelism.{key}")));
             if value
-                .and_then(|v| v.as_str())
-                .and_then(|v| v.parse::<u64>().ok())
+                .as_ref()
+                .and_then(|v| v.value.parse::<u64>().ok())
                 .is_some_and(|n| n > 1)
             {
                 lines.push(format!(
@@ -1008,10 +1009,7 @@ impl<'a> Mapper<'a> {
     /// the decode stage then listens on the inference port itself.
     pub(super) fn routing_sidecar_off(&self) -> bool {
         self.defaults.is_known(ROUTING_SIDECAR)
-            && self
-                .roots
-                .iter()
-                .any(|r| r.at("routing.proxy.enabled").and_then(|n| n.as_bool()) == Some(false))
+            && self.dep.networking.proxy.enabled.as_ref().map(|e| e.value) == Some(false)
     }
 
     pub(super) fn routing_sidecar(&mut self, item: Item<'a>) {

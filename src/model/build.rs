@@ -5,7 +5,7 @@
 
 use super::{
     Accelerator, Command, Coupled, CoupledValues, Deployment, Engine, Flag, Leaf, ModelSpec,
-    Networking, Parallelism, Proxy, Router, Sourced, Stage, StageKind,
+    Networking, Parallelism, Proxy, Router, Sourced, Stage, StageKind, ValuesDocs,
 };
 use crate::error::Result;
 use crate::guide;
@@ -97,6 +97,10 @@ pub fn from_guide(model: &guide::Model) -> Result<Deployment> {
         autoscaling,
         coupled,
         rest,
+        values: ValuesDocs {
+            roots: model.roots.clone(),
+            sources: model.sources.clone(),
+        },
     })
 }
 

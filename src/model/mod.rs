@@ -8,7 +8,7 @@ mod build;
 pub use build::from_guide;
 
 use crate::scenario::Origin;
-use crate::yaml::Node;
+use crate::yaml::{Doc, Node};
 
 /// A value and the guide lines it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +77,18 @@ pub struct Deployment {
     pub coupled: CoupledValues,
     /// Leaves of the trees the model does not hold: the writer accounts for them.
     pub rest: Vec<Leaf>,
+    /// The values documents the deployment was read from. The bash writer walks them with
+    /// its per-path rules so that every leaf, typed or not, gets exactly one fate.
+    pub values: ValuesDocs,
+}
+
+/// The values-shaped trees of a guide variant and the files their nodes came from
+/// (`Node::src` indexes `sources`).
+#[derive(Debug, Clone, Default)]
+pub struct ValuesDocs {
+    /// One tree per chart (values merged from several files) or per file.
+    pub roots: Vec<Node>,
+    pub sources: Vec<Doc>,
 }
 
 /// A leaf of a guide tree, by path (`decode.containers.0.startupProbe.httpGet.path`).
