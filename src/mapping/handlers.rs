@@ -1,7 +1,7 @@
 //! The rule handlers: values that need a transformation on their way to a variable.
 
 use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES};
-use super::{Fate, Handler, Item, Mapper, stage_var};
+use super::{Axis, Fate, Handler, Item, Mapper, stage_var};
 use crate::scenario::Value;
 
 impl<'a> Mapper<'a> {
@@ -14,20 +14,30 @@ impl<'a> Mapper<'a> {
     ) {
         let st = stage.unwrap_or("decode");
         match handler {
-            Handler::Model => self.model(item),
-            Handler::Image(prefix) => self.image(item, prefix),
-            Handler::StageImage => self.image(item, "LLMDBENCH_LLMD_IMAGE"),
+            Handler::Model(var) => self.model(item, var),
+            Handler::Image(prefix) => {
+                let reference = self.text_of(&self.dep.networking.proxy.image, item);
+                self.image(item, reference, prefix)
+            }
+            Handler::StageImage(prefix) => {
+                let reference = self.text_of(&self.stage_model(st).image, item);
+                self.image(item, reference, prefix)
+            }
             Handler::GaieImage => self.gaie_image(item),
-            Handler::AcceleratorType => self.accelerator_type(item),
-            Handler::Create => self.create(item, st),
-            Handler::Replicas => self.replicas(item, st),
-            Handler::Parallelism(suffix) => self.scalar_to(
-                item,
-                &format!(
-                    "LLMDBENCH_VLLM_MODELSERVICE_{}_{suffix}",
-                    st.to_ascii_uppercase()
-                ),
-            ),
+            Handler::AcceleratorType(var) => self.accelerator_type(item, var),
+            Handler::Create(var) => self.create(item, st, &stage_var(var, stage)),
+            Handler::Replicas(var) => self.replicas(item, st, &stage_var(var, stage)),
+            Handler::Parallelism(axis, var) => {
+                let p = &self.stage_model(st).parallelism;
+                let field = match axis {
+                    Axis::Tensor => &p.tensor,
+                    Axis::Data => &p.data,
+                    Axis::DataLocal => &p.data_local,
+                    Axis::Workers => &p.workers,
+                };
+                let value = self.text_of(field, item);
+                self.text_to(item, value, &stage_var(var, stage))
+            }
             Handler::Annotations(var) => self.annotations(item, &stage_var(var, stage)),
             Handler::Resources => self.resources(item, st),
             Handler::NodeSelector => self.node_selector(item),
@@ -61,28 +71,26 @@ impl<'a> Mapper<'a> {
     /// The model: LLMDBENCH_DEPLOY_MODEL_LIST is a comma-separated list, and
     /// setup/functions.py's model_attribute reads `name:id`, so a name holding `,` or `:`
     /// would deploy other models than the guide's.
-    fn model(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
-        match item.node.as_str() {
+    fn model(&mut self, item: Item<'a>, var: &str) {
+        let name = self.text_of(&self.dep.model.name, item);
+        match name {
             Some(name) if name.contains([',', ':']) => {
                 let why = format!(
                     "refused: the model name {} holds `,` or `:`, which llm-d-benchmark reads as a list of models or as `model:id`; name one model without them",
-                    crate::error::excerpt(name, 60)
+                    crate::error::excerpt(&name, 60)
                 );
                 let o = self.origin(item);
                 self.warnings.push(format!("{}:{}: {why}", o.file, o.first));
                 self.fate(item, Fate::Unmapped(why));
             }
-            _ => self.scalar_to(item, VAR),
+            name => self.text_to(item, name, var),
         }
     }
 
-    fn scalar_to(&mut self, item: Item<'a>, var: &str) {
-        match item.node.as_str() {
-            Some(v) => {
-                let v = v.to_string();
-                self.set(var, Value::Text(v), &[item], None)
-            }
+    /// Set `var` to a scalar's text (`None`: the node is no single value).
+    fn text_to(&mut self, item: Item<'a>, value: Option<String>, var: &str) {
+        match value {
+            Some(v) => self.set(var, Value::Text(v), &[item], None),
             None => self.fate(
                 item,
                 Fate::Unmapped(format!("expected a single value for {var}")),
@@ -95,46 +103,42 @@ impl<'a> Mapper<'a> {
         self.stage_model(stage).create.as_ref().map(|c| c.value) != Some(false)
     }
 
-    fn create(&mut self, item: Item<'a>, stage: &str) {
-        let var = format!(
-            "LLMDBENCH_VLLM_MODELSERVICE_{}_REPLICAS",
-            stage.to_ascii_uppercase()
-        );
-        match item.node.as_bool() {
+    fn create(&mut self, item: Item<'a>, stage: &str, var: &str) {
+        let create = self.typed(&self.stage_model(stage).create, item).copied();
+        match create.or_else(|| item.node.as_bool()) {
             Some(false) => self.set(
-                &var,
+                var,
                 Value::Text("0".into()),
                 &[item],
                 Some("create: false".into()),
             ),
             Some(true) if self.stage_model(stage).replicas.is_none() => self.set(
-                &var,
+                var,
                 Value::Text("1".into()),
                 &[item],
                 Some("create: true without replicas: one".into()),
             ),
-            Some(true) => self.fate(item, Fate::Mapped(var)),
+            Some(true) => self.fate(item, Fate::Mapped(var.to_string())),
             None => self.fate(item, Fate::Unmapped("create takes true or false".into())),
         }
     }
 
-    fn replicas(&mut self, item: Item<'a>, stage: &str) {
-        let var = format!(
-            "LLMDBENCH_VLLM_MODELSERVICE_{}_REPLICAS",
-            stage.to_ascii_uppercase()
-        );
+    fn replicas(&mut self, item: Item<'a>, stage: &str, var: &str) {
         if self.created(stage) {
-            self.scalar_to(item, &var);
+            let replicas = self.text_of(&self.stage_model(stage).replicas, item);
+            self.text_to(item, replicas, var);
         } else {
-            self.fate(item, Fate::Mapped(var));
+            self.fate(item, Fate::Mapped(var.to_string()));
         }
     }
 
-    pub(super) fn image(&mut self, item: Item<'a>, prefix: &str) {
-        let Some(reference) = item.node.as_str() else {
+    /// An image reference (`reference`, the item's value) as `{prefix}_REGISTRY`, `_REPO`,
+    /// `_NAME` and `_TAG`.
+    pub(super) fn image(&mut self, item: Item<'a>, reference: Option<String>, prefix: &str) {
+        let Some(reference) = reference else {
             return self.fate(item, Fate::Unmapped("expected an image reference".into()));
         };
-        let Some(parts) = parse_image(reference) else {
+        let Some(parts) = parse_image(&reference) else {
             return self.fate(
                 item,
                 Fate::Unmapped(format!(
@@ -201,9 +205,11 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn accelerator_type(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE";
-        let value = item.node.as_str().unwrap_or_default();
+    fn accelerator_type(&mut self, item: Item<'a>, var: &str) {
+        let value = self
+            .text_of(&self.dep.accelerator_type, item)
+            .unwrap_or_default();
+        let value = value.as_str();
         if value == "cpu" {
             // No accelerator: finish_accelerator sets the stages' count to 0.
             return self.fate(
@@ -214,7 +220,7 @@ impl<'a> Mapper<'a> {
         match ACCELERATORS.iter().find(|(t, _)| *t == value) {
             Some((_, resource)) => {
                 let note = format!("accelerator type {value}");
-                self.set(VAR, Value::Text((*resource).into()), &[item], Some(note))
+                self.set(var, Value::Text((*resource).into()), &[item], Some(note))
             }
             None => self.fate(
                 item,

@@ -15,7 +15,7 @@ pub(crate) mod vllm;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::defaults::Defaults;
-use crate::model::{Deployment, Stage};
+use crate::model::{Deployment, Sourced, Stage};
 use crate::scenario::{Counts, Export, Note, Origin, Scenario, Value};
 use crate::yaml::{Doc, Kind, Node};
 use rules::{Action, RULES};
@@ -23,14 +23,21 @@ use rules::{Action, RULES};
 /// What a rule row asks for beyond a plain copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handler {
-    Model,
+    /// The served model (`ModelSpec::name`), into its variable.
+    Model(&'static str),
+    /// The routing proxy's image (`Proxy::image`): the variables' common prefix.
     Image(&'static str),
-    StageImage,
+    /// The stage's image (`Stage::image`): the variables' common prefix.
+    StageImage(&'static str),
     GaieImage,
-    AcceleratorType,
-    Create,
-    Replicas,
-    Parallelism(&'static str),
+    /// `accelerator.type` (`Deployment::accelerator_type`), as the resource it requests.
+    AcceleratorType(&'static str),
+    /// `Stage::create`: the stage's replica variable.
+    Create(&'static str),
+    /// `Stage::replicas`, into the stage's variable.
+    Replicas(&'static str),
+    /// One axis of `Stage::parallelism`, into the stage's variable.
+    Parallelism(Axis, &'static str),
     Annotations(&'static str),
     Resources,
     /// A node selector: llm-d-benchmark's affinity takes one `key:value`.
@@ -56,6 +63,15 @@ pub enum Handler {
     /// Kept for a later step that needs several values at once (the vLLM command, env,
     /// volumes, plugins).
     Collect,
+}
+
+/// An axis of a stage's parallelism (`model::Parallelism`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    Tensor,
+    Data,
+    DataLocal,
+    Workers,
 }
 
 /// What happened to a node (and the leaves under it).
@@ -261,6 +277,32 @@ impl<'a> Mapper<'a> {
             "prefill" => &self.dep.prefill,
             _ => &self.dep.decode,
         }
+    }
+
+    /// The typed field's value when the model read it from the node the walk is at. The
+    /// model holds one value per field, from the first tree that has the path; a second
+    /// tree's copy of the path (another release's values) has no typed field of its own and
+    /// is read from its node, so that a disagreement is still found.
+    pub(crate) fn typed<'f, T>(
+        &self,
+        field: &'f Option<Sourced<T>>,
+        item: Item<'_>,
+    ) -> Option<&'f T> {
+        field
+            .as_ref()
+            .filter(|f| f.origin == self.origin(item))
+            .map(|f| &f.value)
+    }
+
+    /// A scalar's text: the typed field's (see [`Mapper::typed`]), else the node's.
+    pub(crate) fn text_of(
+        &self,
+        field: &Option<Sourced<String>>,
+        item: Item<'_>,
+    ) -> Option<String> {
+        self.typed(field, item)
+            .cloned()
+            .or_else(|| item.node.as_str().map(str::to_string))
     }
 
     /// Record the fate of a node (and so of all leaves under it that have none of their own).

@@ -6,7 +6,7 @@
 //! `PREFILL`. The first row whose path matches a node decides for that node and everything
 //! under it. Leaves no row matches are reported as unmapped.
 
-use super::Handler;
+use super::{Axis, Handler};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Action {
@@ -68,7 +68,10 @@ const OTHER_RESOURCES: &str = "not expressible: llm-d-benchmark creates the mode
 pub const RULES: &[Rule] = &[
     // Chart-wide settings of the modelservice chart.
     var("multinode", "LLMDBENCH_VLLM_MODELSERVICE_MULTINODE"),
-    handle("modelArtifacts.name", Handler::Model),
+    handle(
+        "modelArtifacts.name",
+        Handler::Model("LLMDBENCH_DEPLOY_MODEL_LIST"),
+    ),
     var(
         "modelArtifacts.size",
         "LLMDBENCH_VLLM_COMMON_PVC_MODEL_CACHE_SIZE",
@@ -110,27 +113,48 @@ pub const RULES: &[Rule] = &[
         "not expressible: llm-d-benchmark starts its routing sidecar with its own flags; only the connector (LLMDBENCH_LLMD_ROUTINGSIDECAR_CONNECTOR) and the ports can be set",
     ),
     framework("routing.proxy.sidecar.*", SIDECAR),
-    handle("accelerator.type", Handler::AcceleratorType),
+    handle(
+        "accelerator.type",
+        Handler::AcceleratorType("LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE"),
+    ),
     unmapped("accelerator.dra", NO_DRA),
     unmapped("dra", NO_DRA),
     // Per stage.
-    handle("{stage}.create", Handler::Create),
-    handle("{stage}.replicas", Handler::Replicas),
+    handle(
+        "{stage}.create",
+        Handler::Create("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_REPLICAS"),
+    ),
+    handle(
+        "{stage}.replicas",
+        Handler::Replicas("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_REPLICAS"),
+    ),
     handle(
         "{stage}.parallelism.tensor",
-        Handler::Parallelism("TENSOR_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::Tensor,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_TENSOR_PARALLELISM",
+        ),
     ),
     handle(
         "{stage}.parallelism.data",
-        Handler::Parallelism("DATA_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::Data,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_PARALLELISM",
+        ),
     ),
     handle(
         "{stage}.parallelism.dataLocal",
-        Handler::Parallelism("DATA_LOCAL_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::DataLocal,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_LOCAL_PARALLELISM",
+        ),
     ),
     handle(
         "{stage}.parallelism.workers",
-        Handler::Parallelism("NUM_WORKERS_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::Workers,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_NUM_WORKERS_PARALLELISM",
+        ),
     ),
     var(
         "{stage}.schedulerName",
@@ -168,7 +192,10 @@ pub const RULES: &[Rule] = &[
     handle("{stage}.containers.0.env", Handler::Collect),
     handle("{stage}.containers.0.volumeMounts", Handler::Collect),
     handle("{stage}.containers.0.resources", Handler::Resources),
-    handle("{stage}.containers.0.image", Handler::StageImage),
+    handle(
+        "{stage}.containers.0.image",
+        Handler::StageImage("LLMDBENCH_LLMD_IMAGE"),
+    ),
     framework(
         "{stage}.containers.0.name",
         "llm-d-benchmark names the container itself",

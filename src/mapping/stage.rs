@@ -1128,7 +1128,10 @@ impl<'a> Mapper<'a> {
         for (key, child) in children {
             match key.as_str() {
                 "enabled" => self.boolean(child, GAIE_SIDECAR, ["True", "False"]),
-                "image" => self.image(child, "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE"),
+                "image" => {
+                    let reference = child.node.as_str().map(str::to_string);
+                    self.image(child, reference, "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE")
+                }
                 _ => self.fate(child, Fate::Framework(OWN.into())),
             }
         }
