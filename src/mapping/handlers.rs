@@ -1,6 +1,6 @@
 //! The rule handlers: values that need a transformation on their way to a variable.
 
-use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES};
+use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES, ImageVars};
 use super::{Axis, Fate, Handler, Item, Mapper, stage_var};
 use crate::scenario::Value;
 
@@ -23,7 +23,7 @@ impl<'a> Mapper<'a> {
                 let reference = self.text_of(&self.stage_model(st).image, item);
                 self.image(item, reference, prefix)
             }
-            Handler::GaieImage => self.gaie_image(item),
+            Handler::GaieImage(vars) => self.gaie_image(item, vars),
             Handler::AcceleratorType(var) => self.accelerator_type(item, var),
             Handler::Create(var) => self.create(item, st, &stage_var(var, stage)),
             Handler::Replicas(var) => self.replicas(item, st, &stage_var(var, stage)),
@@ -57,10 +57,10 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
-            Handler::RoutingSidecar => self.routing_sidecar(item),
-            Handler::EppVerbosity => self.epp_verbosity(item),
+            Handler::RoutingSidecar(var) => self.routing_sidecar(item, var),
+            Handler::EppVerbosity(var) => self.epp_verbosity(item, var),
             Handler::GaieSidecar => self.gaie_sidecar(path, item),
-            Handler::GatewayClass => self.gateway_class(item),
+            Handler::GatewayClass(var) => self.gateway_class(item, var),
             Handler::Affinity(why) => self.affinity(item, why),
             Handler::Collect => {
                 self.collected.insert(path.to_string(), item);
@@ -132,42 +132,44 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    /// An image reference (`reference`, the item's value) as `{prefix}_REGISTRY`, `_REPO`,
-    /// `_NAME` and `_TAG`.
-    pub(super) fn image(&mut self, item: Item<'a>, reference: Option<String>, prefix: &str) {
+    /// An image reference (`reference`, the item's value) as registry, repository, name
+    /// and tag.
+    pub(super) fn image(&mut self, item: Item<'a>, reference: Option<String>, vars: &ImageVars) {
         let Some(reference) = reference else {
             return self.fate(item, Fate::Unmapped("expected an image reference".into()));
         };
         let Some(parts) = parse_image(&reference) else {
+            let family = vars.registry.trim_end_matches("_REGISTRY");
             return self.fate(
                 item,
                 Fate::Unmapped(format!(
-                    "not expressible: {prefix}_* name an image by registry, repository, name and tag; a digest cannot be given"
+                    "not expressible: {family}_* name an image by registry, repository, name and tag; a digest cannot be given"
                 )),
             );
         };
-        for (suffix, value) in ["REGISTRY", "REPO", "NAME", "TAG"].into_iter().zip(parts) {
-            self.set(
-                &format!("{prefix}_{suffix}"),
-                Value::Text(value),
-                &[item],
-                None,
-            );
+        for (var, value) in vars.all().into_iter().zip(parts) {
+            self.set(var, Value::Text(value), &[item], None);
         }
     }
 
-    fn gaie_image(&mut self, item: Item<'a>) {
-        const PREFIX: &str = "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE";
+    fn gaie_image(&mut self, item: Item<'a>, vars: &ImageVars) {
         let Some(entries) = item.node.as_map() else {
             return self.fate(item, Fate::Unmapped("expected name, hub and tag".into()));
         };
+        let parts = &self.dep.router.image_parts;
         for e in entries {
             let child = Item {
                 doc: item.doc,
                 key_line: Some(e.line),
                 node: &e.value,
             };
-            let Some(value) = e.value.as_str().map(str::to_string) else {
+            let field = match e.key.as_str() {
+                "hub" => &parts.hub,
+                "name" => &parts.name,
+                "tag" => &parts.tag,
+                _ => &None,
+            };
+            let Some(value) = self.text_of(field, child) else {
                 self.fate(child, Fate::Unmapped("expected a single value".into()));
                 continue;
             };
@@ -175,26 +177,11 @@ impl<'a> Mapper<'a> {
                 "hub" => {
                     // `ghcr.io/llm-d`: registry, then repository.
                     let (registry, repo) = value.split_once('/').unwrap_or((value.as_str(), ""));
-                    self.set(
-                        &format!("{PREFIX}_REGISTRY"),
-                        Value::Text(registry.into()),
-                        &[child],
-                        None,
-                    );
-                    self.set(
-                        &format!("{PREFIX}_REPO"),
-                        Value::Text(repo.into()),
-                        &[child],
-                        None,
-                    );
+                    self.set(vars.registry, Value::Text(registry.into()), &[child], None);
+                    self.set(vars.repo, Value::Text(repo.into()), &[child], None);
                 }
-                "name" => self.set(
-                    &format!("{PREFIX}_NAME"),
-                    Value::Text(value),
-                    &[child],
-                    None,
-                ),
-                "tag" => self.set(&format!("{PREFIX}_TAG"), Value::Text(value), &[child], None),
+                "name" => self.set(vars.name, Value::Text(value), &[child], None),
+                "tag" => self.set(vars.tag, Value::Text(value), &[child], None),
                 _ => self.fate(
                     child,
                     Fate::Unmapped(
@@ -234,9 +221,8 @@ impl<'a> Mapper<'a> {
 
     /// The guide's gateway class as one llm-d-benchmark installs; any other is reported
     /// (the benchmark would configure a gateway nothing installs).
-    fn gateway_class(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME";
-        let Some(value) = item.node.as_str().map(str::to_string) else {
+    fn gateway_class(&mut self, item: Item<'a>, var: &str) {
+        let Some(value) = self.text_of(&self.dep.gateway_class, item) else {
             return self.fate(item, Fate::Unmapped("expected a gateway class name".into()));
         };
         let found = GATEWAY_CLASSES.iter().find(|(name, _, _)| {
@@ -257,12 +243,12 @@ impl<'a> Mapper<'a> {
                     Some(why) => Some(format!("the guide's {value}: {why}")),
                     None => note,
                 };
-                self.set(VAR, Value::Text((*class).to_string()), &[item], note);
+                self.set(var, Value::Text((*class).to_string()), &[item], note);
             }
             None => {
                 let o = self.origin(item);
                 self.warnings.push(format!(
-                    "{}:{}: gateway class {}: llm-d-benchmark installs only istio, kgateway and gke; {VAR} keeps its default",
+                    "{}:{}: gateway class {}: llm-d-benchmark installs only istio, kgateway and gke; {var} keeps its default",
                     o.file,
                     o.first,
                     crate::error::excerpt(&value, 60)

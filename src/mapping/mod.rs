@@ -18,18 +18,19 @@ use crate::defaults::Defaults;
 use crate::model::{Deployment, Sourced, Stage};
 use crate::scenario::{Counts, Export, Note, Origin, Scenario, Value};
 use crate::yaml::{Doc, Kind, Node};
-use rules::{Action, RULES};
+use rules::{Action, ImageVars, RULES};
 
 /// What a rule row asks for beyond a plain copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handler {
     /// The served model (`ModelSpec::name`), into its variable.
     Model(&'static str),
-    /// The routing proxy's image (`Proxy::image`): the variables' common prefix.
-    Image(&'static str),
-    /// The stage's image (`Stage::image`): the variables' common prefix.
-    StageImage(&'static str),
-    GaieImage,
+    /// The routing proxy's image (`Proxy::image`), into its variables.
+    Image(&'static ImageVars),
+    /// The stage's image (`Stage::image`), into its variables.
+    StageImage(&'static ImageVars),
+    /// The EPP image's hub, name and tag (`Router::image_parts`), into its variables.
+    GaieImage(&'static ImageVars),
     /// `accelerator.type` (`Deployment::accelerator_type`), as the resource it requests.
     AcceleratorType(&'static str),
     /// `Stage::create`: the stage's replica variable.
@@ -49,17 +50,19 @@ pub enum Handler {
     /// `scheme://host:port`: the URL without the port, and the port (`..._PORT`).
     UrlWithPort(&'static str),
     ContainerConfig,
-    /// `routing.proxy.enabled`: the routing sidecar, where the checkout can turn it off.
-    RoutingSidecar,
-    /// `inferenceExtension.flags.v`: the EPP's log verbosity.
-    EppVerbosity,
+    /// `routing.proxy.enabled` (`Proxy::enabled`): the routing sidecar's variable, where
+    /// the checkout can turn it off.
+    RoutingSidecar(&'static str),
+    /// `inferenceExtension.flags.v` (`Router::flags`): the EPP's log verbosity variable.
+    EppVerbosity(&'static str),
     /// The EPP's tokenizer sidecar and its socket volume.
     GaieSidecar,
     /// A pod affinity: a required node label is llm-d-benchmark's affinity; anything else
     /// is unmapped with the reason given.
     Affinity(&'static str),
-    /// A gateway class or GAIE provider: one llm-d-benchmark installs (rules::GATEWAY_CLASSES).
-    GatewayClass,
+    /// A gateway class or GAIE provider (`Deployment::gateway_class`): one llm-d-benchmark
+    /// installs (rules::GATEWAY_CLASSES), into the variable.
+    GatewayClass(&'static str),
     /// Kept for a later step that needs several values at once (the vLLM command, env,
     /// volumes, plugins).
     Collect,

@@ -99,10 +99,13 @@ pub const RULES: &[Rule] = &[
     ),
     handle(
         "routing.proxy.image",
-        Handler::Image("LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE"),
+        Handler::Image(&ROUTING_SIDECAR_IMAGE),
     ),
     // Off where setup/env.sh has LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED (March 2026).
-    handle("routing.proxy.enabled", Handler::RoutingSidecar),
+    handle(
+        "routing.proxy.enabled",
+        Handler::RoutingSidecar("LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED"),
+    ),
     framework(
         "routing.proxy.targetPort",
         "llm-d-benchmark points the routing sidecar at vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT",
@@ -194,7 +197,7 @@ pub const RULES: &[Rule] = &[
     handle("{stage}.containers.0.resources", Handler::Resources),
     handle(
         "{stage}.containers.0.image",
-        Handler::StageImage("LLMDBENCH_LLMD_IMAGE"),
+        Handler::StageImage(&VLLM_IMAGE),
     ),
     framework(
         "{stage}.containers.0.name",
@@ -241,11 +244,14 @@ pub const RULES: &[Rule] = &[
     framework("resources.ServiceMonitor", MONITORING),
     unmapped("resources.*", OTHER_RESOURCES),
     // GAIE inferencepool chart.
-    handle("inferenceExtension.image", Handler::GaieImage),
+    handle("inferenceExtension.image", Handler::GaieImage(&EPP_IMAGE)),
     handle("inferenceExtension.pluginsConfigFile", Handler::Collect),
     handle("inferenceExtension.pluginsCustomConfig", Handler::Collect),
     // The second `flags:` llm-d-benchmark writes (the one that wins) holds the verbosity.
-    handle("inferenceExtension.flags.v", Handler::EppVerbosity),
+    handle(
+        "inferenceExtension.flags.v",
+        Handler::EppVerbosity("LLMDBENCH_VLLM_MODELSERVICE_GAIE_EPP_VERBOSITY"),
+    ),
     unmapped(
         "inferenceExtension.flags.*",
         "not expressible: llm-d-benchmark writes `flags:` twice into the GAIE values and its own copy wins",
@@ -332,13 +338,67 @@ pub const RULES: &[Rule] = &[
         "llm-d-benchmark points the autoscaler at its own namespace (LLMDBENCH_VLLM_COMMON_NAMESPACE)",
     ),
     // Gateway provider (helmfile environments and prereq values).
-    handle("provider.name", Handler::GatewayClass),
-    handle("gateway.gatewayClassName", Handler::GatewayClass),
+    handle(
+        "provider.name",
+        Handler::GatewayClass("LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME"),
+    ),
+    handle(
+        "gateway.gatewayClassName",
+        Handler::GatewayClass("LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME"),
+    ),
     var(
         "gateway.service.type",
         "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_SERVICE_TYPE",
     ),
 ];
+
+/// The four variables that name one image.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ImageVars {
+    pub registry: &'static str,
+    pub repo: &'static str,
+    pub name: &'static str,
+    pub tag: &'static str,
+}
+
+impl ImageVars {
+    /// The variables in the order of [`super::handlers::parse_image`]'s parts.
+    pub fn all(&self) -> [&'static str; 4] {
+        [self.registry, self.repo, self.name, self.tag]
+    }
+}
+
+/// The model servers' image (both stages).
+pub const VLLM_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_IMAGE_TAG",
+};
+
+/// The routing sidecar's image.
+pub const ROUTING_SIDECAR_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_TAG",
+};
+
+/// The EPP's (inference scheduler's) image.
+pub const EPP_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_TAG",
+};
+
+/// The EPP's tokenizer sidecar's image.
+pub const UDS_TOKENIZER_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_TAG",
+};
 
 /// vLLM flags that have a benchmark variable. The common variable is used when every stage
 /// agrees; the stage variable (if any) when they differ.

@@ -5,7 +5,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::emit::{emit, emit_entry, emit_item};
-use super::rules::{APPENDED_ENV, BENCH_ENV, FLAG_JSON_FIELDS, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS};
+use super::rules::{
+    APPENDED_ENV, BENCH_ENV, FLAG_JSON_FIELDS, FLAGS, FRAMEWORK_ENV, OWNED_FLAGS,
+    UDS_TOKENIZER_IMAGE,
+};
 use super::vllm::{
     encode_word, kv_events_json, one_line, parse_marked, pieces_text, script_line, sh_word,
     shell_words, text_pieces,
@@ -22,7 +25,6 @@ const PLUGINS_FILE: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE"
 const PLUGINS_CUSTOM: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS";
 const ROUTING_SIDECAR: &str = "LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED";
 const GAIE_SIDECAR: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_SIDECAR_ENABLED";
-const EPP_VERBOSITY: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_EPP_VERBOSITY";
 const BLOCK_SIZE: &str = "LLMDBENCH_VLLM_COMMON_BLOCK_SIZE";
 const MODEL_LIST: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
 
@@ -1012,28 +1014,26 @@ impl<'a> Mapper<'a> {
             && self.dep.networking.proxy.enabled.as_ref().map(|e| e.value) == Some(false)
     }
 
-    pub(super) fn routing_sidecar(&mut self, item: Item<'a>) {
-        let Some(enabled) = item.node.as_bool() else {
+    pub(super) fn routing_sidecar(&mut self, item: Item<'a>, var: &str) {
+        let enabled = self
+            .typed(&self.dep.networking.proxy.enabled, item)
+            .copied();
+        let Some(enabled) = enabled.or_else(|| item.node.as_bool()) else {
             return self.fate(item, Fate::Unmapped("expected true or false".into()));
         };
-        if self.defaults.is_known(ROUTING_SIDECAR) {
+        if self.defaults.is_known(var) {
             let note = (!enabled).then(|| {
                 "no routing sidecar: vLLM of the decode stage listens on the inference port itself"
                     .to_string()
             });
-            self.set(
-                ROUTING_SIDECAR,
-                Value::Text(enabled.to_string()),
-                &[item],
-                note,
-            );
+            self.set(var, Value::Text(enabled.to_string()), &[item], note);
         } else {
             if !enabled {
                 // The pods serve as the guide's do, but every request takes one more hop
                 // than the guide's: a latency benchmark must know.
                 let o = self.origin(item);
                 self.warnings.push(format!(
-                    "{}:{}: the guide runs no routing sidecar, but {} defines no {ROUTING_SIDECAR}: llm-d-benchmark puts its sidecar in front of vLLM, one more hop per request",
+                    "{}:{}: the guide runs no routing sidecar, but {} defines no {var}: llm-d-benchmark puts its sidecar in front of vLLM, one more hop per request",
                     o.file,
                     o.first,
                     self.defaults.describe()
@@ -1048,15 +1048,17 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    pub(super) fn epp_verbosity(&mut self, item: Item<'a>) {
-        let Some(level) = item.node.as_str().map(str::to_string) else {
+    pub(super) fn epp_verbosity(&mut self, item: Item<'a>, var: &str) {
+        let flag = self.dep.router.flags.iter().find(|(k, _)| k == "v");
+        let field = flag.map(|(_, v)| v.clone());
+        let Some(level) = self.text_of(&field, item) else {
             return self.fate(item, Fate::Unmapped("expected a number".into()));
         };
-        if self.defaults.is_known(EPP_VERBOSITY) {
-            return self.set(EPP_VERBOSITY, Value::Text(level), &[item], None);
+        if self.defaults.is_known(var) {
+            return self.set(var, Value::Text(level), &[item], None);
         }
         let why = format!(
-            "not expressible: {} defines no {EPP_VERBOSITY}, and no other setting passes EPP flags on",
+            "not expressible: {} defines no {var}, and no other setting passes EPP flags on",
             self.defaults.describe()
         );
         let o = self.origin(item);
@@ -1129,8 +1131,9 @@ impl<'a> Mapper<'a> {
             match key.as_str() {
                 "enabled" => self.boolean(child, GAIE_SIDECAR, ["True", "False"]),
                 "image" => {
+                    // (The model keeps the EPP's sidecars as nodes: no typed field.)
                     let reference = child.node.as_str().map(str::to_string);
-                    self.image(child, reference, "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE")
+                    self.image(child, reference, &UDS_TOKENIZER_IMAGE)
                 }
                 _ => self.fate(child, Fate::Framework(OWN.into())),
             }
@@ -1306,7 +1309,10 @@ impl<'a> Mapper<'a> {
     /// The scheduler's copies of vLLM values in a plugin configuration (`blockSize`, the
     /// tokenizer's `modelName`) written as the tokens of the variables that set vLLM's, so
     /// that they stay equal when an experiment sweeps them; `hashSeed` is compared with the
-    /// guide's PYTHONHASHSEED (no variable sets that). The content and notes.
+    /// guide's PYTHONHASHSEED (no variable sets that). The model servers' side of block size
+    /// and hash seed is the deployment's (`Deployment::coupled`); the tokenizer's model is
+    /// compared with the model the scenario deploys (LLMDBENCH_DEPLOY_MODEL_LIST, which a
+    /// custom command may have set). The content and notes.
     fn coupled_plugins(&mut self, name: &str, content: &str) -> (String, Vec<String>) {
         let mut notes = Vec::new();
         let Ok(doc) = crate::yaml::parse_one(name, content) else {
@@ -1316,17 +1322,19 @@ impl<'a> Mapper<'a> {
             Some((Value::Text(t), _)) => Some(t.clone()),
             _ => None,
         };
-        let block = text_of(self.values.get(BLOCK_SIZE));
+        let servers = |c: &Option<crate::model::Coupled<String>>| {
+            c.as_ref()
+                .and_then(|c| c.servers.as_ref())
+                .map(|s| s.value.clone())
+        };
+        let coupled = &self.dep.coupled;
+        // The token only where the variable carries vLLM's value. A command the model keeps
+        // as a script (`set -x; exec vllm serve ...`) states its block size only to the
+        // custom command's own reading, which set the variable.
+        let block_var = text_of(self.values.get(BLOCK_SIZE));
+        let block = servers(&coupled.block_size).or_else(|| block_var.clone());
         let model = text_of(self.values.get(MODEL_LIST));
-        let seed = self.roots.iter().find_map(|r| {
-            r.at("decode.containers.0.env")?
-                .as_seq()?
-                .iter()
-                .find(|e| e.get("name").and_then(|n| n.as_str()) == Some("PYTHONHASHSEED"))
-                .and_then(|e| e.get("value"))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        });
+        let seed = servers(&coupled.hash_seed);
         let mut found: Vec<(usize, String, String)> = Vec::new();
         doc.root.walk(|n| {
             for e in n.as_map().unwrap_or_default() {
@@ -1345,7 +1353,9 @@ impl<'a> Mapper<'a> {
             };
             let replacement = match key.as_str() {
                 "blockSize" => match &block {
-                    Some(b) if *b == value => Some(token(BLOCK_SIZE)),
+                    Some(b) if *b == value => {
+                        (block_var.as_ref() == Some(b)).then(|| token(BLOCK_SIZE))
+                    }
                     Some(b) => {
                         self.warnings.push(format!(
                             "GAIE plugins {name}: the scheduler's blockSize {value} differs from vLLM's --block-size {b}: prefix-cache hits will not match"

@@ -30,6 +30,10 @@ pub struct Coupled<T> {
     pub value: T,
     pub origins: Vec<Origin>,
     pub conflicts: Vec<Sourced<T>>,
+    /// The model servers' own value (the first created stage's; for the served model,
+    /// `modelArtifacts.name` first), when they state one: what the scheduler's copy must
+    /// match.
+    pub servers: Option<Sourced<T>>,
 }
 
 /// The inference engine the model servers run.
@@ -261,6 +265,14 @@ pub struct Proxy {
     pub target_port: Option<Sourced<String>>,
 }
 
+/// An image given as hub (registry and repository), name and tag.
+#[derive(Debug, Clone, Default)]
+pub struct ImageParts {
+    pub hub: Option<Sourced<String>>,
+    pub name: Option<Sourced<String>>,
+    pub tag: Option<Sourced<String>>,
+}
+
 /// The router: the endpoint picker (EPP) of the inference pool and its scheduler config.
 #[derive(Debug, Clone, Default)]
 pub struct Router {
@@ -273,6 +285,9 @@ pub struct Router {
     /// `inferenceExtension.flags`: EPP command-line flags.
     pub flags: Vec<(String, Sourced<String>)>,
     pub image: Option<Sourced<String>>,
+    /// The parts of the EPP image as the chart takes them (`inferenceExtension.image.hub`,
+    /// `.name`, `.tag`), each when given.
+    pub image_parts: ImageParts,
     /// Sidecar containers of the EPP.
     pub sidecars: Vec<Sourced<Node>>,
     pub replicas: Option<Sourced<String>>,
