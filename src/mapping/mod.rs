@@ -5,10 +5,14 @@
 //! The mapper records that per node ([`Fate`]); the counts and notes come from those records.
 
 mod accelerator;
+mod command;
 mod emit;
 mod fit;
+mod flags;
 mod handlers;
+mod plugins;
 pub mod rules;
+mod sidecars;
 mod stage;
 pub(crate) mod vllm;
 

@@ -1,0 +1,391 @@
+//! The guide's flags on the command lines the bench runs: benchmark-owned flags reported,
+//! flags with a variable written as its token, JSON numbers with a variable tokenized, and a
+//! custom command line edited to run in the benchmark's pod.
+
+use std::collections::BTreeSet;
+
+use super::command::{Args, DECEPTIVE_COMMAND};
+use super::rules::{FLAG_JSON_FIELDS, FLAGS, OWNED_FLAGS};
+use super::stage::token;
+use super::vllm::{
+    encode_word, kv_events_json, one_line, parse_marked, pieces_text, sh_word, shell_words,
+    text_pieces,
+};
+use super::{Fate, Item, Mapper};
+use crate::error::is_deceptive;
+use crate::scenario::Value;
+
+const MODEL_LIST: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+
+/// The number at `path` (object keys) of a JSON text, with its byte range in the text, when
+/// its key appears once in the text.
+fn json_number(text: &str, path: &[&str]) -> Option<(String, usize, usize)> {
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut v = &parsed;
+    for key in path {
+        v = v.get(key)?;
+    }
+    let number = v.as_u64()?.to_string();
+    let key = format!("\"{}\"", path.last()?);
+    let mut found = text.match_indices(&key);
+    let (at, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let rest = &text[at + key.len()..];
+    let colon = rest.find(':')?;
+    if !rest[..colon].trim().is_empty() {
+        return None;
+    }
+    let after = &rest[colon + 1..];
+    let start = at + key.len() + colon + 1 + (after.len() - after.trim_start().len());
+    let end = start + number.len();
+    (text.get(start..end) == Some(number.as_str())).then_some((number, start, end))
+}
+
+/// Notes on what a command line was changed in, as one export note.
+pub(super) fn join_notes(notes: Vec<String>) -> Option<String> {
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+/// The port token vLLM listens on, given whether it sits behind the routing sidecar.
+pub(super) fn port_token(behind_sidecar: bool) -> String {
+    token(if behind_sidecar {
+        "LLMDBENCH_VLLM_COMMON_METRICS_PORT"
+    } else {
+        "LLMDBENCH_VLLM_COMMON_INFERENCE_PORT"
+    })
+}
+
+impl<'a> Mapper<'a> {
+    /// The guide's flags as command lines: benchmark-owned ones reported, those with a
+    /// variable written as its token, the rest kept verbatim.
+    pub(super) fn flag_lines(
+        &mut self,
+        stage: &str,
+        args: &Args<'a>,
+        preamble: &[String],
+        notes: &mut Vec<String>,
+    ) -> Vec<String> {
+        let (words, nodes) = (&args.words, &args.nodes);
+        let up = stage.to_ascii_uppercase();
+        let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
+        let model = self
+            .values
+            .get("LLMDBENCH_DEPLOY_MODEL_LIST")
+            .map(|(v, _)| v.clone());
+        let in_preamble = |flag: &str| preamble.iter().any(|l| l.starts_with(&format!("{flag} ")));
+        let mut lines = Vec::new();
+        let mut seen = BTreeSet::new();
+        for arg in parse_marked(words, &args.shell) {
+            let from: Vec<Item<'a>> = arg
+                .items
+                .iter()
+                .filter_map(|i| nodes.get(*i).copied())
+                .collect();
+            let canonical = arg.canonical();
+            let mut refused = false;
+            for item in &from {
+                refused |= self.refuse_tokens(*item);
+            }
+            if refused {
+                if let Some(flag) = &canonical {
+                    seen.insert(flag.clone());
+                }
+                continue;
+            }
+            // Shell text: the whole word as written, or a literal flag and its shell value.
+            let shell_at = |i: &usize| args.shell.get(*i).copied().unwrap_or(false);
+            if arg.items.iter().any(shell_at) {
+                let line = match arg.items.as_slice() {
+                    [one] => words[*one].clone(),
+                    [f, v] if !shell_at(f) => format!("{} {}", sh_word(&words[*f]), words[*v]),
+                    items => items
+                        .iter()
+                        .map(|i| words[*i].clone())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                if let Some(flag) = &canonical {
+                    seen.insert(flag.clone());
+                }
+                if line.chars().any(is_deceptive) {
+                    self.fates_all(&from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
+                    continue;
+                }
+                self.fates_all(&from, Fate::Mapped(args_var.clone()));
+                lines.push(line);
+                continue;
+            }
+            if let Some(flag) = &canonical {
+                seen.insert(flag.clone());
+            }
+            if let Some((_, why)) = OWNED_FLAGS
+                .iter()
+                .find(|(f, _)| Some(*f) == canonical.as_deref())
+            {
+                self.fates_all(&from, Fate::Framework((*why).into()));
+                continue;
+            }
+            if canonical.is_none()
+                && model.as_ref().is_some_and(|m| {
+                    Some(m) == arg.value.as_ref().map(|v| Value::Text(v.clone())).as_ref()
+                })
+            {
+                self.fates_all(
+                    &from,
+                    Fate::Framework(
+                        "llm-d-benchmark serves the model from /model-cache/models/<model>".into(),
+                    ),
+                );
+                continue;
+            }
+            // A value reaches the command through a token only when it is one plain word:
+            // llm-d-benchmark pastes the variable's value into `/bin/sh -c` unquoted.
+            if let (Some(flag), Some(value)) = (
+                FLAGS.iter().find(|f| Some(f.name) == canonical.as_deref()),
+                &arg.value,
+            ) && sh_word(value) == *value
+                && let Some(var) = self.flag_var(flag, &up, value, &from)
+            {
+                if !in_preamble(flag.name) {
+                    lines.push(format!("{} {}", flag.name, token(&var)));
+                }
+                continue;
+            }
+            let value = match arg.value.as_deref().map(one_line) {
+                Some(None) => {
+                    self.fates_all(&from, Fate::Unmapped("not expressible: a value with line breaks or NUL characters cannot go on the one-line command llm-d-benchmark needs".into()));
+                    continue;
+                }
+                // Tokens of FLAG_JSON_FIELDS go in after the check below.
+                Some(Some(v)) => Some(v),
+                None => None,
+            };
+            // (Guide text holding REPLACE_ENV_ was refused above; tokens of FLAG_JSON_FIELDS
+            // are the converter's own.)
+            let value = value.map(|v| {
+                let v = match (canonical.as_deref(), &model) {
+                    (Some("--kv-events-config"), Some(Value::Text(m))) => {
+                        match kv_events_json(&v, Some(m)) {
+                            Some((text, changed)) => {
+                                notes.extend(changed);
+                                text
+                            }
+                            None => v,
+                        }
+                    }
+                    _ => v,
+                };
+                sh_word(&self.json_fields(canonical.as_deref(), v, &from))
+            });
+            let line = match (&arg.flag, value) {
+                (Some(f), Some(v)) => format!("{} {v}", sh_word(f)),
+                (Some(f), None) => sh_word(f),
+                (None, Some(v)) => v,
+                (None, None) => continue,
+            };
+            if line.chars().any(is_deceptive) {
+                self.fates_all(&from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
+                continue;
+            }
+            self.fates_all(&from, Fate::Mapped(args_var.clone()));
+            lines.push(line);
+        }
+        // Swept variables must reach vLLM even when the guide leaves the flag out.
+        for flag in FLAGS {
+            let var = flag.common.map(str::to_string).or(flag
+                .stage
+                .map(|s| format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{s}")));
+            if let Some(var) = var
+                && self.options.force.contains(&var)
+                && !seen.contains(flag.name)
+                && !in_preamble(flag.name)
+            {
+                lines.push(format!("{} {}", flag.name, token(&var)));
+            }
+        }
+        lines
+    }
+
+    /// Numbers inside a JSON flag value that have a benchmark variable (rules::FLAG_JSON_FIELDS)
+    /// become that variable's token, and the variable is exported.
+    pub(super) fn json_fields(
+        &mut self,
+        flag: Option<&str>,
+        value: String,
+        from: &[Item<'a>],
+    ) -> String {
+        let mut value = value;
+        for (f, path, var) in FLAG_JSON_FIELDS {
+            if Some(*f) != flag {
+                continue;
+            }
+            let Some((number, start, end)) = json_number(&value, path) else {
+                continue;
+            };
+            self.set(var, Value::Text(number.clone()), from, None);
+            if self.values.get(*var).map(|(v, _)| v) == Some(&Value::Text(number)) {
+                value.replace_range(start..end, &token(var));
+            }
+        }
+        value
+    }
+
+    /// The variable a flag's value goes to: the common one while the stages agree, the
+    /// stage's own when they differ; `None` when neither can carry it.
+    pub(super) fn flag_var(
+        &mut self,
+        flag: &super::rules::Flag,
+        up: &str,
+        value: &str,
+        from: &[Item<'a>],
+    ) -> Option<String> {
+        let stage_var = flag
+            .stage
+            .map(|s| format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{s}"));
+        let text = Value::Text(value.to_string());
+        let var = match flag.common {
+            Some(common) if self.values.get(common).is_none_or(|(v, _)| *v == text) => {
+                common.to_string()
+            }
+            Some(_) => stage_var?,
+            None => stage_var?,
+        };
+        self.set(&var, text, from, None);
+        Some(var)
+    }
+
+    /// A custom command line made to run in llm-d-benchmark's pod: `--port` on the port the
+    /// benchmark routes to, `--block-size` as its variable's token, the KV-events publisher
+    /// pointed at the benchmark's EPP, and values written without backslashes (step 09
+    /// deletes those of the last argument). The line and notes on what changed.
+    pub(super) fn custom_line(
+        &mut self,
+        stage: &str,
+        line: String,
+        nodes: &[Item<'a>],
+    ) -> (String, Vec<String>) {
+        let mut notes = Vec::new();
+        let Some(words) = shell_words(&line) else {
+            return (line, notes);
+        };
+        let model = match self.values.get(MODEL_LIST) {
+            Some((Value::Text(m), _)) => Some(m.clone()),
+            _ => None,
+        };
+        let up = stage.to_ascii_uppercase();
+        let behind_sidecar = stage == "decode" && !self.routing_sidecar_off();
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        let mut k = 0;
+        while k < words.len() {
+            let w = &words[k];
+            k += 1;
+            let Some(pieces) = &w.pieces else {
+                continue;
+            };
+            // `--flag=value` (in one word) or `--flag value`.
+            let (flag, value, span, prefix) = match pieces.first() {
+                Some(super::vllm::Piece::Lit(t)) if t.starts_with("--") && t.contains('=') => {
+                    let (f, v) = t.split_once('=').unwrap_or_default();
+                    let mut value = pieces.clone();
+                    value[0] = super::vllm::Piece::Lit(v.to_string());
+                    if v.is_empty() {
+                        value.remove(0);
+                    }
+                    (f.to_string(), value, (w.start, w.end), format!("{f}="))
+                }
+                Some(super::vllm::Piece::Lit(t)) if t.starts_with("--") && pieces.len() == 1 => {
+                    let is_value = |p: &Vec<super::vllm::Piece>| match p.first() {
+                        Some(super::vllm::Piece::Lit(t)) => !t.starts_with("--"),
+                        _ => true,
+                    };
+                    match words.get(k) {
+                        Some(next) if next.pieces.as_ref().is_some_and(is_value) => {
+                            k += 1;
+                            (
+                                t.clone(),
+                                next.pieces.clone().unwrap_or_default(),
+                                (next.start, next.end),
+                                String::new(),
+                            )
+                        }
+                        _ => continue,
+                    }
+                }
+                _ => {
+                    if line[w.start..w.end].contains('\\') {
+                        edits.push((w.start, w.end, encode_word(pieces)));
+                    }
+                    continue;
+                }
+            };
+            let raw = &line[span.0..span.1];
+            let number = match value.as_slice() {
+                [super::vllm::Piece::Lit(t)] if t.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some(t.clone())
+                }
+                _ => None,
+            };
+            let canonical = flag.replace('_', "-");
+            let new = match (canonical.as_str(), number) {
+                ("--port", Some(n)) => {
+                    notes.push(format!(
+                        "--port {n} becomes the port llm-d-benchmark routes to{}",
+                        if behind_sidecar {
+                            " (its routing sidecar listens on the inference port)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    Some(port_token(behind_sidecar))
+                }
+                ("--block-size", Some(n)) => {
+                    // Cite the node the flag is written in (the script), not the whole command.
+                    let from: Vec<Item<'a>> = nodes
+                        .iter()
+                        .filter(|i| i.node.as_str().is_some_and(|t| t.contains(&flag)))
+                        .copied()
+                        .collect();
+                    FLAGS
+                        .iter()
+                        .find(|f| f.name == "--block-size")
+                        .and_then(|f| self.flag_var(f, &up, &n, &from))
+                        .map(|var| token(&var))
+                }
+                ("--kv-events-config", _) => {
+                    let edited = pieces_text(&value)
+                        .and_then(|t| kv_events_json(&t, model.as_deref()))
+                        .map(|(t, changed)| {
+                            notes.extend(changed);
+                            text_pieces(&t)
+                        });
+                    match edited {
+                        Some(p) => Some(encode_word(&p)),
+                        None if raw.contains('\\') => Some(encode_word(&value)),
+                        None => None,
+                    }
+                }
+                _ if raw.contains('\\') => Some(encode_word(&value)),
+                _ => None,
+            };
+            if let Some(new) = new {
+                edits.push((span.0, span.1, format!("{prefix}{new}")));
+            }
+        }
+        let mut line = line;
+        for (start, end, new) in edits.into_iter().rev() {
+            line.replace_range(start..end, &new);
+        }
+        if line
+            .rsplit("--")
+            .next()
+            .is_some_and(|last| last.contains('\\'))
+        {
+            self.warnings.push(format!(
+                "{stage}: the custom command's last argument holds a backslash, which llm-d-benchmark's step 09 deletes"
+            ));
+        }
+        (line, notes)
+    }
+}
