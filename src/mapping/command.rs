@@ -5,6 +5,7 @@
 
 use super::flags::join_notes;
 use super::stage::token;
+use super::vars;
 use super::vllm::{script_line, sh_word};
 use super::{Fate, Item, Mapper, refusal};
 use crate::error::is_deceptive;
@@ -70,9 +71,8 @@ impl<'a> Mapper<'a> {
         command: Option<Item<'a>>,
         args: Option<Item<'a>>,
     ) {
-        let up = stage.to_ascii_uppercase();
-        let command_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_MODEL_COMMAND");
-        let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
+        let command_var = vars::stage(vars::MODEL_COMMAND, stage);
+        let args_var = vars::stage(vars::EXTRA_ARGS, stage);
         let mode = model_command
             .and_then(|i| i.node.as_str())
             .unwrap_or(if args.is_some() {
@@ -340,47 +340,39 @@ impl<'a> Mapper<'a> {
 
     /// What llm-d-benchmark's own command line for a stage starts with.
     pub(super) fn preamble(&self, stage: &str) -> Vec<String> {
-        let up = stage.to_ascii_uppercase();
         // Decode listens behind the routing sidecar (unless it is off); prefill is reached
         // directly.
         let port = if stage == "decode" && !self.routing_sidecar_off() {
-            "METRICS_PORT"
+            vars::METRICS_PORT
         } else {
-            "INFERENCE_PORT"
+            vars::INFERENCE_PORT
         };
+        let of_stage = |template| token(&vars::stage(template, stage));
         let mut lines = vec![
-            format!(
-                "{};",
-                token(&format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_PREPROCESS"))
-            ),
+            format!("{};", of_stage(vars::PREPROCESS)),
             format!(
                 "vllm serve /model-cache/models/{}",
-                token("LLMDBENCH_DEPLOY_CURRENT_MODEL")
+                token(vars::CURRENT_MODEL)
             ),
-            format!(
-                "--served-model-name {}",
-                token("LLMDBENCH_DEPLOY_CURRENT_MODEL")
-            ),
-            format!("--port {}", token(&format!("LLMDBENCH_VLLM_COMMON_{port}"))),
+            format!("--served-model-name {}", token(vars::CURRENT_MODEL)),
+            format!("--port {}", token(port)),
             format!(
                 "--tensor-parallel-size {}",
-                token(&format!(
-                    "LLMDBENCH_VLLM_MODELSERVICE_{up}_TENSOR_PARALLELISM"
-                ))
+                of_stage(vars::TENSOR_PARALLELISM)
             ),
         ];
         // The chart passes data parallelism on when the guide asks for more than one.
         let parallelism = &self.stage_model(stage).parallelism;
-        for (value, flag, suffix) in [
+        for (value, flag, template) in [
             (
                 &parallelism.data,
                 "--data-parallel-size",
-                "DATA_PARALLELISM",
+                vars::DATA_PARALLELISM,
             ),
             (
                 &parallelism.data_local,
                 "--data-parallel-size-local",
-                "DATA_LOCAL_PARALLELISM",
+                vars::DATA_LOCAL_PARALLELISM,
             ),
         ] {
             if value
@@ -388,10 +380,7 @@ impl<'a> Mapper<'a> {
                 .and_then(|v| v.value.parse::<u64>().ok())
                 .is_some_and(|n| n > 1)
             {
-                lines.push(format!(
-                    "{flag} {}",
-                    token(&format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{suffix}"))
-                ));
+                lines.push(format!("{flag} {}", of_stage(template)));
             }
         }
         lines

@@ -15,7 +15,7 @@ use super::{Fate, Item, Mapper};
 use crate::error::is_deceptive;
 use crate::scenario::Value;
 
-const MODEL_LIST: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+use super::vars::{self, MODEL_LIST};
 
 /// The number at `path` (object keys) of a JSON text, with its byte range in the text, when
 /// its key appears once in the text.
@@ -51,9 +51,9 @@ pub(super) fn join_notes(notes: Vec<String>) -> Option<String> {
 /// The port token vLLM listens on, given whether it sits behind the routing sidecar.
 pub(super) fn port_token(behind_sidecar: bool) -> String {
     token(if behind_sidecar {
-        "LLMDBENCH_VLLM_COMMON_METRICS_PORT"
+        vars::METRICS_PORT
     } else {
-        "LLMDBENCH_VLLM_COMMON_INFERENCE_PORT"
+        vars::INFERENCE_PORT
     })
 }
 
@@ -68,12 +68,8 @@ impl<'a> Mapper<'a> {
         notes: &mut Vec<String>,
     ) -> Vec<String> {
         let (words, nodes) = (&args.words, &args.nodes);
-        let up = stage.to_ascii_uppercase();
-        let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
-        let model = self
-            .values
-            .get("LLMDBENCH_DEPLOY_MODEL_LIST")
-            .map(|(v, _)| v.clone());
+        let args_var = vars::stage(vars::EXTRA_ARGS, stage);
+        let model = self.values.get(MODEL_LIST).map(|(v, _)| v.clone());
         let in_preamble = |flag: &str| preamble.iter().any(|l| l.starts_with(&format!("{flag} ")));
         let mut lines = Vec::new();
         let mut seen = BTreeSet::new();
@@ -146,7 +142,7 @@ impl<'a> Mapper<'a> {
                 FLAGS.iter().find(|f| Some(f.name) == canonical.as_deref()),
                 &arg.value,
             ) && sh_word(value) == *value
-                && let Some(var) = self.flag_var(flag, &up, value, &from)
+                && let Some(var) = self.flag_var(flag, stage, value, &from)
             {
                 if !in_preamble(flag.name) {
                     lines.push(format!("{} {}", flag.name, token(&var)));
@@ -194,9 +190,10 @@ impl<'a> Mapper<'a> {
         }
         // Swept variables must reach vLLM even when the guide leaves the flag out.
         for flag in FLAGS {
-            let var = flag.common.map(str::to_string).or(flag
-                .stage
-                .map(|s| format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{s}")));
+            let var = flag
+                .common
+                .map(str::to_string)
+                .or(flag.stage.map(|t| vars::stage(t, stage)));
             if let Some(var) = var
                 && self.options.force.contains(&var)
                 && !seen.contains(flag.name)
@@ -237,13 +234,11 @@ impl<'a> Mapper<'a> {
     pub(super) fn flag_var(
         &mut self,
         flag: &super::rules::Flag,
-        up: &str,
+        stage: &str,
         value: &str,
         from: &[Item<'a>],
     ) -> Option<String> {
-        let stage_var = flag
-            .stage
-            .map(|s| format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_{s}"));
+        let stage_var = flag.stage.map(|t| vars::stage(t, stage));
         let text = Value::Text(value.to_string());
         let var = match flag.common {
             Some(common) if self.values.get(common).is_none_or(|(v, _)| *v == text) => {
@@ -274,7 +269,6 @@ impl<'a> Mapper<'a> {
             Some((Value::Text(m), _)) => Some(m.clone()),
             _ => None,
         };
-        let up = stage.to_ascii_uppercase();
         let behind_sidecar = stage == "decode" && !self.routing_sidecar_off();
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut k = 0;
@@ -350,7 +344,7 @@ impl<'a> Mapper<'a> {
                     FLAGS
                         .iter()
                         .find(|f| f.name == "--block-size")
-                        .and_then(|f| self.flag_var(f, &up, &n, &from))
+                        .and_then(|f| self.flag_var(f, stage, &n, &from))
                         .map(|var| token(&var))
                 }
                 ("--kv-events-config", _) => {

@@ -1,7 +1,8 @@
 //! The rule handlers: values that need a transformation on their way to a variable.
 
 use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES, ImageVars};
-use super::{Axis, Fate, Handler, Item, Mapper, stage_var};
+use super::{Axis, Fate, Handler, Item, Mapper, stage_var, vars};
+use crate::model::Sourced;
 use crate::scenario::Value;
 
 impl<'a> Mapper<'a> {
@@ -287,13 +288,13 @@ impl<'a> Mapper<'a> {
         self.set(var, Value::Text(pairs.join(",")), &[item], None);
     }
 
+    /// A stage's `resources`: each limit and request, read from the model's
+    /// (`Stage::accelerator`, `Stage::resources`), into the stage's variables.
     fn resources(&mut self, item: Item<'a>, stage: &str) {
-        let up = stage.to_ascii_uppercase();
         let Some(sections) = item.node.as_map() else {
             return self.fate(item, Fate::Unmapped("expected limits and requests".into()));
         };
-        let requests = item.node.get("requests");
-        let accelerators = self.accelerators_per_pod(stage);
+        let requests = item.node.entry("requests");
         for section in sections {
             let sec_item = Item {
                 doc: item.doc,
@@ -317,75 +318,106 @@ impl<'a> Mapper<'a> {
                     key_line: Some(e.line),
                     node: &e.value,
                 };
-                let Some(value) = e.value.as_str().map(str::to_string) else {
+                let field = self.resource_field(stage, &section.key, &e.key);
+                let Some(value) = self.text_of(&field, child) else {
                     self.fate(child, Fate::Unmapped("expected a quantity".into()));
                     continue;
                 };
-                if is_limit && let Some(request) = requests.and_then(|r| r.get(&e.key)) {
-                    let fate = if request.as_str() == Some(value.as_str()) {
-                        Fate::Framework(
-                            "llm-d-benchmark sets the limit from the same variable as the request"
-                                .into(),
-                        )
-                    } else {
-                        let o = self.origin(child);
-                        self.warnings.push(format!(
-                            "{}:{}: {stage}: the guide's {} limit {value} differs from its request {}; llm-d-benchmark sets both from one variable, so both are the request",
-                            o.file,
-                            o.first,
-                            e.key,
-                            request.as_str().unwrap_or("?")
-                        ));
-                        Fate::Unmapped(format!(
-                            "not expressible: llm-d-benchmark sets limit and request of {} from one variable, and the guide's differ",
-                            e.key
-                        ))
-                    };
-                    self.fate(child, fate);
-                    continue;
+                let request = requests
+                    .filter(|_| is_limit)
+                    .and_then(|r| r.value.entry(&e.key))
+                    .map(|r| {
+                        let request = Item {
+                            doc: item.doc,
+                            key_line: Some(r.line),
+                            node: &r.value,
+                        };
+                        let field = self.resource_field(stage, "requests", &e.key);
+                        self.text_of(&field, request)
+                    });
+                match request {
+                    Some(request) => self.limit(stage, child, &e.key, &value, request),
+                    None => self.resource(stage, child, &e.key, value),
                 }
-                let key = e.key.as_str();
-                if ACCELERATORS.iter().any(|(_, r)| *r == key) {
-                    if value.parse::<u64>().ok() == Some(accelerators) {
-                        self.fate(
-                            child,
-                            Fate::Framework(format!(
-                                "llm-d-benchmark requests tensor x data-local parallelism ({accelerators}) accelerators per pod"
-                            )),
-                        );
-                    } else {
-                        let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ACCELERATOR_NR");
-                        self.set(&var, Value::Text(value), &[child], None);
-                    }
-                    continue;
-                }
-                match key {
-                    "cpu" => self.set(
-                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_CPU_NR"),
-                        Value::Text(value),
-                        &[child],
-                        None,
-                    ),
-                    "memory" => self.set(
-                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_CPU_MEM"),
-                        Value::Text(value),
-                        &[child],
-                        None,
-                    ),
-                    "ephemeral-storage" => self.set(
-                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EPHEMERAL_STORAGE"),
-                        Value::Text(value),
-                        &[child],
-                        None,
-                    ),
-                    other => {
-                        // Any other resource (rdma/ib, ...) is the stage's network resource.
-                        let resource = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_NETWORK_RESOURCE");
-                        self.set(&resource, Value::Text(other.to_string()), &[child], None);
-                        let count = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_NETWORK_NR");
-                        self.set(&count, Value::Text(value), &[child], None);
-                    }
-                }
+            }
+        }
+    }
+
+    /// The model's field for `section.key` of a stage's resources: the accelerator's limit or
+    /// request, or another resource (`limits.cpu`).
+    fn resource_field(&self, stage: &str, section: &str, key: &str) -> Option<Sourced<String>> {
+        let s = self.stage_model(stage);
+        if let Some(a) = &s.accelerator
+            && a.resource == key
+        {
+            return match section {
+                "limits" => a.limit.clone(),
+                _ => a.request.clone(),
+            };
+        }
+        let path = format!("{section}.{key}");
+        s.resources
+            .iter()
+            .find(|(k, _)| *k == path)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// A limit the guide also requests: llm-d-benchmark sets both from one variable.
+    fn limit(
+        &mut self,
+        stage: &str,
+        child: Item<'a>,
+        key: &str,
+        value: &str,
+        request: Option<String>,
+    ) {
+        let fate = if request.as_deref() == Some(value) {
+            Fate::Framework(
+                "llm-d-benchmark sets the limit from the same variable as the request".into(),
+            )
+        } else {
+            let o = self.origin(child);
+            self.warnings.push(format!(
+                "{}:{}: {stage}: the guide's {key} limit {value} differs from its request {}; llm-d-benchmark sets both from one variable, so both are the request",
+                o.file,
+                o.first,
+                request.as_deref().unwrap_or("?")
+            ));
+            Fate::Unmapped(format!(
+                "not expressible: llm-d-benchmark sets limit and request of {key} from one variable, and the guide's differ"
+            ))
+        };
+        self.fate(child, fate);
+    }
+
+    /// One resource quantity into the stage's variable (vars::RESOURCES); any other resource
+    /// (rdma/ib, ...) is the stage's network resource.
+    fn resource(&mut self, stage: &str, child: Item<'a>, key: &str, value: String) {
+        if ACCELERATORS.iter().any(|(_, r)| *r == key) {
+            let accelerators = self.accelerators_per_pod(stage);
+            if value.parse::<u64>().ok() == Some(accelerators) {
+                self.fate(
+                    child,
+                    Fate::Framework(format!(
+                        "llm-d-benchmark requests tensor x data-local parallelism ({accelerators}) accelerators per pod"
+                    )),
+                );
+            } else {
+                let var = vars::stage(vars::ACCELERATOR_NR, stage);
+                self.set(&var, Value::Text(value), &[child], None);
+            }
+            return;
+        }
+        match vars::RESOURCES.iter().find(|(name, _)| *name == key) {
+            Some((_, template)) => {
+                let var = vars::stage(template, stage);
+                self.set(&var, Value::Text(value), &[child], None)
+            }
+            None => {
+                let resource = vars::stage(vars::NETWORK_RESOURCE, stage);
+                self.set(&resource, Value::Text(key.to_string()), &[child], None);
+                let count = vars::stage(vars::NETWORK_NR, stage);
+                self.set(&count, Value::Text(value), &[child], None);
             }
         }
     }

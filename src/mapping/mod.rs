@@ -14,6 +14,7 @@ mod plugins;
 pub mod rules;
 mod sidecars;
 mod stage;
+pub(crate) mod vars;
 pub(crate) mod vllm;
 
 use std::collections::{BTreeSet, HashMap};

@@ -7,10 +7,7 @@ use super::{Fate, Item, Mapper};
 use crate::error::is_deceptive;
 use crate::scenario::Value;
 
-const PLUGINS_FILE: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_PLUGINS_CONFIGFILE";
-const PLUGINS_CUSTOM: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_CUSTOM_PLUGINS";
-const BLOCK_SIZE: &str = "LLMDBENCH_VLLM_COMMON_BLOCK_SIZE";
-const MODEL_LIST: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+use super::vars::{BLOCK_SIZE, MODEL_LIST, PLUGINS_CUSTOM, PLUGINS_FILE};
 
 /// The value text of `key: value` on `line` when it is exactly `scalar` (plain or quoted).
 fn value_at<'l>(line: &'l str, key: &str, scalar: &str) -> Option<(usize, &'l str)> {

@@ -405,7 +405,7 @@ pub const UDS_TOKENIZER_IMAGE: ImageVars = ImageVars {
 pub struct Flag {
     pub name: &'static str,
     pub common: Option<&'static str>,
-    /// Suffix after `LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_`.
+    /// The stage's own variable (`{STAGE}`: DECODE or PREFILL).
     pub stage: Option<&'static str>,
 }
 
@@ -423,22 +423,22 @@ pub const FLAGS: &[Flag] = &[
     Flag {
         name: "--gpu-memory-utilization",
         common: Some("LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL"),
-        stage: Some("ACCELERATOR_MEM_UTIL"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_ACCELERATOR_MEM_UTIL"),
     },
     Flag {
         name: "--tensor-parallel-size",
         common: None,
-        stage: Some("TENSOR_PARALLELISM"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_TENSOR_PARALLELISM"),
     },
     Flag {
         name: "--data-parallel-size",
         common: None,
-        stage: Some("DATA_PARALLELISM"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_PARALLELISM"),
     },
     Flag {
         name: "--data-parallel-size-local",
         common: None,
-        stage: Some("DATA_LOCAL_PARALLELISM"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_LOCAL_PARALLELISM"),
     },
     Flag {
         name: "--max-num-seqs",
@@ -483,15 +483,27 @@ pub const OWNED_FLAGS: &[(&str, &str)] = &[
 ];
 
 /// Container env names that llm-d-benchmark (from March 2026) appends after the scenario's
-/// env file, taking the value of `LLMDBENCH_VLLM_COMMON_<NAME>`: a guide value for one of
-/// them only survives if that variable carries it.
-pub const BENCH_ENV: &[&str] = &[
-    "VLLM_WORKER_MULTIPROC_METHOD",
-    "VLLM_LOGGING_LEVEL",
-    "VLLM_CACHE_ROOT",
-    "VLLM_ALLOW_LONG_MAX_MODEL_LEN",
-    "VLLM_SERVER_DEV_MODE",
-    "VLLM_LOAD_FORMAT",
+/// env file, taking the value of the variable given: a guide value for one of them only
+/// survives if that variable carries it.
+pub const BENCH_ENV: &[(&str, &str)] = &[
+    (
+        "VLLM_WORKER_MULTIPROC_METHOD",
+        "LLMDBENCH_VLLM_COMMON_VLLM_WORKER_MULTIPROC_METHOD",
+    ),
+    (
+        "VLLM_LOGGING_LEVEL",
+        "LLMDBENCH_VLLM_COMMON_VLLM_LOGGING_LEVEL",
+    ),
+    ("VLLM_CACHE_ROOT", "LLMDBENCH_VLLM_COMMON_VLLM_CACHE_ROOT"),
+    (
+        "VLLM_ALLOW_LONG_MAX_MODEL_LEN",
+        "LLMDBENCH_VLLM_COMMON_VLLM_ALLOW_LONG_MAX_MODEL_LEN",
+    ),
+    (
+        "VLLM_SERVER_DEV_MODE",
+        "LLMDBENCH_VLLM_COMMON_VLLM_SERVER_DEV_MODE",
+    ),
+    ("VLLM_LOAD_FORMAT", "LLMDBENCH_VLLM_COMMON_VLLM_LOAD_FORMAT"),
 ];
 
 /// Container env names that llm-d-benchmark (from March 2026) also appends after the

@@ -5,8 +5,7 @@ use super::rules::UDS_TOKENIZER_IMAGE;
 use super::{Fate, Item, Mapper};
 use crate::scenario::Value;
 
-const ROUTING_SIDECAR: &str = "LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED";
-const GAIE_SIDECAR: &str = "LLMDBENCH_VLLM_MODELSERVICE_GAIE_SIDECAR_ENABLED";
+use super::vars::{GAIE_SIDECAR, ROUTING_SIDECAR};
 
 impl<'a> Mapper<'a> {
     /// True when the guide has no routing sidecar and the checkout can leave it out: vLLM of

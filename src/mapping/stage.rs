@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::emit::{emit, emit_entry, emit_item};
 use super::rules::{APPENDED_ENV, BENCH_ENV, FRAMEWORK_ENV};
+use super::vars;
 use super::vllm::sh_word;
 use super::{Fate, Item, Mapper, refusal};
 use crate::scenario::Value;
@@ -88,8 +89,7 @@ impl<'a> Mapper<'a> {
     }
 
     pub(super) fn env_file(&mut self, stage: &str, env: Item<'a>) {
-        let up = stage.to_ascii_uppercase();
-        let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ENVVARS_TO_YAML");
+        let var = vars::stage(vars::ENVVARS, stage);
         let Some(list) = env.node.as_seq() else {
             return self.fate(env, Fate::Unmapped("expected a list of env entries".into()));
         };
@@ -116,19 +116,18 @@ impl<'a> Mapper<'a> {
             // A name the benchmark also sets from a variable (BENCH_ENV; APPENDED_ENV where the
             // checkout appends it) is written as that variable's token, the variable carrying
             // the guide's value: the benchmark's own entry, which comes later, then agrees.
+            let own = BENCH_ENV.iter().find(|(n, _)| *n == name);
             let appended = APPENDED_ENV
                 .iter()
-                .find(|(n, v)| *n == name && self.defaults.is_known(v))
-                .map(|(_, v)| v.to_string());
-            let carried = BENCH_ENV.contains(&name.as_str()) || appended.is_some();
-            let bench_var = appended.unwrap_or(format!("LLMDBENCH_VLLM_COMMON_{name}"));
+                .find(|(n, v)| *n == name && self.defaults.is_known(v));
+            let bench_var = appended.or(own).map(|(_, v)| *v);
             // A value that cannot be exported (see `refusal`) stays in the file as it is.
             let value = node.entry("value").filter(|e| {
                 e.value
                     .as_scalar()
-                    .is_some_and(|s| refusal(&bench_var, &s.value).is_none())
+                    .is_some_and(|s| bench_var.is_some_and(|var| refusal(var, &s.value).is_none()))
             });
-            if carried && let Some(value) = value {
+            if let (Some(bench_var), Some(value)) = (bench_var, value) {
                 let value_item = Item {
                     doc: env.doc,
                     key_line: Some(value.line),
@@ -139,14 +138,14 @@ impl<'a> Mapper<'a> {
                     .as_scalar()
                     .map(|s| s.value.clone())
                     .unwrap_or_default();
-                self.set(&bench_var, Value::Text(text), &[value_item], None);
+                self.set(bench_var, Value::Text(text), &[value_item], None);
                 out.push_str(&format!(
                     "- name: {name}\n  value: \"{}\"\n",
-                    token(&bench_var)
+                    token(bench_var)
                 ));
                 present.insert(name);
             } else {
-                if BENCH_ENV.contains(&name.as_str()) {
+                if own.is_some() {
                     // Written as the guide has it: the benchmark's own entry is not added.
                     present.insert(name);
                 }
@@ -159,17 +158,14 @@ impl<'a> Mapper<'a> {
             return;
         }
         // This file replaces llm-d-benchmark's default env list: keep its entries.
-        let missing: Vec<&&str> = BENCH_ENV
+        let missing: Vec<&(&str, &str)> = BENCH_ENV
             .iter()
-            .filter(|n| !present.contains(**n))
+            .filter(|(n, _)| !present.contains(*n))
             .collect();
         if !missing.is_empty() {
             out.push_str("# llm-d-benchmark's own entries, which this file replaces\n");
-            for name in missing {
-                out.push_str(&format!(
-                    "- name: {name}\n  value: \"{}\"\n",
-                    token(&format!("LLMDBENCH_VLLM_COMMON_{name}"))
-                ));
+            for (name, var) in missing {
+                out.push_str(&format!("- name: {name}\n  value: \"{}\"\n", token(var)));
             }
         }
         let origins = self.origins(env);
@@ -182,8 +178,7 @@ impl<'a> Mapper<'a> {
         volumes: Option<Item<'a>>,
         mounts: Option<Item<'a>>,
     ) {
-        let up = stage.to_ascii_uppercase();
-        let shm_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_SHM_MEM");
+        let shm_var = vars::stage(vars::SHM_MEM, stage);
         let shm_names: Vec<String> = mounts
             .and_then(|m| m.node.as_seq())
             .unwrap_or_default()
@@ -219,11 +214,11 @@ impl<'a> Mapper<'a> {
                     }
                 }
             }
-            let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_VOLUMES");
+            let var = vars::stage(vars::EXTRA_VOLUMES, stage);
             self.list_file(&var, volumes, &|id| tokens.get(&id).cloned());
         }
         if let Some(mounts) = mounts {
-            let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_VOLUME_MOUNTS");
+            let var = vars::stage(vars::EXTRA_VOLUME_MOUNTS, stage);
             self.list_file(&var, mounts, &|_| None);
         }
     }
@@ -265,10 +260,7 @@ impl<'a> Mapper<'a> {
         if fields.is_empty() {
             return;
         }
-        let var = format!(
-            "LLMDBENCH_VLLM_MODELSERVICE_{}_EXTRA_CONTAINER_CONFIG",
-            stage.to_ascii_uppercase()
-        );
+        let var = vars::stage(vars::EXTRA_CONTAINER_CONFIG, stage);
         let mut text = String::new();
         let mut origins = Vec::new();
         for (field, item) in fields {
@@ -293,15 +285,14 @@ impl<'a> Mapper<'a> {
     /// A stage that transfers KV with NIXL but leaves UCX's transports to UCX: a checkout
     /// that appends `UCX_TLS` (2026-03-30) then holds NIXL to its own default list.
     pub(super) fn appended_ucx(&mut self, stage: &str) {
-        const VAR: &str = "LLMDBENCH_VLLM_COMMON_UCX_TLS";
+        const VAR: &str = vars::UCX_TLS;
         if !self.defaults.is_known(VAR) || self.values.contains_key(VAR) {
             return;
         }
-        let up = stage.to_ascii_uppercase();
         let nixl = match self
             .exports
             .iter()
-            .find(|e| e.var == format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS"))
+            .find(|e| e.var == vars::stage(vars::EXTRA_ARGS, stage))
             .map(|e| &e.value)
         {
             Some(Value::Command(lines)) => lines.iter().any(|l| l.contains("NixlConnector")),
