@@ -62,7 +62,21 @@ fn bracket_list(lines: &[String]) -> Result<String, String> {
     Ok(format!("[{}]\n", words.join("____")))
 }
 
+/// The guide's command of a stage: the nodes it is written in and its two variables.
+pub(super) struct StageCommand<'a, 's> {
+    pub stage: &'s str,
+    pub model_command: Option<Item<'a>>,
+    pub setup: Option<Item<'a>>,
+    pub command: Option<Item<'a>>,
+    pub args: Option<Item<'a>>,
+    command_var: String,
+    args_var: String,
+    origins: Vec<crate::scenario::Origin>,
+}
+
 impl<'a> Mapper<'a> {
+    /// The stage's command, by `modelCommand` (`model::Command::mode`): vllmServe when the
+    /// guide gives args without one, else imageDefault.
     pub(super) fn command(
         &mut self,
         stage: &str,
@@ -73,14 +87,20 @@ impl<'a> Mapper<'a> {
     ) {
         let command_var = vars::stage(vars::MODEL_COMMAND, stage);
         let args_var = vars::stage(vars::EXTRA_ARGS, stage);
+        let typed_mode = self.stage_model(stage).command.as_ref().map(|c| &c.mode);
         let mode = model_command
-            .and_then(|i| i.node.as_str())
-            .unwrap_or(if args.is_some() {
-                "vllmServe"
-            } else {
-                "imageDefault"
+            .and_then(|i| match typed_mode {
+                Some(field) => self.text_of(field, i),
+                None => i.node.as_str().map(str::to_string),
             })
-            .to_string();
+            .unwrap_or_else(|| {
+                if args.is_some() {
+                    "vllmServe"
+                } else {
+                    "imageDefault"
+                }
+                .to_string()
+            });
         let present: Vec<Item<'a>> = [model_command, setup, command, args]
             .into_iter()
             .flatten()
@@ -101,101 +121,20 @@ impl<'a> Mapper<'a> {
             .flatten()
             .flat_map(|i| self.origins(i))
             .collect();
+        let c = StageCommand {
+            stage,
+            model_command,
+            setup,
+            command,
+            args,
+            command_var,
+            args_var,
+            origins,
+        };
         match mode.as_str() {
-            "vllmServe" => {
-                let mut lines = self.preamble(stage);
-                let args = self.arg_items(args);
-                let mut notes = Vec::new();
-                lines.extend(self.flag_lines(stage, &args, &lines.clone(), &mut notes));
-                // The guide's setup commands run after the benchmark's preprocess step.
-                let setup = self.setup_lines(&args_var, setup);
-                lines.splice(1..1, setup);
-                let note =
-                    "the guide's vllmServe, written out as the custom command llm-d-benchmark runs"
-                        .to_string();
-                self.set_from(&command_var, "custom", model_command, Some(note));
-                self.set_derived(&args_var, Value::Command(lines), origins, join_notes(notes));
-            }
-            "imageDefault" => {
-                self.set_from(&command_var, "imageDefault", model_command, None);
-                // The image's own command gets the guide's args, plus any swept flag, in the
-                // `[--flag____value]` list form step 09 renders as one argument per word. No
-                // args at all: an empty list, or llm-d-benchmark would pass its vLLM flags.
-                let args = self.arg_items(args);
-                let arg_nodes = args.nodes.clone();
-                let mut notes = Vec::new();
-                let lines = self.flag_lines(stage, &args, &[], &mut notes);
-                let _ = notes;
-                match bracket_list(&lines) {
-                    Ok(list) if lines.is_empty() => {
-                        let note = "the guide passes no arguments to the image's own command: none, rather than llm-d-benchmark's vLLM flags".to_string();
-                        self.set_derived(&args_var, Value::Text(list), origins, Some(note));
-                    }
-                    Ok(list) => {
-                        let note = "the arguments of the image's own command, in the `[--flag____value]` form step 09 turns into a list".to_string();
-                        self.set_derived(&args_var, Value::File(list), origins, Some(note));
-                    }
-                    Err(why) => {
-                        let why = format!(
-                            "not expressible: step 09 of llm-d-benchmark passes an image's own command only `--flag value` pairs of plain words, and {why}; the stage gets no arguments"
-                        );
-                        self.warnings.push(format!("{stage}: {why}"));
-                        self.fates_all(&arg_nodes, Fate::Unmapped(why));
-                        self.set_derived(&args_var, Value::Text(String::new()), origins, None);
-                    }
-                }
-            }
-            "custom" => {
-                let Args {
-                    mut words,
-                    mut nodes,
-                    ..
-                } = self.arg_items(command);
-                let more = self.arg_items(args);
-                words.extend(more.words);
-                nodes.extend(more.nodes);
-                let mut refused = false;
-                for n in &nodes {
-                    refused |= self.refuse_tokens(*n);
-                }
-                if refused {
-                    // The stage keeps llm-d-benchmark's own command.
-                    if let Some(m) = model_command {
-                        self.fate(m, Fate::Unmapped(super::TOKEN_REFUSED.into()));
-                    }
-                    return;
-                }
-                // `sh -c SCRIPT`: the script, on one line, is the command line itself.
-                let line = match words.as_slice() {
-                    [sh, c, script] if sh.ends_with("sh") && c == "-c" => script_line(script),
-                    _ => Some(
-                        words
-                            .iter()
-                            .map(|w| sh_word(w))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    ),
-                };
-                let line = line.filter(|l| !l.chars().any(is_deceptive));
-                let Some(line) = line else {
-                    let why = "not expressible: this script cannot be written as the one-line command llm-d-benchmark runs (quotes or a here-document span lines, or control characters); the stage keeps llm-d-benchmark's own command";
-                    for n in nodes.into_iter().chain(model_command) {
-                        self.fate(n, Fate::Unmapped(why.into()));
-                    }
-                    self.warnings.push(format!("{stage}: {why}"));
-                    return;
-                };
-                let (line, notes) = self.custom_line(stage, line, &nodes);
-                self.fates_all(&nodes, Fate::Mapped(args_var.clone()));
-                self.set_from(&command_var, "custom", model_command, None);
-                self.served_model(stage, &line, &origins);
-                self.set_derived(
-                    &args_var,
-                    Value::Command(vec![line]),
-                    origins,
-                    join_notes(notes),
-                );
-            }
+            "vllmServe" => self.vllm_serve(c),
+            "imageDefault" => self.image_default(c),
+            "custom" => self.custom_command(c),
             other => {
                 if let Some(item) = model_command {
                     self.fate(
@@ -208,6 +147,112 @@ impl<'a> Mapper<'a> {
                 }
             }
         }
+    }
+
+    /// vllmServe: llm-d-benchmark's own command line with the guide's flags, written out as
+    /// the custom command the benchmark runs.
+    fn vllm_serve(&mut self, c: StageCommand<'a, '_>) {
+        let mut lines = self.preamble(c.stage);
+        let args = self.arg_items(c.args);
+        let mut notes = Vec::new();
+        lines.extend(self.flag_lines(c.stage, &args, &lines.clone(), &mut notes));
+        // The guide's setup commands run after the benchmark's preprocess step.
+        let setup = self.setup_lines(&c.args_var, c.setup);
+        lines.splice(1..1, setup);
+        let note = "the guide's vllmServe, written out as the custom command llm-d-benchmark runs"
+            .to_string();
+        self.set_from(&c.command_var, "custom", c.model_command, Some(note));
+        self.set_derived(
+            &c.args_var,
+            Value::Command(lines),
+            c.origins,
+            join_notes(notes),
+        );
+    }
+
+    /// imageDefault: the image's own command gets the guide's args, plus any swept flag, in
+    /// the `[--flag____value]` list form step 09 renders as one argument per word. No args at
+    /// all: an empty list, or llm-d-benchmark would pass its vLLM flags.
+    fn image_default(&mut self, c: StageCommand<'a, '_>) {
+        self.set_from(&c.command_var, "imageDefault", c.model_command, None);
+        let args = self.arg_items(c.args);
+        let arg_nodes = args.nodes.clone();
+        let mut notes = Vec::new();
+        let lines = self.flag_lines(c.stage, &args, &[], &mut notes);
+        let (var, origins) = (&c.args_var, c.origins);
+        match bracket_list(&lines) {
+            Ok(list) if lines.is_empty() => {
+                let note = "the guide passes no arguments to the image's own command: none, rather than llm-d-benchmark's vLLM flags".to_string();
+                self.set_derived(var, Value::Text(list), origins, Some(note));
+            }
+            Ok(list) => {
+                let note = "the arguments of the image's own command, in the `[--flag____value]` form step 09 turns into a list".to_string();
+                self.set_derived(var, Value::File(list), origins, Some(note));
+            }
+            Err(why) => {
+                let why = format!(
+                    "not expressible: step 09 of llm-d-benchmark passes an image's own command only `--flag value` pairs of plain words, and {why}; the stage gets no arguments"
+                );
+                self.warnings.push(format!("{}: {why}", c.stage));
+                self.fates_all(&arg_nodes, Fate::Unmapped(why));
+                self.set_derived(var, Value::Text(String::new()), origins, None);
+            }
+        }
+    }
+
+    /// custom: the guide's command and args as one command line (an `sh -c` script's line),
+    /// made to run in llm-d-benchmark's pod ([`Mapper::custom_line`]).
+    fn custom_command(&mut self, c: StageCommand<'a, '_>) {
+        let stage = c.stage;
+        let Args {
+            mut words,
+            mut nodes,
+            ..
+        } = self.arg_items(c.command);
+        let more = self.arg_items(c.args);
+        words.extend(more.words);
+        nodes.extend(more.nodes);
+        let mut refused = false;
+        for n in &nodes {
+            refused |= self.refuse_tokens(*n);
+        }
+        if refused {
+            // The stage keeps llm-d-benchmark's own command.
+            if let Some(m) = c.model_command {
+                self.fate(m, Fate::Unmapped(super::TOKEN_REFUSED.into()));
+            }
+            return;
+        }
+        // `sh -c SCRIPT`: the script, on one line, is the command line itself.
+        let line = match words.as_slice() {
+            [sh, dash_c, script] if sh.ends_with("sh") && dash_c == "-c" => script_line(script),
+            _ => Some(
+                words
+                    .iter()
+                    .map(|w| sh_word(w))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        };
+        let line = line.filter(|l| !l.chars().any(is_deceptive));
+        let Some(line) = line else {
+            let why = "not expressible: this script cannot be written as the one-line command llm-d-benchmark runs (quotes or a here-document span lines, or control characters); the stage keeps llm-d-benchmark's own command";
+            for n in nodes.into_iter().chain(c.model_command) {
+                self.fate(n, Fate::Unmapped(why.into()));
+            }
+            self.warnings.push(format!("{stage}: {why}"));
+            return;
+        };
+        let (line, notes) = self.custom_line(stage, line, &nodes);
+        self.fates_all(&nodes, Fate::Mapped(c.args_var.clone()));
+        self.set_from(&c.command_var, "custom", c.model_command, None);
+        self.served_model(stage, &line, &c.origins);
+        self.set_derived(
+            &c.args_var,
+            Value::Command(vec![line]),
+            c.origins,
+            join_notes(notes),
+        );
     }
 
     /// A custom command that serves a model when the guide names none (modelArtifacts):
