@@ -8,7 +8,7 @@ use super::command::{Args, DECEPTIVE_COMMAND};
 use super::rules::{FLAG_JSON_FIELDS, FLAGS, OWNED_FLAGS};
 use super::stage::token;
 use super::vllm::{
-    encode_word, kv_events_json, one_line, parse_marked, pieces_text, sh_word, shell_words,
+    Arg, encode_word, kv_events_json, one_line, parse_marked, pieces_text, sh_word, shell_words,
     text_pieces,
 };
 use super::{Fate, Item, Mapper};
@@ -57,9 +57,23 @@ pub(super) fn port_token(behind_sidecar: bool) -> String {
     })
 }
 
+/// A parsed flag (or positional word), its canonical spelling and the nodes it came from.
+#[derive(Clone, Copy)]
+struct Flagged<'f, 'a> {
+    arg: &'f Arg,
+    canonical: Option<&'f str>,
+    from: &'f [Item<'a>],
+}
+
+/// Whether llm-d-benchmark's own command line (`preamble`) already passes `flag`.
+fn in_preamble(preamble: &[String], flag: &str) -> bool {
+    preamble.iter().any(|l| l.starts_with(&format!("{flag} ")))
+}
+
 impl<'a> Mapper<'a> {
     /// The guide's flags as command lines: benchmark-owned ones reported, those with a
-    /// variable written as its token, the rest kept verbatim.
+    /// variable written as its token, the rest kept verbatim; then the flags of swept
+    /// variables the guide leaves out.
     pub(super) fn flag_lines(
         &mut self,
         stage: &str,
@@ -67,126 +81,37 @@ impl<'a> Mapper<'a> {
         preamble: &[String],
         notes: &mut Vec<String>,
     ) -> Vec<String> {
-        let (words, nodes) = (&args.words, &args.nodes);
-        let args_var = vars::stage(vars::EXTRA_ARGS, stage);
-        let model = self.values.get(MODEL_LIST).map(|(v, _)| v.clone());
-        let in_preamble = |flag: &str| preamble.iter().any(|l| l.starts_with(&format!("{flag} ")));
         let mut lines = Vec::new();
         let mut seen = BTreeSet::new();
-        for arg in parse_marked(words, &args.shell) {
+        for arg in parse_marked(&args.words, &args.shell) {
             let from: Vec<Item<'a>> = arg
                 .items
                 .iter()
-                .filter_map(|i| nodes.get(*i).copied())
+                .filter_map(|i| args.nodes.get(*i).copied())
                 .collect();
             let canonical = arg.canonical();
+            if let Some(flag) = &canonical {
+                seen.insert(flag.clone());
+            }
             let mut refused = false;
             for item in &from {
                 refused |= self.refuse_tokens(*item);
             }
             if refused {
-                if let Some(flag) = &canonical {
-                    seen.insert(flag.clone());
-                }
                 continue;
             }
-            // Shell text: the whole word as written, or a literal flag and its shell value.
             let shell_at = |i: &usize| args.shell.get(*i).copied().unwrap_or(false);
-            if arg.items.iter().any(shell_at) {
-                let line = match arg.items.as_slice() {
-                    [one] => words[*one].clone(),
-                    [f, v] if !shell_at(f) => format!("{} {}", sh_word(&words[*f]), words[*v]),
-                    items => items
-                        .iter()
-                        .map(|i| words[*i].clone())
-                        .collect::<Vec<_>>()
-                        .join(" "),
+            let line = if arg.items.iter().any(shell_at) {
+                self.shell_line(stage, args, &arg, &from)
+            } else {
+                let flag = Flagged {
+                    arg: &arg,
+                    canonical: canonical.as_deref(),
+                    from: &from,
                 };
-                if let Some(flag) = &canonical {
-                    seen.insert(flag.clone());
-                }
-                if line.chars().any(is_deceptive) {
-                    self.fates_all(&from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
-                    continue;
-                }
-                self.fates_all(&from, Fate::Mapped(args_var.clone()));
-                lines.push(line);
-                continue;
-            }
-            if let Some(flag) = &canonical {
-                seen.insert(flag.clone());
-            }
-            if let Some((_, why)) = OWNED_FLAGS
-                .iter()
-                .find(|(f, _)| Some(*f) == canonical.as_deref())
-            {
-                self.fates_all(&from, Fate::Framework((*why).into()));
-                continue;
-            }
-            if canonical.is_none()
-                && model.as_ref().is_some_and(|m| {
-                    Some(m) == arg.value.as_ref().map(|v| Value::Text(v.clone())).as_ref()
-                })
-            {
-                self.fates_all(
-                    &from,
-                    Fate::Framework(
-                        "llm-d-benchmark serves the model from /model-cache/models/<model>".into(),
-                    ),
-                );
-                continue;
-            }
-            // A value reaches the command through a token only when it is one plain word:
-            // llm-d-benchmark pastes the variable's value into `/bin/sh -c` unquoted.
-            if let (Some(flag), Some(value)) = (
-                FLAGS.iter().find(|f| Some(f.name) == canonical.as_deref()),
-                &arg.value,
-            ) && sh_word(value) == *value
-                && let Some(var) = self.flag_var(flag, stage, value, &from)
-            {
-                if !in_preamble(flag.name) {
-                    lines.push(format!("{} {}", flag.name, token(&var)));
-                }
-                continue;
-            }
-            let value = match arg.value.as_deref().map(one_line) {
-                Some(None) => {
-                    self.fates_all(&from, Fate::Unmapped("not expressible: a value with line breaks or NUL characters cannot go on the one-line command llm-d-benchmark needs".into()));
-                    continue;
-                }
-                // Tokens of FLAG_JSON_FIELDS go in after the check below.
-                Some(Some(v)) => Some(v),
-                None => None,
+                self.plain_line(stage, flag, preamble, notes)
             };
-            // (Guide text holding REPLACE_ENV_ was refused above; tokens of FLAG_JSON_FIELDS
-            // are the converter's own.)
-            let value = value.map(|v| {
-                let v = match (canonical.as_deref(), &model) {
-                    (Some("--kv-events-config"), Some(Value::Text(m))) => {
-                        match kv_events_json(&v, Some(m)) {
-                            Some((text, changed)) => {
-                                notes.extend(changed);
-                                text
-                            }
-                            None => v,
-                        }
-                    }
-                    _ => v,
-                };
-                sh_word(&self.json_fields(canonical.as_deref(), v, &from))
-            });
-            let line = match (&arg.flag, value) {
-                (Some(f), Some(v)) => format!("{} {v}", sh_word(f)),
-                (Some(f), None) => sh_word(f),
-                (None, Some(v)) => v,
-                (None, None) => continue,
-            };
-            if line.chars().any(is_deceptive) {
-                self.fates_all(&from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
-                continue;
-            }
-            self.fates_all(&from, Fate::Mapped(args_var.clone()));
-            lines.push(line);
+            lines.extend(line);
         }
         // Swept variables must reach vLLM even when the guide leaves the flag out.
         for flag in FLAGS {
@@ -197,12 +122,117 @@ impl<'a> Mapper<'a> {
             if let Some(var) = var
                 && self.options.force.contains(&var)
                 && !seen.contains(flag.name)
-                && !in_preamble(flag.name)
+                && !in_preamble(preamble, flag.name)
             {
                 lines.push(format!("{} {}", flag.name, token(&var)));
             }
         }
         lines
+    }
+
+    /// Shell text: the whole word as written, or a literal flag and its shell value.
+    fn shell_line(
+        &mut self,
+        stage: &str,
+        args: &Args<'a>,
+        arg: &Arg,
+        from: &[Item<'a>],
+    ) -> Option<String> {
+        let words = &args.words;
+        let shell_at = |i: &usize| args.shell.get(*i).copied().unwrap_or(false);
+        let line = match arg.items.as_slice() {
+            [one] => words[*one].clone(),
+            [f, v] if !shell_at(f) => format!("{} {}", sh_word(&words[*f]), words[*v]),
+            items => items
+                .iter()
+                .map(|i| words[*i].clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        if line.chars().any(is_deceptive) {
+            self.fates_all(from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
+            return None;
+        }
+        self.fates_all(from, Fate::Mapped(vars::stage(vars::EXTRA_ARGS, stage)));
+        Some(line)
+    }
+
+    /// A literal flag (or positional word): reported when llm-d-benchmark owns it, its
+    /// variable's token when it has one, else written as the guide has it.
+    fn plain_line(
+        &mut self,
+        stage: &str,
+        f: Flagged<'_, 'a>,
+        preamble: &[String],
+        notes: &mut Vec<String>,
+    ) -> Option<String> {
+        let (arg, canonical, from) = (f.arg, f.canonical, f.from);
+        let model = self.values.get(MODEL_LIST).map(|(v, _)| v.clone());
+        if let Some((_, why)) = OWNED_FLAGS.iter().find(|(f, _)| Some(*f) == canonical) {
+            self.fates_all(from, Fate::Framework((*why).into()));
+            return None;
+        }
+        if canonical.is_none()
+            && model.as_ref().is_some_and(|m| {
+                Some(m) == arg.value.as_ref().map(|v| Value::Text(v.clone())).as_ref()
+            })
+        {
+            self.fates_all(
+                from,
+                Fate::Framework(
+                    "llm-d-benchmark serves the model from /model-cache/models/<model>".into(),
+                ),
+            );
+            return None;
+        }
+        // A value reaches the command through a token only when it is one plain word:
+        // llm-d-benchmark pastes the variable's value into `/bin/sh -c` unquoted.
+        if let (Some(flag), Some(value)) =
+            (FLAGS.iter().find(|f| Some(f.name) == canonical), &arg.value)
+            && sh_word(value) == *value
+            && let Some(var) = self.flag_var(flag, stage, value, from)
+        {
+            return (!in_preamble(preamble, flag.name))
+                .then(|| format!("{} {}", flag.name, token(&var)));
+        }
+        let value = match arg.value.as_deref().map(one_line) {
+            Some(None) => {
+                self.fates_all(from, Fate::Unmapped("not expressible: a value with line breaks or NUL characters cannot go on the one-line command llm-d-benchmark needs".into()));
+                return None;
+            }
+            // Tokens of FLAG_JSON_FIELDS go in after the check below.
+            Some(Some(v)) => Some(v),
+            None => None,
+        };
+        // (Guide text holding REPLACE_ENV_ was refused above; tokens of FLAG_JSON_FIELDS
+        // are the converter's own.)
+        let value = value.map(|v| {
+            let v = match (canonical, &model) {
+                (Some("--kv-events-config"), Some(Value::Text(m))) => {
+                    match kv_events_json(&v, Some(m)) {
+                        Some((text, changed)) => {
+                            notes.extend(changed);
+                            text
+                        }
+                        None => v,
+                    }
+                }
+                _ => v,
+            };
+            sh_word(&self.json_fields(canonical, v, from))
+        });
+        let line = match (&arg.flag, value) {
+            (Some(f), Some(v)) => format!("{} {v}", sh_word(f)),
+            (Some(f), None) => sh_word(f),
+            (None, Some(v)) => v,
+            (None, None) => return None,
+        };
+        if line.chars().any(is_deceptive) {
+            self.fates_all(from, Fate::Unmapped(DECEPTIVE_COMMAND.into()));
+            return None;
+        }
+        self.fates_all(from, Fate::Mapped(vars::stage(vars::EXTRA_ARGS, stage)));
+        Some(line)
     }
 
     /// Numbers inside a JSON flag value that have a benchmark variable (rules::FLAG_JSON_FIELDS)
