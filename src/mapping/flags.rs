@@ -8,8 +8,8 @@ use super::command::{Args, DECEPTIVE_COMMAND};
 use super::rules::{FLAG_JSON_FIELDS, FLAGS, OWNED_FLAGS};
 use super::stage::token;
 use super::vllm::{
-    Arg, encode_word, kv_events_json, one_line, parse_marked, pieces_text, sh_word, shell_words,
-    text_pieces,
+    Arg, Piece, Word, encode_word, kv_events_json, one_line, parse_marked, pieces_text, sh_word,
+    shell_words, text_pieces,
 };
 use super::{Fate, Item, Mapper};
 use crate::error::is_deceptive;
@@ -63,6 +63,71 @@ struct Flagged<'f, 'a> {
     arg: &'f Arg,
     canonical: Option<&'f str>,
     from: &'f [Item<'a>],
+}
+
+/// A flag and its value in a command line: `--flag=value` (one word) or `--flag value`.
+struct FlagWords {
+    flag: String,
+    value: Vec<Piece>,
+    /// Where the value is written (the whole word for `--flag=value`).
+    span: (usize, usize),
+    /// What stays before the value in that span (`--flag=`, or nothing).
+    prefix: String,
+}
+
+/// A word of a command line as [`Mapper::custom_line`] reads it.
+enum Lexed<'w> {
+    /// A flag with its value, and the number of words it takes.
+    Flag(FlagWords, usize),
+    /// A flag without a value.
+    Bare,
+    /// Any other word, by its pieces.
+    Other(&'w [Piece]),
+}
+
+/// The word at `words[k]`: a flag with its value (in the word, or the next word), a flag
+/// alone, or another word. Words without pieces (operators) are `Bare`.
+fn lex_flag(words: &[Word], k: usize) -> Lexed<'_> {
+    let w = &words[k];
+    let Some(pieces) = &w.pieces else {
+        return Lexed::Bare;
+    };
+    match pieces.first() {
+        Some(Piece::Lit(t)) if t.starts_with("--") && t.contains('=') => {
+            let (f, v) = t.split_once('=').unwrap_or_default();
+            let mut value = pieces.clone();
+            value[0] = Piece::Lit(v.to_string());
+            if v.is_empty() {
+                value.remove(0);
+            }
+            let flag = FlagWords {
+                flag: f.to_string(),
+                value,
+                span: (w.start, w.end),
+                prefix: format!("{f}="),
+            };
+            Lexed::Flag(flag, 1)
+        }
+        Some(Piece::Lit(t)) if t.starts_with("--") && pieces.len() == 1 => {
+            let is_value = |p: &Vec<Piece>| match p.first() {
+                Some(Piece::Lit(t)) => !t.starts_with("--"),
+                _ => true,
+            };
+            match words.get(k + 1) {
+                Some(next) if next.pieces.as_ref().is_some_and(is_value) => {
+                    let flag = FlagWords {
+                        flag: t.clone(),
+                        value: next.pieces.clone().unwrap_or_default(),
+                        span: (next.start, next.end),
+                        prefix: String::new(),
+                    };
+                    Lexed::Flag(flag, 2)
+                }
+                _ => Lexed::Bare,
+            }
+        }
+        _ => Lexed::Other(pieces),
+    }
 }
 
 /// Whether llm-d-benchmark's own command line (`preamble`) already passes `flag`.
@@ -295,106 +360,25 @@ impl<'a> Mapper<'a> {
         let Some(words) = shell_words(&line) else {
             return (line, notes);
         };
-        let model = match self.values.get(MODEL_LIST) {
-            Some((Value::Text(m), _)) => Some(m.clone()),
-            _ => None,
-        };
-        let behind_sidecar = stage == "decode" && !self.routing_sidecar_off();
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut k = 0;
         while k < words.len() {
             let w = &words[k];
-            k += 1;
-            let Some(pieces) = &w.pieces else {
-                continue;
-            };
-            // `--flag=value` (in one word) or `--flag value`.
-            let (flag, value, span, prefix) = match pieces.first() {
-                Some(super::vllm::Piece::Lit(t)) if t.starts_with("--") && t.contains('=') => {
-                    let (f, v) = t.split_once('=').unwrap_or_default();
-                    let mut value = pieces.clone();
-                    value[0] = super::vllm::Piece::Lit(v.to_string());
-                    if v.is_empty() {
-                        value.remove(0);
-                    }
-                    (f.to_string(), value, (w.start, w.end), format!("{f}="))
-                }
-                Some(super::vllm::Piece::Lit(t)) if t.starts_with("--") && pieces.len() == 1 => {
-                    let is_value = |p: &Vec<super::vllm::Piece>| match p.first() {
-                        Some(super::vllm::Piece::Lit(t)) => !t.starts_with("--"),
-                        _ => true,
-                    };
-                    match words.get(k) {
-                        Some(next) if next.pieces.as_ref().is_some_and(is_value) => {
-                            k += 1;
-                            (
-                                t.clone(),
-                                next.pieces.clone().unwrap_or_default(),
-                                (next.start, next.end),
-                                String::new(),
-                            )
-                        }
-                        _ => continue,
+            match lex_flag(&words, k) {
+                Lexed::Flag(f, used) => {
+                    k += used;
+                    let raw = &line[f.span.0..f.span.1];
+                    if let Some(new) = self.flag_edit(stage, &f, raw, nodes, &mut notes) {
+                        edits.push((f.span.0, f.span.1, format!("{}{new}", f.prefix)));
                     }
                 }
-                _ => {
+                Lexed::Bare => k += 1,
+                Lexed::Other(pieces) => {
+                    k += 1;
                     if line[w.start..w.end].contains('\\') {
                         edits.push((w.start, w.end, encode_word(pieces)));
                     }
-                    continue;
                 }
-            };
-            let raw = &line[span.0..span.1];
-            let number = match value.as_slice() {
-                [super::vllm::Piece::Lit(t)] if t.bytes().all(|b| b.is_ascii_digit()) => {
-                    Some(t.clone())
-                }
-                _ => None,
-            };
-            let canonical = flag.replace('_', "-");
-            let new = match (canonical.as_str(), number) {
-                ("--port", Some(n)) => {
-                    notes.push(format!(
-                        "--port {n} becomes the port llm-d-benchmark routes to{}",
-                        if behind_sidecar {
-                            " (its routing sidecar listens on the inference port)"
-                        } else {
-                            ""
-                        }
-                    ));
-                    Some(port_token(behind_sidecar))
-                }
-                ("--block-size", Some(n)) => {
-                    // Cite the node the flag is written in (the script), not the whole command.
-                    let from: Vec<Item<'a>> = nodes
-                        .iter()
-                        .filter(|i| i.node.as_str().is_some_and(|t| t.contains(&flag)))
-                        .copied()
-                        .collect();
-                    FLAGS
-                        .iter()
-                        .find(|f| f.name == "--block-size")
-                        .and_then(|f| self.flag_var(f, stage, &n, &from))
-                        .map(|var| token(&var))
-                }
-                ("--kv-events-config", _) => {
-                    let edited = pieces_text(&value)
-                        .and_then(|t| kv_events_json(&t, model.as_deref()))
-                        .map(|(t, changed)| {
-                            notes.extend(changed);
-                            text_pieces(&t)
-                        });
-                    match edited {
-                        Some(p) => Some(encode_word(&p)),
-                        None if raw.contains('\\') => Some(encode_word(&value)),
-                        None => None,
-                    }
-                }
-                _ if raw.contains('\\') => Some(encode_word(&value)),
-                _ => None,
-            };
-            if let Some(new) = new {
-                edits.push((span.0, span.1, format!("{prefix}{new}")));
             }
         }
         let mut line = line;
@@ -411,5 +395,68 @@ impl<'a> Mapper<'a> {
             ));
         }
         (line, notes)
+    }
+
+    /// What a flag's value in a custom command line becomes (`raw`: as written), if it
+    /// changes.
+    fn flag_edit(
+        &mut self,
+        stage: &str,
+        f: &FlagWords,
+        raw: &str,
+        nodes: &[Item<'a>],
+        notes: &mut Vec<String>,
+    ) -> Option<String> {
+        let number = match f.value.as_slice() {
+            [Piece::Lit(t)] if t.bytes().all(|b| b.is_ascii_digit()) => Some(t.clone()),
+            _ => None,
+        };
+        let canonical = f.flag.replace('_', "-");
+        match (canonical.as_str(), number) {
+            ("--port", Some(n)) => {
+                let behind_sidecar = stage == "decode" && !self.routing_sidecar_off();
+                notes.push(format!(
+                    "--port {n} becomes the port llm-d-benchmark routes to{}",
+                    if behind_sidecar {
+                        " (its routing sidecar listens on the inference port)"
+                    } else {
+                        ""
+                    }
+                ));
+                Some(port_token(behind_sidecar))
+            }
+            ("--block-size", Some(n)) => {
+                // Cite the node the flag is written in (the script), not the whole command.
+                let from: Vec<Item<'a>> = nodes
+                    .iter()
+                    .filter(|i| i.node.as_str().is_some_and(|t| t.contains(&f.flag)))
+                    .copied()
+                    .collect();
+                FLAGS
+                    .iter()
+                    .find(|f| f.name == "--block-size")
+                    .and_then(|f| self.flag_var(f, stage, &n, &from))
+                    .map(|var| token(&var))
+            }
+            ("--kv-events-config", _) => {
+                let model = match self.values.get(MODEL_LIST) {
+                    Some((Value::Text(m), _)) => Some(m.clone()),
+                    _ => None,
+                };
+                let edited = pieces_text(&f.value)
+                    .and_then(|t| kv_events_json(&t, model.as_deref()))
+                    .map(|(t, changed)| {
+                        notes.extend(changed);
+                        text_pieces(&t)
+                    });
+                match edited {
+                    Some(p) => Some(encode_word(&p)),
+                    None if raw.contains('\\') => Some(encode_word(&f.value)),
+                    None => None,
+                }
+            }
+            _ if raw.contains('\\') => Some(encode_word(&f.value)),
+            _ => None,
+        }
     }
 }
