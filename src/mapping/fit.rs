@@ -26,20 +26,19 @@ impl<'a> Mapper<'a> {
         self.behaviour_warnings();
     }
 
-    /// llm-d-benchmark runs one vLLM image (LLMDBENCH_LLMD_IMAGE_*) in both stages.
+    /// llm-d-benchmark runs one vLLM image (LLMDBENCH_LLMD_IMAGE_*) in both stages
+    /// (`Stage::image`).
     fn one_image(&mut self, stages: &[&str]) {
-        let images: Vec<(Item<'a>, &str)> = stages
+        let images: Vec<&crate::model::Sourced<String>> = stages
             .iter()
-            .filter_map(|s| self.item_at(&format!("{s}.containers[0].image")))
-            .filter_map(|i| i.node.as_str().map(|t| (i, t)))
+            .filter_map(|s| self.stage_model(s).image.as_ref())
             .collect();
-        if let [(_, first), (item, second)] = images.as_slice()
-            && first != second
+        if let [first, second] = images.as_slice()
+            && first.value != second.value
         {
-            let o = self.origin(*item);
             self.warnings.push(format!(
-                "{}:{}: the prefill image {second} differs from the decode image; llm-d-benchmark runs one image in both stages ({first})",
-                o.file, o.first
+                "{}:{}: the prefill image {} differs from the decode image; llm-d-benchmark runs one image in both stages ({})",
+                second.origin.file, second.origin.first, second.value, first.value
             ));
         }
     }

@@ -586,37 +586,7 @@ impl<'a> Mapper<'a> {
                 }
                 continue;
             }
-            match &v.node.kind {
-                Kind::Scalar(_) => {}
-                Kind::Seq(items) => {
-                    for (i, child) in items.iter().enumerate().rev() {
-                        let path = format!("{}[{i}]", v.path);
-                        stack.push(Visit {
-                            path,
-                            key_line: None,
-                            node: child,
-                            inherited: fate,
-                            noted,
-                        });
-                    }
-                }
-                Kind::Map(entries) => {
-                    for e in entries.iter().rev() {
-                        let path = if v.path.is_empty() {
-                            e.key.clone()
-                        } else {
-                            format!("{}.{}", v.path, e.key)
-                        };
-                        stack.push(Visit {
-                            path,
-                            key_line: Some(e.line),
-                            node: &e.value,
-                            inherited: fate,
-                            noted,
-                        });
-                    }
-                }
-            }
+            v.push_children(&mut stack, fate, noted);
         }
     }
 
@@ -658,6 +628,47 @@ struct Visit<'n> {
     inherited: Option<&'n Fate>,
     /// The file of the note written above this node, if any.
     noted: Option<usize>,
+}
+
+impl<'n> Visit<'n> {
+    /// The node's children onto the walk's stack (in order), inheriting `fate` and `noted`.
+    fn push_children(
+        &self,
+        stack: &mut Vec<Visit<'n>>,
+        fate: Option<&'n Fate>,
+        noted: Option<usize>,
+    ) {
+        match &self.node.kind {
+            Kind::Scalar(_) => {}
+            Kind::Seq(items) => {
+                for (i, child) in items.iter().enumerate().rev() {
+                    stack.push(Visit {
+                        path: format!("{}[{i}]", self.path),
+                        key_line: None,
+                        node: child,
+                        inherited: fate,
+                        noted,
+                    });
+                }
+            }
+            Kind::Map(entries) => {
+                for e in entries.iter().rev() {
+                    let path = if self.path.is_empty() {
+                        e.key.clone()
+                    } else {
+                        format!("{}.{}", self.path, e.key)
+                    };
+                    stack.push(Visit {
+                        path,
+                        key_line: Some(e.line),
+                        node: &e.value,
+                        inherited: fate,
+                        noted,
+                    });
+                }
+            }
+        }
+    }
 }
 
 fn describe_value(value: &Value) -> String {

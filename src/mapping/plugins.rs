@@ -60,7 +60,8 @@ fn block_header(content: &str) -> String {
 }
 
 impl<'a> Mapper<'a> {
-    /// `pluginsConfigFile` names the EPP configuration; `pluginsCustomConfig` may hold it.
+    /// `pluginsConfigFile` names the EPP configuration (`Router::plugins_file`);
+    /// `pluginsCustomConfig` may hold it (`Router::plugins_custom`).
     pub(super) fn finish_plugins(&mut self) {
         let file = self
             .collected
@@ -72,7 +73,7 @@ impl<'a> Mapper<'a> {
         if custom.is_some() && !self.knows_all(&[PLUGINS_FILE, PLUGINS_CUSTOM], &present) {
             return;
         }
-        let chosen = file.and_then(|f| f.node.as_str()).map(str::to_string);
+        let chosen = file.and_then(|f| self.text_of(&self.dep.router.plugins_file, f));
         let mut used = false;
         if let Some(custom) = custom {
             let entries = custom.node.as_map().unwrap_or_default();
@@ -84,59 +85,21 @@ impl<'a> Mapper<'a> {
                 };
                 let selected = chosen.as_deref() == Some(e.key.as_str())
                     || (chosen.is_none() && entries.len() == 1);
-                let Some(content) = e.value.as_str().filter(|_| selected) else {
+                let field = self
+                    .dep
+                    .router
+                    .plugins_custom
+                    .iter()
+                    .find(|(name, _)| *name == e.key)
+                    .map(|(_, text)| text.clone());
+                let Some(content) = self.text_of(&field, item).filter(|_| selected) else {
                     self.fate(
                         item,
                         Fate::Unmapped("pluginsConfigFile selects another plugins file".into()),
                     );
                     continue;
                 };
-                if self.refuse_tokens(item) {
-                    continue;
-                }
-                if let Some(why) = plugins_refusal(&e.key, content) {
-                    self.warnings.push(format!(
-                        "GAIE plugins {}: {why}",
-                        crate::error::excerpt(&e.key, 60)
-                    ));
-                    self.fate(item, Fate::Unmapped(why));
-                    continue;
-                }
-                // A preset of the same name would win over the custom content.
-                let (name, note) = if self.options.gaie_presets.contains(&e.key) {
-                    let renamed = format!("{}-{}", self.guide_name, e.key);
-                    let note = format!(
-                        "renamed from {}: llm-d-benchmark has a preset of that name, which would replace the guide's configuration",
-                        e.key
-                    );
-                    (renamed, Some(note))
-                } else {
-                    (e.key.clone(), None)
-                };
-                let (content, coupled) = self.coupled_plugins(&name, content);
-                let content = content.as_str();
-                let mut text = format!("{name}: {}\n", block_header(content));
-                for line in content.lines() {
-                    if line.is_empty() {
-                        text.push('\n');
-                    } else {
-                        text.push_str(&format!("  {line}\n"));
-                    }
-                }
-                match file {
-                    Some(f) => self.set(PLUGINS_FILE, Value::Text(name), &[f], note),
-                    None => self.set_derived(PLUGINS_FILE, Value::Text(name), Vec::new(), note),
-                }
-                self.fate(item, Fate::Mapped(PLUGINS_CUSTOM.into()));
-                let origins = self.origins(item);
-                let note = (!coupled.is_empty()).then(|| {
-                    format!(
-                        "{}, so a sweep keeps the scheduler and vLLM in step",
-                        coupled.join(", ")
-                    )
-                });
-                self.set_derived(PLUGINS_CUSTOM, Value::File(text), origins, note);
-                used = true;
+                used |= self.custom_plugins(file, &e.key, item, &content);
             }
             if !used && entries.is_empty() {
                 self.fate(custom, Fate::Framework("empty".into()));
@@ -156,6 +119,62 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// The guide's plugin configuration `key` (`content`, at `item`) as the custom plugins
+    /// file and the name the EPP loads. False when it cannot be written.
+    fn custom_plugins(
+        &mut self,
+        file: Option<Item<'a>>,
+        key: &str,
+        item: Item<'a>,
+        content: &str,
+    ) -> bool {
+        if self.refuse_tokens(item) {
+            return false;
+        }
+        if let Some(why) = plugins_refusal(key, content) {
+            self.warnings.push(format!(
+                "GAIE plugins {}: {why}",
+                crate::error::excerpt(key, 60)
+            ));
+            self.fate(item, Fate::Unmapped(why));
+            return false;
+        }
+        // A preset of the same name would win over the custom content.
+        let (name, note) = if self.options.gaie_presets.iter().any(|p| p == key) {
+            let renamed = format!("{}-{key}", self.guide_name);
+            let note = format!(
+                "renamed from {key}: llm-d-benchmark has a preset of that name, which would replace the guide's configuration"
+            );
+            (renamed, Some(note))
+        } else {
+            (key.to_string(), None)
+        };
+        let (content, coupled) = self.coupled_plugins(&name, content);
+        let content = content.as_str();
+        let mut text = format!("{name}: {}\n", block_header(content));
+        for line in content.lines() {
+            if line.is_empty() {
+                text.push('\n');
+            } else {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+        match file {
+            Some(f) => self.set(PLUGINS_FILE, Value::Text(name), &[f], note),
+            None => self.set_derived(PLUGINS_FILE, Value::Text(name), Vec::new(), note),
+        }
+        self.fate(item, Fate::Mapped(PLUGINS_CUSTOM.into()));
+        let origins = self.origins(item);
+        let note = (!coupled.is_empty()).then(|| {
+            format!(
+                "{}, so a sweep keeps the scheduler and vLLM in step",
+                coupled.join(", ")
+            )
+        });
+        self.set_derived(PLUGINS_CUSTOM, Value::File(text), origins, note);
+        true
+    }
+
     /// The scheduler's copies of vLLM values in a plugin configuration (`blockSize`, the
     /// tokenizer's `modelName`) written as the tokens of the variables that set vLLM's, so
     /// that they stay equal when an experiment sweeps them; `hashSeed` is compared with the
@@ -168,23 +187,7 @@ impl<'a> Mapper<'a> {
         let Ok(doc) = crate::yaml::parse_one(name, content) else {
             return (content.to_string(), notes);
         };
-        let text_of = |v: Option<&(Value, String)>| match v {
-            Some((Value::Text(t), _)) => Some(t.clone()),
-            _ => None,
-        };
-        let servers = |c: &Option<crate::model::Coupled<String>>| {
-            c.as_ref()
-                .and_then(|c| c.servers.as_ref())
-                .map(|s| s.value.clone())
-        };
-        let coupled = &self.dep.coupled;
-        // The token only where the variable carries vLLM's value. A command the model keeps
-        // as a script (`set -x; exec vllm serve ...`) states its block size only to the
-        // custom command's own reading, which set the variable.
-        let block_var = text_of(self.values.get(BLOCK_SIZE));
-        let block = servers(&coupled.block_size).or_else(|| block_var.clone());
-        let model = text_of(self.values.get(MODEL_LIST));
-        let seed = servers(&coupled.hash_seed);
+        let servers = self.servers_side();
         let mut found: Vec<(usize, String, String)> = Vec::new();
         doc.root.walk(|n| {
             for e in n.as_map().unwrap_or_default() {
@@ -201,40 +204,7 @@ impl<'a> Mapper<'a> {
             let Some(line) = lines.get_mut(line_no.wrapping_sub(1)) else {
                 continue;
             };
-            let replacement = match key.as_str() {
-                "blockSize" => match &block {
-                    Some(b) if *b == value => {
-                        (block_var.as_ref() == Some(b)).then(|| token(BLOCK_SIZE))
-                    }
-                    Some(b) => {
-                        self.warnings.push(format!(
-                            "GAIE plugins {name}: the scheduler's blockSize {value} differs from vLLM's --block-size {b}: prefix-cache hits will not match"
-                        ));
-                        None
-                    }
-                    None => None,
-                },
-                "modelName" => match &model {
-                    Some(m) => {
-                        if *m != value {
-                            self.warnings.push(format!(
-                                "GAIE plugins {name}: the scheduler's tokenizer model {value} is not the model vLLM serves ({m}); the scenario gives it the deployed model"
-                            ));
-                        }
-                        Some(format!("\"{}\"", token(MODEL_LIST)))
-                    }
-                    None => None,
-                },
-                _ => {
-                    if seed.as_deref() != Some(value.as_str()) {
-                        self.warnings.push(format!(
-                            "GAIE plugins {name}: the scheduler's hashSeed {value} is not vLLM's PYTHONHASHSEED ({}): prefix-cache hashes will not match",
-                            seed.as_deref().unwrap_or("unset")
-                        ));
-                    }
-                    None
-                }
-            };
+            let replacement = self.coupled_value(name, &servers, &key, &value);
             if let Some(new) = replacement
                 && let Some((at, rest)) = value_at(line, &key, &value)
             {
@@ -249,6 +219,85 @@ impl<'a> Mapper<'a> {
         }
         (out, notes)
     }
+
+    /// What the scheduler's copies are compared with.
+    fn servers_side(&self) -> ServersSide {
+        let text_of = |v: Option<&(Value, String)>| match v {
+            Some((Value::Text(t), _)) => Some(t.clone()),
+            _ => None,
+        };
+        let servers = |c: &Option<crate::model::Coupled<String>>| {
+            c.as_ref()
+                .and_then(|c| c.servers.as_ref())
+                .map(|s| s.value.clone())
+        };
+        let coupled = &self.dep.coupled;
+        // The token only where the variable carries vLLM's value. A command the model keeps
+        // as a script (`set -x; exec vllm serve ...`) states its block size only to the
+        // custom command's own reading, which set the variable.
+        let block_var = text_of(self.values.get(BLOCK_SIZE));
+        ServersSide {
+            block: servers(&coupled.block_size).or_else(|| block_var.clone()),
+            block_var,
+            model: text_of(self.values.get(MODEL_LIST)),
+            seed: servers(&coupled.hash_seed),
+        }
+    }
+
+    /// The replacement of the scheduler's `key: value` (a token), with a warning when it
+    /// disagrees with the model servers'.
+    fn coupled_value(
+        &mut self,
+        name: &str,
+        servers: &ServersSide,
+        key: &str,
+        value: &str,
+    ) -> Option<String> {
+        match key {
+            "blockSize" => match &servers.block {
+                Some(b) if *b == value => {
+                    (servers.block_var.as_ref() == Some(b)).then(|| token(BLOCK_SIZE))
+                }
+                Some(b) => {
+                    self.warnings.push(format!(
+                        "GAIE plugins {name}: the scheduler's blockSize {value} differs from vLLM's --block-size {b}: prefix-cache hits will not match"
+                    ));
+                    None
+                }
+                None => None,
+            },
+            "modelName" => {
+                let m = servers.model.as_ref()?;
+                if *m != value {
+                    self.warnings.push(format!(
+                        "GAIE plugins {name}: the scheduler's tokenizer model {value} is not the model vLLM serves ({m}); the scenario gives it the deployed model"
+                    ));
+                }
+                Some(format!("\"{}\"", token(MODEL_LIST)))
+            }
+            _ => {
+                if servers.seed.as_deref() != Some(value) {
+                    self.warnings.push(format!(
+                        "GAIE plugins {name}: the scheduler's hashSeed {value} is not vLLM's PYTHONHASHSEED ({}): prefix-cache hashes will not match",
+                        servers.seed.as_deref().unwrap_or("unset")
+                    ));
+                }
+                None
+            }
+        }
+    }
+}
+
+/// The model servers' side of the values a plugin configuration copies.
+struct ServersSide {
+    /// vLLM's block size (`Deployment::coupled`, else the variable's).
+    block: Option<String>,
+    /// The block-size variable's value, when set.
+    block_var: Option<String>,
+    /// The model the scenario deploys.
+    model: Option<String>,
+    /// vLLM's PYTHONHASHSEED (`Deployment::coupled`).
+    seed: Option<String>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use super::rules::{APPENDED_ENV, BENCH_ENV, FRAMEWORK_ENV};
 use super::vars;
 use super::vllm::sh_word;
 use super::{Fate, Item, Mapper, refusal};
+use crate::model::Sourced;
 use crate::scenario::Value;
+use crate::yaml::Node;
 use crate::yaml::plain_ok;
 
 /// The `REPLACE_ENV_` token llm-d-benchmark replaces by the variable's value.
@@ -88,11 +90,14 @@ impl<'a> Mapper<'a> {
         }
     }
 
+    /// The stage's env list as the file llm-d-benchmark puts in the container, keeping the
+    /// benchmark's own entries it replaces.
     pub(super) fn env_file(&mut self, stage: &str, env: Item<'a>) {
         let var = vars::stage(vars::ENVVARS, stage);
-        let Some(list) = env.node.as_seq() else {
+        if env.node.as_seq().is_none() {
             return self.fate(env, Fate::Unmapped("expected a list of env entries".into()));
-        };
+        }
+        let list = self.model_list(&self.stage_model(stage).env, env);
         let mut out = String::new();
         let mut present = BTreeSet::new();
         for node in list {
@@ -113,43 +118,8 @@ impl<'a> Mapper<'a> {
                 self.fate(item, Fate::Framework((*why).into()));
                 continue;
             }
-            // A name the benchmark also sets from a variable (BENCH_ENV; APPENDED_ENV where the
-            // checkout appends it) is written as that variable's token, the variable carrying
-            // the guide's value: the benchmark's own entry, which comes later, then agrees.
-            let own = BENCH_ENV.iter().find(|(n, _)| *n == name);
-            let appended = APPENDED_ENV
-                .iter()
-                .find(|(n, v)| *n == name && self.defaults.is_known(v));
-            let bench_var = appended.or(own).map(|(_, v)| *v);
-            // A value that cannot be exported (see `refusal`) stays in the file as it is.
-            let value = node.entry("value").filter(|e| {
-                e.value
-                    .as_scalar()
-                    .is_some_and(|s| bench_var.is_some_and(|var| refusal(var, &s.value).is_none()))
-            });
-            if let (Some(bench_var), Some(value)) = (bench_var, value) {
-                let value_item = Item {
-                    doc: env.doc,
-                    key_line: Some(value.line),
-                    node: &value.value,
-                };
-                let text = value
-                    .value
-                    .as_scalar()
-                    .map(|s| s.value.clone())
-                    .unwrap_or_default();
-                self.set(bench_var, Value::Text(text), &[value_item], None);
-                out.push_str(&format!(
-                    "- name: {name}\n  value: \"{}\"\n",
-                    token(bench_var)
-                ));
+            if self.env_entry(item, &name, &mut out) {
                 present.insert(name);
-            } else {
-                if own.is_some() {
-                    // Written as the guide has it: the benchmark's own entry is not added.
-                    present.insert(name);
-                }
-                out.push_str(&emit_item(node, &|_| None));
             }
             self.fate(item, Fate::Mapped(var.clone()));
         }
@@ -172,6 +142,45 @@ impl<'a> Mapper<'a> {
         self.set_derived(&var, Value::File(out), origins, None);
     }
 
+    /// One env entry `name` into the file text. A name the benchmark also sets from a
+    /// variable (BENCH_ENV; APPENDED_ENV where the checkout appends it) is written as that
+    /// variable's token, the variable carrying the guide's value: the benchmark's own entry,
+    /// which comes later, then agrees. True when the benchmark's own entry is not needed.
+    fn env_entry(&mut self, item: Item<'a>, name: &str, out: &mut String) -> bool {
+        let own = BENCH_ENV.iter().find(|(n, _)| *n == name);
+        let appended = APPENDED_ENV
+            .iter()
+            .find(|(n, v)| *n == name && self.defaults.is_known(v));
+        let bench_var = appended.or(own).map(|(_, v)| *v);
+        // A value that cannot be exported (see `refusal`) stays in the file as it is.
+        let value = item.node.entry("value").filter(|e| {
+            e.value
+                .as_scalar()
+                .is_some_and(|s| bench_var.is_some_and(|var| refusal(var, &s.value).is_none()))
+        });
+        let (Some(bench_var), Some(value)) = (bench_var, value) else {
+            out.push_str(&emit_item(item.node, &|_| None));
+            // Written as the guide has it: the benchmark's own entry is not added.
+            return own.is_some();
+        };
+        let value_item = Item {
+            doc: item.doc,
+            key_line: Some(value.line),
+            node: &value.value,
+        };
+        let text = value
+            .value
+            .as_scalar()
+            .map(|s| s.value.clone())
+            .unwrap_or_default();
+        self.set(bench_var, Value::Text(text), &[value_item], None);
+        out.push_str(&format!(
+            "- name: {name}\n  value: \"{}\"\n",
+            token(bench_var)
+        ));
+        true
+    }
+
     pub(super) fn volume_files(
         &mut self,
         stage: &str,
@@ -179,16 +188,17 @@ impl<'a> Mapper<'a> {
         mounts: Option<Item<'a>>,
     ) {
         let shm_var = vars::stage(vars::SHM_MEM, stage);
+        let model = self.stage_model(stage);
         let shm_names: Vec<String> = mounts
-            .and_then(|m| m.node.as_seq())
+            .map(|m| self.model_list(&model.mounts, m))
             .unwrap_or_default()
-            .iter()
+            .into_iter()
             .filter(|m| m.get("mountPath").and_then(|p| p.as_str()) == Some("/dev/shm"))
             .filter_map(|m| m.get("name").and_then(|n| n.as_str()).map(str::to_string))
             .collect();
         if let Some(volumes) = volumes {
             let mut tokens: HashMap<usize, String> = HashMap::new();
-            for v in volumes.node.as_seq().unwrap_or_default() {
+            for v in self.model_list(&model.volumes, volumes) {
                 let name = v.get("name").and_then(|n| n.as_str()).unwrap_or_default();
                 let memory = v.at("emptyDir.medium").and_then(|m| m.as_str()) == Some("Memory");
                 if !(memory
@@ -215,23 +225,43 @@ impl<'a> Mapper<'a> {
                 }
             }
             let var = vars::stage(vars::EXTRA_VOLUMES, stage);
-            self.list_file(&var, volumes, &|id| tokens.get(&id).cloned());
+            self.list_file(&var, volumes, &model.volumes, &|id| tokens.get(&id).cloned());
         }
         if let Some(mounts) = mounts {
             let var = vars::stage(vars::EXTRA_VOLUME_MOUNTS, stage);
-            self.list_file(&var, mounts, &|_| None);
+            self.list_file(&var, mounts, &model.mounts, &|_| None);
         }
     }
 
-    /// A YAML list file of the guide's items, but those refused (see [`Mapper::refuse_tokens`]).
+    /// The entries of a list the model holds (`Stage::env`, `volumes`, `volumeMounts`), when
+    /// it read them from `list`'s node (the same nodes, by source and id); another tree's
+    /// copy of the list is read from its own node.
+    pub(super) fn model_list(&self, field: &'a [Sourced<Node>], list: Item<'a>) -> Vec<&'a Node> {
+        let own = list.node.as_seq().unwrap_or_default();
+        let same = own.len() == field.len()
+            && own
+                .iter()
+                .zip(field)
+                .all(|(n, f)| (n.src, n.id) == (f.value.src, f.value.id));
+        if same {
+            field.iter().map(|f| &f.value).collect()
+        } else {
+            own.iter().collect()
+        }
+    }
+
+    /// A YAML list file of the guide's items (the model's `field`, see
+    /// [`Mapper::model_list`]), but those refused (see [`Mapper::refuse_tokens`]).
     pub(super) fn list_file(
         &mut self,
         var: &str,
         list: Item<'a>,
+        field: &'a [Sourced<Node>],
         token: &dyn Fn(usize) -> Option<String>,
     ) {
+        let items = self.model_list(field, list);
         let text = match list.node.as_seq() {
-            Some(items) if !items.is_empty() => {
+            Some(_) if !items.is_empty() => {
                 let mut text = String::new();
                 for node in items {
                     let item = Item {

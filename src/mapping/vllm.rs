@@ -316,6 +316,9 @@ impl Word {
 
 /// The words of a one-line shell command, split at unquoted blanks. `None` when a quote is
 /// left open. Command substitutions and other expansions leave a word without pieces.
+///
+/// (Over 80 lines on purpose: one state machine over the characters, its quoting states
+/// side by side, reads better whole than split into functions sharing that state.)
 pub fn shell_words(line: &str) -> Option<Vec<Word>> {
     fn push_lit(pieces: &mut Vec<Piece>, c: char) {
         match pieces.last_mut() {
