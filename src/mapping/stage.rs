@@ -225,7 +225,9 @@ impl<'a> Mapper<'a> {
                 }
             }
             let var = vars::stage(vars::EXTRA_VOLUMES, stage);
-            self.list_file(&var, volumes, &model.volumes, &|id| tokens.get(&id).cloned());
+            self.list_file(&var, volumes, &model.volumes, &|id| {
+                tokens.get(&id).cloned()
+            });
         }
         if let Some(mounts) = mounts {
             let var = vars::stage(vars::EXTRA_VOLUME_MOUNTS, stage);
