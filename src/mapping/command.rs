@@ -263,7 +263,7 @@ impl<'a> Mapper<'a> {
         line: &str,
         origins: &[crate::scenario::Origin],
     ) {
-        const VAR: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
+        const VAR: &str = vars::MODEL_LIST;
         if self.values.contains_key(VAR) || self.exports.iter().any(|e| e.var == VAR) {
             return;
         }

@@ -202,7 +202,7 @@ impl<'a> Mapper<'a> {
             // No accelerator: finish_accelerator sets the stages' count to 0.
             return self.fate(
                 item,
-                Fate::Mapped("LLMDBENCH_VLLM_MODELSERVICE_DECODE_ACCELERATOR_NR".into()),
+                Fate::Mapped(vars::stage(vars::ACCELERATOR_NR, "decode")),
             );
         }
         match ACCELERATORS.iter().find(|(t, _)| *t == value) {
@@ -425,7 +425,7 @@ impl<'a> Mapper<'a> {
     /// llm-d-benchmark's affinity is one `key:value`: the accelerator label when there
     /// are several (the others are reported).
     fn node_selector(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_VLLM_COMMON_AFFINITY";
+        const VAR: &str = vars::AFFINITY;
         let Some(entries) = item.node.as_map() else {
             return self.fate(item, Fate::Unmapped("expected a map of node labels".into()));
         };
