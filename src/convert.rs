@@ -239,40 +239,8 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         gaie_presets: bench.presets.clone(),
     };
 
-    let mut scenario = mapping::map(
-        &model.roots,
-        &model.sources,
-        &bench.defaults,
-        &options,
-        &name,
-    );
-    scenario.name = name.clone();
-    scenario.origin = opened.source.origin();
-    scenario.variant = model.variant.clone();
-    scenario.variant_kind = model.overlay.as_ref().map(|dir| {
-        let shown = if dir.is_empty() { "." } else { dir.as_str() };
-        format!("kustomize overlay {shown}")
-    });
-    scenario.defaults = bench.defaults.describe();
-    scenario
-        .warnings
-        .splice(0..0, model.warnings.iter().map(|w| w.plain().to_string()));
-    scenario.overridden = mapping::overridden_notes(&model.overridden, &model.sources);
-    if scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none()
-        && !scenario
-            .defaulted
-            .iter()
-            .any(|(v, _, _)| v == "LLMDBENCH_DEPLOY_MODEL_LIST")
-        && model
-            .roots
-            .iter()
-            .any(|r| r.get("modelArtifacts").is_some() || r.get("decode").is_some())
-    {
-        scenario.warnings.push(format!(
-            "the guide names no model (modelArtifacts.name): llm-d-benchmark will deploy its default, {}",
-            default_text(&bench.defaults, "LLMDBENCH_DEPLOY_MODEL_LIST")
-        ));
-    }
+    let deployment = crate::model::from_guide(&model)?;
+    let mut scenario = bash_scenario(opened, bench, &model, &deployment, &name, &options);
     scenario.benchmark = crate::benchmark::header(opened);
     add_workload(&mut scenario, &harness, &profile, &name, workload_note);
     if let Some(mut w) = guide_workload {
@@ -297,17 +265,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         &profile,
     );
     let (experiment, design_notes) = experiment.apply(&req.design, centers)?;
-    for var in &force {
-        if scenario.export(var).is_none() {
-            let value = default_text(&bench.defaults, var);
-            scenario.exports.push(Export {
-                var: var.clone(),
-                value: Value::Text(value),
-                origins: Vec::new(),
-                note: Some("swept by the experiment; this is the llm-d-benchmark default".into()),
-            });
-        }
-    }
+    force_exports(&mut scenario, &force, &bench.defaults);
     let scenario_text = render::scenario(&scenario);
     check_sweepable(&scenario_text, &force)?;
     let experiment_text = (!experiment.is_empty()).then(|| experiment.render());
@@ -334,6 +292,63 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         target: Target::Bash,
         specification_text: None,
     })
+}
+
+/// The bash scenario of a deployment, with what the conversion knows of the guide: name,
+/// source, variant, the reader's warnings and the values a later source replaced.
+fn bash_scenario(
+    opened: &Opened,
+    bench: &Bench,
+    model: &guide::Model,
+    deployment: &crate::model::Deployment,
+    name: &str,
+    options: &Options,
+) -> Scenario {
+    let mut scenario = mapping::map(deployment, &bench.defaults, options, name);
+    scenario.name = name.to_string();
+    scenario.origin = opened.source.origin();
+    scenario.variant = model.variant.clone();
+    scenario.variant_kind = model.overlay.as_ref().map(|dir| {
+        let shown = if dir.is_empty() { "." } else { dir.as_str() };
+        format!("kustomize overlay {shown}")
+    });
+    scenario.defaults = bench.defaults.describe();
+    scenario
+        .warnings
+        .splice(0..0, model.warnings.iter().map(|w| w.plain().to_string()));
+    scenario.overridden = mapping::overridden_notes(&model.overridden, &model.sources);
+    if scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none()
+        && !scenario
+            .defaulted
+            .iter()
+            .any(|(v, _, _)| v == "LLMDBENCH_DEPLOY_MODEL_LIST")
+        && model
+            .roots
+            .iter()
+            .any(|r| r.get("modelArtifacts").is_some() || r.get("decode").is_some())
+    {
+        scenario.warnings.push(format!(
+            "the guide names no model (modelArtifacts.name): llm-d-benchmark will deploy its default, {}",
+            default_text(&bench.defaults, "LLMDBENCH_DEPLOY_MODEL_LIST")
+        ));
+    }
+    scenario
+}
+
+/// Every swept variable exported (at the benchmark's default when the guide has none), so
+/// that e2e.sh finds its line to rewrite.
+fn force_exports(scenario: &mut Scenario, force: &BTreeSet<String>, defaults: &Defaults) {
+    for var in force {
+        if scenario.export(var).is_none() {
+            let value = default_text(defaults, var);
+            scenario.exports.push(Export {
+                var: var.clone(),
+                value: Value::Text(value),
+                origins: Vec::new(),
+                note: Some("swept by the experiment; this is the llm-d-benchmark default".into()),
+            });
+        }
+    }
 }
 
 /// The v2 target: the deployment model, written as a v2 scenario (and specification).

@@ -15,7 +15,7 @@ use super::rules::{ACCELERATORS, SIMULATOR_IMAGES};
 use super::{Fate, Item, Mapper};
 use crate::scenario::Value;
 
-const AFFINITY: &str = "LLMDBENCH_VLLM_COMMON_AFFINITY";
+use super::vars::{self, AFFINITY};
 /// An affinity that constrains nothing: the pods go where their resources are.
 const ANY_NODE: &str = "kubernetes.io/os:linux";
 const NVIDIA: &str = "nvidia.com/gpu";
@@ -48,10 +48,11 @@ impl<'a> Mapper<'a> {
         ["decode", "prefill"]
             .into_iter()
             .filter(|s| {
-                self.roots
-                    .iter()
-                    .enumerate()
-                    .any(|(doc, r)| r.get(s).is_some_and(|n| !n.is_null()) && self.created(doc, s))
+                self.created(s)
+                    && self
+                        .roots
+                        .iter()
+                        .any(|r| r.get(s).is_some_and(|n| !n.is_null()))
             })
             .collect()
     }
@@ -116,10 +117,9 @@ impl<'a> Mapper<'a> {
             Device::Resource(_, item) | Device::Cpu(item, _) => *item,
         };
         for stage in &stages {
-            let up = stage.to_ascii_uppercase();
             match &device {
                 Device::Resource(resource, item) => {
-                    let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ACCELERATOR_RESOURCE");
+                    let var = vars::stage(vars::ACCELERATOR_RESOURCE, stage);
                     let note = format!(
                         "the stage's own: llm-d-benchmark copies LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE to the stages only with affinity auto, and requests {NVIDIA} otherwise"
                     );
@@ -127,12 +127,12 @@ impl<'a> Mapper<'a> {
                     self.set_derived(&var, Value::Text(resource.clone()), vec![o], Some(note));
                 }
                 Device::Cpu(item, why) => {
-                    let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ACCELERATOR_NR");
+                    let var = vars::stage(vars::ACCELERATOR_NR, stage);
                     let note = format!("{why}: with a count of 0 llm-d-benchmark requests none");
                     let o = self.origin(*item);
                     self.set_derived(&var, Value::Text("0".into()), vec![o.clone()], Some(note));
                     // add_accelerator (2026-02-05) writes `type: cpu` only for this resource.
-                    let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ACCELERATOR_RESOURCE");
+                    let var = vars::stage(vars::ACCELERATOR_RESOURCE, stage);
                     let note = "no accelerator: the label key llm-d-benchmark reads as type cpu (else it writes type nvidia)".to_string();
                     self.set_derived(&var, Value::Text(CPU_RESOURCE.into()), vec![o], Some(note));
                 }
@@ -146,7 +146,7 @@ impl<'a> Mapper<'a> {
             let note = "the simulator loads no weights: with a protocol other than pvc llm-d-benchmark starts no download job".to_string();
             let o = self.origin(*item);
             self.set_derived(
-                "LLMDBENCH_VLLM_MODELSERVICE_URI_PROTOCOL",
+                vars::URI_PROTOCOL,
                 Value::Text("hf".into()),
                 vec![o],
                 Some(note),

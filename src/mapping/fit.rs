@@ -3,6 +3,7 @@
 //! fits in, and a startup probe that waits as long as the guide's.
 
 use super::rules::BEHAVIOUR_WARNINGS;
+use super::vars;
 use super::{Item, Mapper};
 use crate::defaults::DefaultValue;
 use crate::scenario::Value;
@@ -25,20 +26,19 @@ impl<'a> Mapper<'a> {
         self.behaviour_warnings();
     }
 
-    /// llm-d-benchmark runs one vLLM image (LLMDBENCH_LLMD_IMAGE_*) in both stages.
+    /// llm-d-benchmark runs one vLLM image (LLMDBENCH_LLMD_IMAGE_*) in both stages
+    /// (`Stage::image`).
     fn one_image(&mut self, stages: &[&str]) {
-        let images: Vec<(Item<'a>, &str)> = stages
+        let images: Vec<&crate::model::Sourced<String>> = stages
             .iter()
-            .filter_map(|s| self.item_at(&format!("{s}.containers[0].image")))
-            .filter_map(|i| i.node.as_str().map(|t| (i, t)))
+            .filter_map(|s| self.stage_model(s).image.as_ref())
             .collect();
-        if let [(_, first), (item, second)] = images.as_slice()
-            && first != second
+        if let [first, second] = images.as_slice()
+            && first.value != second.value
         {
-            let o = self.origin(*item);
             self.warnings.push(format!(
-                "{}:{}: the prefill image {second} differs from the decode image; llm-d-benchmark runs one image in both stages ({first})",
-                o.file, o.first
+                "{}:{}: the prefill image {} differs from the decode image; llm-d-benchmark runs one image in both stages ({})",
+                second.origin.file, second.origin.first, second.value, first.value
             ));
         }
     }
@@ -93,7 +93,7 @@ impl<'a> Mapper<'a> {
             return;
         }
         if self.roots.iter().all(|r| r.get("prefill").is_none()) {
-            let var = "LLMDBENCH_VLLM_MODELSERVICE_PREFILL_REPLICAS";
+            let var = &vars::stage(vars::REPLICAS, "prefill");
             if !self.values.contains_key(var) && self.defaults.is_known(var) {
                 self.set_derived(
                     var,
@@ -118,8 +118,7 @@ impl<'a> Mapper<'a> {
         if resources.node.at("limits.cpu").is_some() {
             return;
         }
-        let up = stage.to_ascii_uppercase();
-        let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_CPU_NR");
+        let var = vars::stage(vars::CPU_NR, stage);
         // A swept CPU count is the experiment's to set.
         if !self.defaults.is_known(&var) || self.options.force.contains(&var) {
             return;
@@ -162,11 +161,9 @@ impl<'a> Mapper<'a> {
         // Kubernetes' own defaults: no delay, 3 failures, every 10 s.
         let budget = num("initialDelaySeconds", 0)
             .saturating_add(num("failureThreshold", 3).saturating_mul(num("periodSeconds", 10)));
-        let up = stage.to_ascii_uppercase();
         let o = self.origin(probe);
-        let threshold_var =
-            format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_STARTUP_PROBE_FAILURE_THRESHOLD");
-        let delay_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_STARTUP_PROBE_INITIAL_DELAY");
+        let threshold_var = vars::stage(vars::PROBE_FAILURE_THRESHOLD, stage);
+        let delay_var = vars::stage(vars::PROBE_INITIAL_DELAY, stage);
         if self.defaults.is_known(&threshold_var) {
             let delay = self.number_default(&delay_var).unwrap_or(0);
             let threshold = self
@@ -188,7 +185,7 @@ impl<'a> Mapper<'a> {
             return;
         }
         // 2026-02-05: only the (common) initial delay can be set.
-        let common_delay = "LLMDBENCH_VLLM_COMMON_INITIAL_DELAY_PROBE";
+        let common_delay = vars::INITIAL_DELAY_PROBE;
         if self.defaults.is_known(common_delay) {
             let delay = self.number_default(common_delay).unwrap_or(0);
             if delay + FIXED_THRESHOLD * PROBE_PERIOD >= budget {
@@ -222,7 +219,7 @@ impl<'a> Mapper<'a> {
     /// downloads the model into the pod) is what the model needs, when it exceeds the
     /// benchmark's default volume.
     fn model_volume(&mut self, stages: &[&str]) {
-        let var = "LLMDBENCH_VLLM_COMMON_PVC_MODEL_CACHE_SIZE";
+        let var = vars::MODEL_CACHE_SIZE;
         if self.values.contains_key(var) || !self.defaults.is_known(var) {
             return;
         }

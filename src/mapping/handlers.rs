@@ -1,7 +1,8 @@
 //! The rule handlers: values that need a transformation on their way to a variable.
 
-use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES};
-use super::{Fate, Handler, Item, Mapper, stage_var};
+use super::rules::{ACCELERATORS, CONTAINER_FIELDS, GATEWAY_CLASSES, ImageVars};
+use super::{Axis, Fate, Handler, Item, Mapper, stage_var, vars};
+use crate::model::Sourced;
 use crate::scenario::Value;
 
 impl<'a> Mapper<'a> {
@@ -14,20 +15,30 @@ impl<'a> Mapper<'a> {
     ) {
         let st = stage.unwrap_or("decode");
         match handler {
-            Handler::Model => self.model(item),
-            Handler::Image(prefix) => self.image(item, prefix),
-            Handler::StageImage => self.image(item, "LLMDBENCH_LLMD_IMAGE"),
-            Handler::GaieImage => self.gaie_image(item),
-            Handler::AcceleratorType => self.accelerator_type(item),
-            Handler::Create => self.create(item, st),
-            Handler::Replicas => self.replicas(item, st),
-            Handler::Parallelism(suffix) => self.scalar_to(
-                item,
-                &format!(
-                    "LLMDBENCH_VLLM_MODELSERVICE_{}_{suffix}",
-                    st.to_ascii_uppercase()
-                ),
-            ),
+            Handler::Model(var) => self.model(item, var),
+            Handler::Image(prefix) => {
+                let reference = self.text_of(&self.dep.networking.proxy.image, item);
+                self.image(item, reference, prefix)
+            }
+            Handler::StageImage(prefix) => {
+                let reference = self.text_of(&self.stage_model(st).image, item);
+                self.image(item, reference, prefix)
+            }
+            Handler::GaieImage(vars) => self.gaie_image(item, vars),
+            Handler::AcceleratorType(var) => self.accelerator_type(item, var),
+            Handler::Create(var) => self.create(item, st, &stage_var(var, stage)),
+            Handler::Replicas(var) => self.replicas(item, st, &stage_var(var, stage)),
+            Handler::Parallelism(axis, var) => {
+                let p = &self.stage_model(st).parallelism;
+                let field = match axis {
+                    Axis::Tensor => &p.tensor,
+                    Axis::Data => &p.data,
+                    Axis::DataLocal => &p.data_local,
+                    Axis::Workers => &p.workers,
+                };
+                let value = self.text_of(field, item);
+                self.text_to(item, value, &stage_var(var, stage))
+            }
             Handler::Annotations(var) => self.annotations(item, &stage_var(var, stage)),
             Handler::Resources => self.resources(item, st),
             Handler::NodeSelector => self.node_selector(item),
@@ -47,15 +58,16 @@ impl<'a> Mapper<'a> {
                     );
                 }
             }
-            Handler::RoutingSidecar => self.routing_sidecar(item),
-            Handler::EppVerbosity => self.epp_verbosity(item),
+            Handler::RoutingSidecar(var) => self.routing_sidecar(item, var),
+            Handler::EppVerbosity(var) => self.epp_verbosity(item, var),
             Handler::GaieSidecar => self.gaie_sidecar(path, item),
-            Handler::GatewayClass => self.gateway_class(item),
+            Handler::GatewayClass(var) => self.gateway_class(item, var),
             Handler::Affinity(why) => self.affinity(item, why),
             Handler::InitContainers(var) => {
                 let var = stage_var(var, stage);
                 if self.knows_all(&[&var], &[item]) {
-                    self.list_file(&var, item, &|_| None);
+                    let model = self.stage_model(st);
+                    self.list_file(&var, item, &model.init_containers, &|_| None);
                 }
             }
             Handler::Collect => {
@@ -67,28 +79,26 @@ impl<'a> Mapper<'a> {
     /// The model: LLMDBENCH_DEPLOY_MODEL_LIST is a comma-separated list, and
     /// setup/functions.py's model_attribute reads `name:id`, so a name holding `,` or `:`
     /// would deploy other models than the guide's.
-    fn model(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_DEPLOY_MODEL_LIST";
-        match item.node.as_str() {
+    fn model(&mut self, item: Item<'a>, var: &str) {
+        let name = self.text_of(&self.dep.model.name, item);
+        match name {
             Some(name) if name.contains([',', ':']) => {
                 let why = format!(
                     "refused: the model name {} holds `,` or `:`, which llm-d-benchmark reads as a list of models or as `model:id`; name one model without them",
-                    crate::error::excerpt(name, 60)
+                    crate::error::excerpt(&name, 60)
                 );
                 let o = self.origin(item);
                 self.warnings.push(format!("{}:{}: {why}", o.file, o.first));
                 self.fate(item, Fate::Unmapped(why));
             }
-            _ => self.scalar_to(item, VAR),
+            name => self.text_to(item, name, var),
         }
     }
 
-    fn scalar_to(&mut self, item: Item<'a>, var: &str) {
-        match item.node.as_str() {
-            Some(v) => {
-                let v = v.to_string();
-                self.set(var, Value::Text(v), &[item], None)
-            }
+    /// Set `var` to a scalar's text (`None`: the node is no single value).
+    fn text_to(&mut self, item: Item<'a>, value: Option<String>, var: &str) {
+        match value {
+            Some(v) => self.set(var, Value::Text(v), &[item], None),
             None => self.fate(
                 item,
                 Fate::Unmapped(format!("expected a single value for {var}")),
@@ -96,89 +106,78 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    /// The stage's replica count, `0` when the stage is not created.
-    pub(super) fn created(&self, doc: usize, stage: &str) -> bool {
-        self.roots[doc]
-            .at(&format!("{stage}.create"))
-            .and_then(|n| n.as_bool())
-            != Some(false)
+    /// Whether the guide creates the stage: unless its `create` is false.
+    pub(super) fn created(&self, stage: &str) -> bool {
+        self.stage_model(stage).create.as_ref().map(|c| c.value) != Some(false)
     }
 
-    fn create(&mut self, item: Item<'a>, stage: &str) {
-        let var = format!(
-            "LLMDBENCH_VLLM_MODELSERVICE_{}_REPLICAS",
-            stage.to_ascii_uppercase()
-        );
-        match item.node.as_bool() {
+    fn create(&mut self, item: Item<'a>, stage: &str, var: &str) {
+        let create = self.typed(&self.stage_model(stage).create, item).copied();
+        match create.or_else(|| item.node.as_bool()) {
             Some(false) => self.set(
-                &var,
+                var,
                 Value::Text("0".into()),
                 &[item],
                 Some("create: false".into()),
             ),
-            Some(true)
-                if self.roots[item.doc]
-                    .at(&format!("{stage}.replicas"))
-                    .is_none() =>
-            {
-                self.set(
-                    &var,
-                    Value::Text("1".into()),
-                    &[item],
-                    Some("create: true without replicas: one".into()),
-                )
-            }
-            Some(true) => self.fate(item, Fate::Mapped(var)),
+            Some(true) if self.stage_model(stage).replicas.is_none() => self.set(
+                var,
+                Value::Text("1".into()),
+                &[item],
+                Some("create: true without replicas: one".into()),
+            ),
+            Some(true) => self.fate(item, Fate::Mapped(var.to_string())),
             None => self.fate(item, Fate::Unmapped("create takes true or false".into())),
         }
     }
 
-    fn replicas(&mut self, item: Item<'a>, stage: &str) {
-        let var = format!(
-            "LLMDBENCH_VLLM_MODELSERVICE_{}_REPLICAS",
-            stage.to_ascii_uppercase()
-        );
-        if self.created(item.doc, stage) {
-            self.scalar_to(item, &var);
+    fn replicas(&mut self, item: Item<'a>, stage: &str, var: &str) {
+        if self.created(stage) {
+            let replicas = self.text_of(&self.stage_model(stage).replicas, item);
+            self.text_to(item, replicas, var);
         } else {
-            self.fate(item, Fate::Mapped(var));
+            self.fate(item, Fate::Mapped(var.to_string()));
         }
     }
 
-    pub(super) fn image(&mut self, item: Item<'a>, prefix: &str) {
-        let Some(reference) = item.node.as_str() else {
+    /// An image reference (`reference`, the item's value) as registry, repository, name
+    /// and tag.
+    pub(super) fn image(&mut self, item: Item<'a>, reference: Option<String>, vars: &ImageVars) {
+        let Some(reference) = reference else {
             return self.fate(item, Fate::Unmapped("expected an image reference".into()));
         };
-        let Some(parts) = parse_image(reference) else {
+        let Some(parts) = parse_image(&reference) else {
+            let family = vars.registry.trim_end_matches("_REGISTRY");
             return self.fate(
                 item,
                 Fate::Unmapped(format!(
-                    "not expressible: {prefix}_* name an image by registry, repository, name and tag; a digest cannot be given"
+                    "not expressible: {family}_* name an image by registry, repository, name and tag; a digest cannot be given"
                 )),
             );
         };
-        for (suffix, value) in ["REGISTRY", "REPO", "NAME", "TAG"].into_iter().zip(parts) {
-            self.set(
-                &format!("{prefix}_{suffix}"),
-                Value::Text(value),
-                &[item],
-                None,
-            );
+        for (var, value) in vars.all().into_iter().zip(parts) {
+            self.set(var, Value::Text(value), &[item], None);
         }
     }
 
-    fn gaie_image(&mut self, item: Item<'a>) {
-        const PREFIX: &str = "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE";
+    fn gaie_image(&mut self, item: Item<'a>, vars: &ImageVars) {
         let Some(entries) = item.node.as_map() else {
             return self.fate(item, Fate::Unmapped("expected name, hub and tag".into()));
         };
+        let parts = &self.dep.router.image_parts;
         for e in entries {
             let child = Item {
                 doc: item.doc,
                 key_line: Some(e.line),
                 node: &e.value,
             };
-            let Some(value) = e.value.as_str().map(str::to_string) else {
+            let field = match e.key.as_str() {
+                "hub" => &parts.hub,
+                "name" => &parts.name,
+                "tag" => &parts.tag,
+                _ => &None,
+            };
+            let Some(value) = self.text_of(field, child) else {
                 self.fate(child, Fate::Unmapped("expected a single value".into()));
                 continue;
             };
@@ -186,26 +185,11 @@ impl<'a> Mapper<'a> {
                 "hub" => {
                     // `ghcr.io/llm-d`: registry, then repository.
                     let (registry, repo) = value.split_once('/').unwrap_or((value.as_str(), ""));
-                    self.set(
-                        &format!("{PREFIX}_REGISTRY"),
-                        Value::Text(registry.into()),
-                        &[child],
-                        None,
-                    );
-                    self.set(
-                        &format!("{PREFIX}_REPO"),
-                        Value::Text(repo.into()),
-                        &[child],
-                        None,
-                    );
+                    self.set(vars.registry, Value::Text(registry.into()), &[child], None);
+                    self.set(vars.repo, Value::Text(repo.into()), &[child], None);
                 }
-                "name" => self.set(
-                    &format!("{PREFIX}_NAME"),
-                    Value::Text(value),
-                    &[child],
-                    None,
-                ),
-                "tag" => self.set(&format!("{PREFIX}_TAG"), Value::Text(value), &[child], None),
+                "name" => self.set(vars.name, Value::Text(value), &[child], None),
+                "tag" => self.set(vars.tag, Value::Text(value), &[child], None),
                 _ => self.fate(
                     child,
                     Fate::Unmapped(
@@ -216,20 +200,22 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    fn accelerator_type(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE";
-        let value = item.node.as_str().unwrap_or_default();
+    fn accelerator_type(&mut self, item: Item<'a>, var: &str) {
+        let value = self
+            .text_of(&self.dep.accelerator_type, item)
+            .unwrap_or_default();
+        let value = value.as_str();
         if value == "cpu" {
             // No accelerator: finish_accelerator sets the stages' count to 0.
             return self.fate(
                 item,
-                Fate::Mapped("LLMDBENCH_VLLM_MODELSERVICE_DECODE_ACCELERATOR_NR".into()),
+                Fate::Mapped(vars::stage(vars::ACCELERATOR_NR, "decode")),
             );
         }
         match ACCELERATORS.iter().find(|(t, _)| *t == value) {
             Some((_, resource)) => {
                 let note = format!("accelerator type {value}");
-                self.set(VAR, Value::Text((*resource).into()), &[item], Some(note))
+                self.set(var, Value::Text((*resource).into()), &[item], Some(note))
             }
             None => self.fate(
                 item,
@@ -243,9 +229,8 @@ impl<'a> Mapper<'a> {
 
     /// The guide's gateway class as one llm-d-benchmark installs; any other is reported
     /// (the benchmark would configure a gateway nothing installs).
-    fn gateway_class(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME";
-        let Some(value) = item.node.as_str().map(str::to_string) else {
+    fn gateway_class(&mut self, item: Item<'a>, var: &str) {
+        let Some(value) = self.text_of(&self.dep.gateway_class, item) else {
             return self.fate(item, Fate::Unmapped("expected a gateway class name".into()));
         };
         let found = GATEWAY_CLASSES.iter().find(|(name, _, _)| {
@@ -266,12 +251,12 @@ impl<'a> Mapper<'a> {
                     Some(why) => Some(format!("the guide's {value}: {why}")),
                     None => note,
                 };
-                self.set(VAR, Value::Text((*class).to_string()), &[item], note);
+                self.set(var, Value::Text((*class).to_string()), &[item], note);
             }
             None => {
                 let o = self.origin(item);
                 self.warnings.push(format!(
-                    "{}:{}: gateway class {}: llm-d-benchmark installs only istio, kgateway and gke; {VAR} keeps its default",
+                    "{}:{}: gateway class {}: llm-d-benchmark installs only istio, kgateway and gke; {var} keeps its default",
                     o.file,
                     o.first,
                     crate::error::excerpt(&value, 60)
@@ -310,13 +295,13 @@ impl<'a> Mapper<'a> {
         self.set(var, Value::Text(pairs.join(",")), &[item], None);
     }
 
+    /// A stage's `resources`: each limit and request, read from the model's
+    /// (`Stage::accelerator`, `Stage::resources`), into the stage's variables.
     fn resources(&mut self, item: Item<'a>, stage: &str) {
-        let up = stage.to_ascii_uppercase();
         let Some(sections) = item.node.as_map() else {
             return self.fate(item, Fate::Unmapped("expected limits and requests".into()));
         };
-        let requests = item.node.get("requests");
-        let accelerators = self.accelerators_per_pod(item.doc, stage);
+        let requests = item.node.entry("requests");
         for section in sections {
             let sec_item = Item {
                 doc: item.doc,
@@ -340,75 +325,106 @@ impl<'a> Mapper<'a> {
                     key_line: Some(e.line),
                     node: &e.value,
                 };
-                let Some(value) = e.value.as_str().map(str::to_string) else {
+                let field = self.resource_field(stage, &section.key, &e.key);
+                let Some(value) = self.text_of(&field, child) else {
                     self.fate(child, Fate::Unmapped("expected a quantity".into()));
                     continue;
                 };
-                if is_limit && let Some(request) = requests.and_then(|r| r.get(&e.key)) {
-                    let fate = if request.as_str() == Some(value.as_str()) {
-                        Fate::Framework(
-                            "llm-d-benchmark sets the limit from the same variable as the request"
-                                .into(),
-                        )
-                    } else {
-                        let o = self.origin(child);
-                        self.warnings.push(format!(
-                            "{}:{}: {stage}: the guide's {} limit {value} differs from its request {}; llm-d-benchmark sets both from one variable, so both are the request",
-                            o.file,
-                            o.first,
-                            e.key,
-                            request.as_str().unwrap_or("?")
-                        ));
-                        Fate::Unmapped(format!(
-                            "not expressible: llm-d-benchmark sets limit and request of {} from one variable, and the guide's differ",
-                            e.key
-                        ))
-                    };
-                    self.fate(child, fate);
-                    continue;
+                let request = requests
+                    .filter(|_| is_limit)
+                    .and_then(|r| r.value.entry(&e.key))
+                    .map(|r| {
+                        let request = Item {
+                            doc: item.doc,
+                            key_line: Some(r.line),
+                            node: &r.value,
+                        };
+                        let field = self.resource_field(stage, "requests", &e.key);
+                        self.text_of(&field, request)
+                    });
+                match request {
+                    Some(request) => self.limit(stage, child, &e.key, &value, request),
+                    None => self.resource(stage, child, &e.key, value),
                 }
-                let key = e.key.as_str();
-                if ACCELERATORS.iter().any(|(_, r)| *r == key) {
-                    if value.parse::<u64>().ok() == Some(accelerators) {
-                        self.fate(
-                            child,
-                            Fate::Framework(format!(
-                                "llm-d-benchmark requests tensor x data-local parallelism ({accelerators}) accelerators per pod"
-                            )),
-                        );
-                    } else {
-                        let var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_ACCELERATOR_NR");
-                        self.set(&var, Value::Text(value), &[child], None);
-                    }
-                    continue;
-                }
-                match key {
-                    "cpu" => self.set(
-                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_CPU_NR"),
-                        Value::Text(value),
-                        &[child],
-                        None,
-                    ),
-                    "memory" => self.set(
-                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_CPU_MEM"),
-                        Value::Text(value),
-                        &[child],
-                        None,
-                    ),
-                    "ephemeral-storage" => self.set(
-                        &format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EPHEMERAL_STORAGE"),
-                        Value::Text(value),
-                        &[child],
-                        None,
-                    ),
-                    other => {
-                        // Any other resource (rdma/ib, ...) is the stage's network resource.
-                        let resource = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_NETWORK_RESOURCE");
-                        self.set(&resource, Value::Text(other.to_string()), &[child], None);
-                        let count = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_NETWORK_NR");
-                        self.set(&count, Value::Text(value), &[child], None);
-                    }
-                }
+            }
+        }
+    }
+
+    /// The model's field for `section.key` of a stage's resources: the accelerator's limit or
+    /// request, or another resource (`limits.cpu`).
+    fn resource_field(&self, stage: &str, section: &str, key: &str) -> Option<Sourced<String>> {
+        let s = self.stage_model(stage);
+        if let Some(a) = &s.accelerator
+            && a.resource == key
+        {
+            return match section {
+                "limits" => a.limit.clone(),
+                _ => a.request.clone(),
+            };
+        }
+        let path = format!("{section}.{key}");
+        s.resources
+            .iter()
+            .find(|(k, _)| *k == path)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// A limit the guide also requests: llm-d-benchmark sets both from one variable.
+    fn limit(
+        &mut self,
+        stage: &str,
+        child: Item<'a>,
+        key: &str,
+        value: &str,
+        request: Option<String>,
+    ) {
+        let fate = if request.as_deref() == Some(value) {
+            Fate::Framework(
+                "llm-d-benchmark sets the limit from the same variable as the request".into(),
+            )
+        } else {
+            let o = self.origin(child);
+            self.warnings.push(format!(
+                "{}:{}: {stage}: the guide's {key} limit {value} differs from its request {}; llm-d-benchmark sets both from one variable, so both are the request",
+                o.file,
+                o.first,
+                request.as_deref().unwrap_or("?")
+            ));
+            Fate::Unmapped(format!(
+                "not expressible: llm-d-benchmark sets limit and request of {key} from one variable, and the guide's differ"
+            ))
+        };
+        self.fate(child, fate);
+    }
+
+    /// One resource quantity into the stage's variable (vars::RESOURCES); any other resource
+    /// (rdma/ib, ...) is the stage's network resource.
+    fn resource(&mut self, stage: &str, child: Item<'a>, key: &str, value: String) {
+        if ACCELERATORS.iter().any(|(_, r)| *r == key) {
+            let accelerators = self.accelerators_per_pod(stage);
+            if value.parse::<u64>().ok() == Some(accelerators) {
+                self.fate(
+                    child,
+                    Fate::Framework(format!(
+                        "llm-d-benchmark requests tensor x data-local parallelism ({accelerators}) accelerators per pod"
+                    )),
+                );
+            } else {
+                let var = vars::stage(vars::ACCELERATOR_NR, stage);
+                self.set(&var, Value::Text(value), &[child], None);
+            }
+            return;
+        }
+        match vars::RESOURCES.iter().find(|(name, _)| *name == key) {
+            Some((_, template)) => {
+                let var = vars::stage(template, stage);
+                self.set(&var, Value::Text(value), &[child], None)
+            }
+            None => {
+                let resource = vars::stage(vars::NETWORK_RESOURCE, stage);
+                self.set(&resource, Value::Text(key.to_string()), &[child], None);
+                let count = vars::stage(vars::NETWORK_NR, stage);
+                self.set(&count, Value::Text(value), &[child], None);
             }
         }
     }
@@ -416,7 +432,7 @@ impl<'a> Mapper<'a> {
     /// llm-d-benchmark's affinity is one `key:value`: the accelerator label when there
     /// are several (the others are reported).
     fn node_selector(&mut self, item: Item<'a>) {
-        const VAR: &str = "LLMDBENCH_VLLM_COMMON_AFFINITY";
+        const VAR: &str = vars::AFFINITY;
         let Some(entries) = item.node.as_map() else {
             return self.fate(item, Fate::Unmapped("expected a map of node labels".into()));
         };
@@ -478,15 +494,14 @@ impl<'a> Mapper<'a> {
     }
 
     /// Accelerators per pod as the chart derives them: tensor x data-local parallelism.
-    fn accelerators_per_pod(&self, doc: usize, stage: &str) -> u64 {
-        let get = |k: &str| {
-            self.roots[doc]
-                .at(&format!("{stage}.parallelism.{k}"))
-                .and_then(|n| n.as_str())
-                .and_then(|v| v.parse::<u64>().ok())
+    fn accelerators_per_pod(&self, stage: &str) -> u64 {
+        let p = &self.stage_model(stage).parallelism;
+        let get = |v: &Option<crate::model::Sourced<String>>| {
+            v.as_ref()
+                .and_then(|v| v.value.parse::<u64>().ok())
                 .unwrap_or(1)
         };
-        get("tensor").saturating_mul(get("dataLocal"))
+        get(&p.tensor).saturating_mul(get(&p.data_local))
     }
 }
 

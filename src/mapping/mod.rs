@@ -5,31 +5,45 @@
 //! The mapper records that per node ([`Fate`]); the counts and notes come from those records.
 
 mod accelerator;
+mod command;
 mod emit;
 mod fit;
+mod flags;
 mod handlers;
+mod plugins;
 pub mod rules;
+mod sidecars;
 mod stage;
+pub(crate) mod vars;
 pub(crate) mod vllm;
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::defaults::Defaults;
+use crate::model::{Deployment, Sourced, Stage};
 use crate::scenario::{Counts, Export, Note, Origin, Scenario, Value};
 use crate::yaml::{Doc, Kind, Node};
-use rules::{Action, RULES};
+use rules::{Action, ImageVars, RULES};
 
 /// What a rule row asks for beyond a plain copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handler {
-    Model,
-    Image(&'static str),
-    StageImage,
-    GaieImage,
-    AcceleratorType,
-    Create,
-    Replicas,
-    Parallelism(&'static str),
+    /// The served model (`ModelSpec::name`), into its variable.
+    Model(&'static str),
+    /// The routing proxy's image (`Proxy::image`), into its variables.
+    Image(&'static ImageVars),
+    /// The stage's image (`Stage::image`), into its variables.
+    StageImage(&'static ImageVars),
+    /// The EPP image's hub, name and tag (`Router::image_parts`), into its variables.
+    GaieImage(&'static ImageVars),
+    /// `accelerator.type` (`Deployment::accelerator_type`), as the resource it requests.
+    AcceleratorType(&'static str),
+    /// `Stage::create`: the stage's replica variable.
+    Create(&'static str),
+    /// `Stage::replicas`, into the stage's variable.
+    Replicas(&'static str),
+    /// One axis of `Stage::parallelism`, into the stage's variable.
+    Parallelism(Axis, &'static str),
     Annotations(&'static str),
     Resources,
     /// A node selector: llm-d-benchmark's affinity takes one `key:value`.
@@ -41,10 +55,11 @@ pub enum Handler {
     /// `scheme://host:port`: the URL without the port, and the port (`..._PORT`).
     UrlWithPort(&'static str),
     ContainerConfig,
-    /// `routing.proxy.enabled`: the routing sidecar, where the checkout can turn it off.
-    RoutingSidecar,
-    /// `inferenceExtension.flags.v`: the EPP's log verbosity.
-    EppVerbosity,
+    /// `routing.proxy.enabled` (`Proxy::enabled`): the routing sidecar's variable, where
+    /// the checkout can turn it off.
+    RoutingSidecar(&'static str),
+    /// `inferenceExtension.flags.v` (`Router::flags`): the EPP's log verbosity variable.
+    EppVerbosity(&'static str),
     /// The EPP's tokenizer sidecar and its socket volume.
     GaieSidecar,
     /// A pod affinity: a required node label is llm-d-benchmark's affinity; anything else
@@ -52,11 +67,21 @@ pub enum Handler {
     Affinity(&'static str),
     /// A stage's init containers: a YAML list file, where the checkout has the variable.
     InitContainers(&'static str),
-    /// A gateway class or GAIE provider: one llm-d-benchmark installs (rules::GATEWAY_CLASSES).
-    GatewayClass,
+    /// A gateway class or GAIE provider (`Deployment::gateway_class`): one llm-d-benchmark
+    /// installs (rules::GATEWAY_CLASSES), into the variable.
+    GatewayClass(&'static str),
     /// Kept for a later step that needs several values at once (the vLLM command, env,
     /// volumes, plugins).
     Collect,
+}
+
+/// An axis of a stage's parallelism (`model::Parallelism`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    Tensor,
+    Data,
+    DataLocal,
+    Workers,
 }
 
 /// What happened to a node (and the leaves under it).
@@ -121,6 +146,8 @@ pub(crate) struct Item<'a> {
 }
 
 pub(crate) struct Mapper<'a> {
+    /// What the guide deploys: handlers read its typed fields.
+    pub dep: &'a Deployment,
     /// The trees to map: one per chart (values merged from several files) or per file.
     pub roots: &'a [Node],
     /// The files the nodes came from (`Node::src` indexes this), for quoting lines.
@@ -140,18 +167,15 @@ pub(crate) struct Mapper<'a> {
     pub container_config: Vec<(&'static str, String, Item<'a>)>,
 }
 
-/// Map guide value trees to a scenario (without workload settings, which the caller adds).
-/// `sources[node.src]` is the file each node came from.
-pub fn map(
-    roots: &[Node],
-    sources: &[Doc],
-    defaults: &Defaults,
-    options: &Options,
-    guide_name: &str,
-) -> Scenario {
+/// Map a deployment to a scenario (without workload settings, which the caller adds). The
+/// walk goes over the values documents the deployment was read from (`dep.values`), so that
+/// every leaf gets a fate; handlers read the typed fields.
+pub fn map(dep: &Deployment, defaults: &Defaults, options: &Options, guide_name: &str) -> Scenario {
+    let roots = &dep.values.roots;
     let mut m = Mapper {
+        dep,
         roots,
-        sources,
+        sources: &dep.values.sources,
         defaults,
         options,
         guide_name: guide_name.to_string(),
@@ -255,6 +279,40 @@ impl<'a> Mapper<'a> {
                 self.handle(handler, &key, stage, item);
             }
         }
+    }
+
+    /// The model's stage of that name (`decode` or `prefill`).
+    pub(crate) fn stage_model(&self, stage: &str) -> &'a Stage {
+        match stage {
+            "prefill" => &self.dep.prefill,
+            _ => &self.dep.decode,
+        }
+    }
+
+    /// The typed field's value when the model read it from the node the walk is at. The
+    /// model holds one value per field, from the first tree that has the path; a second
+    /// tree's copy of the path (another release's values) has no typed field of its own and
+    /// is read from its node, so that a disagreement is still found.
+    pub(crate) fn typed<'f, T>(
+        &self,
+        field: &'f Option<Sourced<T>>,
+        item: Item<'_>,
+    ) -> Option<&'f T> {
+        field
+            .as_ref()
+            .filter(|f| f.origin == self.origin(item))
+            .map(|f| &f.value)
+    }
+
+    /// A scalar's text: the typed field's (see [`Mapper::typed`]), else the node's.
+    pub(crate) fn text_of(
+        &self,
+        field: &Option<Sourced<String>>,
+        item: Item<'_>,
+    ) -> Option<String> {
+        self.typed(field, item)
+            .cloned()
+            .or_else(|| item.node.as_str().map(str::to_string))
     }
 
     /// Record the fate of a node (and so of all leaves under it that have none of their own).
@@ -530,37 +588,7 @@ impl<'a> Mapper<'a> {
                 }
                 continue;
             }
-            match &v.node.kind {
-                Kind::Scalar(_) => {}
-                Kind::Seq(items) => {
-                    for (i, child) in items.iter().enumerate().rev() {
-                        let path = format!("{}[{i}]", v.path);
-                        stack.push(Visit {
-                            path,
-                            key_line: None,
-                            node: child,
-                            inherited: fate,
-                            noted,
-                        });
-                    }
-                }
-                Kind::Map(entries) => {
-                    for e in entries.iter().rev() {
-                        let path = if v.path.is_empty() {
-                            e.key.clone()
-                        } else {
-                            format!("{}.{}", v.path, e.key)
-                        };
-                        stack.push(Visit {
-                            path,
-                            key_line: Some(e.line),
-                            node: &e.value,
-                            inherited: fate,
-                            noted,
-                        });
-                    }
-                }
-            }
+            v.push_children(&mut stack, fate, noted);
         }
     }
 
@@ -602,6 +630,47 @@ struct Visit<'n> {
     inherited: Option<&'n Fate>,
     /// The file of the note written above this node, if any.
     noted: Option<usize>,
+}
+
+impl<'n> Visit<'n> {
+    /// The node's children onto the walk's stack (in order), inheriting `fate` and `noted`.
+    fn push_children(
+        &self,
+        stack: &mut Vec<Visit<'n>>,
+        fate: Option<&'n Fate>,
+        noted: Option<usize>,
+    ) {
+        match &self.node.kind {
+            Kind::Scalar(_) => {}
+            Kind::Seq(items) => {
+                for (i, child) in items.iter().enumerate().rev() {
+                    stack.push(Visit {
+                        path: format!("{}[{i}]", self.path),
+                        key_line: None,
+                        node: child,
+                        inherited: fate,
+                        noted,
+                    });
+                }
+            }
+            Kind::Map(entries) => {
+                for e in entries.iter().rev() {
+                    let path = if self.path.is_empty() {
+                        e.key.clone()
+                    } else {
+                        format!("{}.{}", self.path, e.key)
+                    };
+                    stack.push(Visit {
+                        path,
+                        key_line: Some(e.line),
+                        node: &e.value,
+                        inherited: fate,
+                        noted,
+                    });
+                }
+            }
+        }
+    }
 }
 
 fn describe_value(value: &Value) -> String {
@@ -664,4 +733,94 @@ fn find_rule(path: &[String]) -> Option<(&'static rules::Rule, Option<&'static s
         }
         Some((*rule, stage))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Options, map};
+    use crate::defaults::Defaults;
+    use crate::guide;
+    use crate::scenario::Value;
+    use crate::yaml::parse_values;
+
+    fn guide_of(files: &[&str]) -> guide::Model {
+        let mut sources = Vec::new();
+        for (i, text) in files.iter().enumerate() {
+            let mut doc = parse_values(&format!("values-{i}.yaml"), text)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            doc.root.set_src(i);
+            sources.push(doc);
+        }
+        guide::Model {
+            variant: None,
+            roots: sources.iter().map(|d| d.root.clone()).collect(),
+            sources,
+            overridden: Vec::new(),
+            warnings: Vec::new(),
+            used: Vec::new(),
+            overlay: None,
+        }
+    }
+
+    fn text(s: &crate::scenario::Scenario, var: &str) -> Option<String> {
+        match s.export(var).map(|e| &e.value) {
+            Some(Value::Text(t)) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    /// The handlers take their values from the deployment's typed fields: a field changed in
+    /// the model (its origin kept) is what the scenario exports.
+    #[test]
+    fn handlers_read_the_typed_fields() {
+        let g = guide_of(&[
+            "modelArtifacts:\n  name: org/guide-model\ndecode:\n  replicas: 2\n  parallelism:\n    tensor: 2\n",
+        ]);
+        let mut dep = crate::model::from_guide(&g).unwrap_or_else(|e| panic!("{e}"));
+        let (Some(name), Some(replicas), Some(tensor)) = (
+            dep.model.name.as_mut(),
+            dep.decode.replicas.as_mut(),
+            dep.decode.parallelism.tensor.as_mut(),
+        ) else {
+            panic!("the model lacks name, replicas or tensor parallelism: {dep:?}");
+        };
+        name.value = "org/model-of-the-model".into();
+        replicas.value = "3".into();
+        tensor.value = "4".into();
+        let s = map(&dep, &Defaults::builtin(), &Options::default(), "t");
+        assert_eq!(
+            text(&s, "LLMDBENCH_DEPLOY_MODEL_LIST").as_deref(),
+            Some("org/model-of-the-model")
+        );
+        assert_eq!(
+            text(&s, "LLMDBENCH_VLLM_MODELSERVICE_DECODE_REPLICAS").as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            text(&s, "LLMDBENCH_VLLM_MODELSERVICE_DECODE_TENSOR_PARALLELISM").as_deref(),
+            Some("4")
+        );
+    }
+
+    /// The model holds the first tree's value of a path; a second tree that disagrees is
+    /// read from its own node and reported, not silently given the first one's value.
+    #[test]
+    fn a_second_tree_that_disagrees_is_still_reported() {
+        let g = guide_of(&[
+            "modelArtifacts:\n  name: org/first\n",
+            "modelArtifacts:\n  name: org/second\n",
+        ]);
+        let dep = crate::model::from_guide(&g).unwrap_or_else(|e| panic!("{e}"));
+        let s = map(&dep, &Defaults::builtin(), &Options::default(), "t");
+        assert_eq!(
+            text(&s, "LLMDBENCH_DEPLOY_MODEL_LIST").as_deref(),
+            Some("org/first")
+        );
+        assert!(
+            s.unmapped.iter().any(|n| n.origin.file == "values-1.yaml"
+                && n.reason.contains("LLMDBENCH_DEPLOY_MODEL_LIST is already")),
+            "{:#?}",
+            s.unmapped
+        );
+    }
 }

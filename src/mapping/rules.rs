@@ -6,7 +6,7 @@
 //! `PREFILL`. The first row whose path matches a node decides for that node and everything
 //! under it. Leaves no row matches are reported as unmapped.
 
-use super::Handler;
+use super::{Axis, Handler};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Action {
@@ -68,7 +68,10 @@ const OTHER_RESOURCES: &str = "not expressible: llm-d-benchmark creates the mode
 pub const RULES: &[Rule] = &[
     // Chart-wide settings of the modelservice chart.
     var("multinode", "LLMDBENCH_VLLM_MODELSERVICE_MULTINODE"),
-    handle("modelArtifacts.name", Handler::Model),
+    handle(
+        "modelArtifacts.name",
+        Handler::Model("LLMDBENCH_DEPLOY_MODEL_LIST"),
+    ),
     var(
         "modelArtifacts.size",
         "LLMDBENCH_VLLM_COMMON_PVC_MODEL_CACHE_SIZE",
@@ -96,10 +99,13 @@ pub const RULES: &[Rule] = &[
     ),
     handle(
         "routing.proxy.image",
-        Handler::Image("LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE"),
+        Handler::Image(&ROUTING_SIDECAR_IMAGE),
     ),
     // Off where setup/env.sh has LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED (March 2026).
-    handle("routing.proxy.enabled", Handler::RoutingSidecar),
+    handle(
+        "routing.proxy.enabled",
+        Handler::RoutingSidecar("LLMDBENCH_LLMD_ROUTINGSIDECAR_ENABLED"),
+    ),
     framework(
         "routing.proxy.targetPort",
         "llm-d-benchmark points the routing sidecar at vLLM on LLMDBENCH_VLLM_COMMON_METRICS_PORT",
@@ -110,27 +116,48 @@ pub const RULES: &[Rule] = &[
         "not expressible: llm-d-benchmark starts its routing sidecar with its own flags; only the connector (LLMDBENCH_LLMD_ROUTINGSIDECAR_CONNECTOR) and the ports can be set",
     ),
     framework("routing.proxy.sidecar.*", SIDECAR),
-    handle("accelerator.type", Handler::AcceleratorType),
+    handle(
+        "accelerator.type",
+        Handler::AcceleratorType("LLMDBENCH_VLLM_COMMON_ACCELERATOR_RESOURCE"),
+    ),
     unmapped("accelerator.dra", NO_DRA),
     unmapped("dra", NO_DRA),
     // Per stage.
-    handle("{stage}.create", Handler::Create),
-    handle("{stage}.replicas", Handler::Replicas),
+    handle(
+        "{stage}.create",
+        Handler::Create("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_REPLICAS"),
+    ),
+    handle(
+        "{stage}.replicas",
+        Handler::Replicas("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_REPLICAS"),
+    ),
     handle(
         "{stage}.parallelism.tensor",
-        Handler::Parallelism("TENSOR_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::Tensor,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_TENSOR_PARALLELISM",
+        ),
     ),
     handle(
         "{stage}.parallelism.data",
-        Handler::Parallelism("DATA_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::Data,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_PARALLELISM",
+        ),
     ),
     handle(
         "{stage}.parallelism.dataLocal",
-        Handler::Parallelism("DATA_LOCAL_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::DataLocal,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_LOCAL_PARALLELISM",
+        ),
     ),
     handle(
         "{stage}.parallelism.workers",
-        Handler::Parallelism("NUM_WORKERS_PARALLELISM"),
+        Handler::Parallelism(
+            Axis::Workers,
+            "LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_NUM_WORKERS_PARALLELISM",
+        ),
     ),
     var(
         "{stage}.schedulerName",
@@ -170,7 +197,10 @@ pub const RULES: &[Rule] = &[
     handle("{stage}.containers.0.env", Handler::Collect),
     handle("{stage}.containers.0.volumeMounts", Handler::Collect),
     handle("{stage}.containers.0.resources", Handler::Resources),
-    handle("{stage}.containers.0.image", Handler::StageImage),
+    handle(
+        "{stage}.containers.0.image",
+        Handler::StageImage(&VLLM_IMAGE),
+    ),
     framework(
         "{stage}.containers.0.name",
         "llm-d-benchmark names the container itself",
@@ -216,11 +246,14 @@ pub const RULES: &[Rule] = &[
     framework("resources.ServiceMonitor", MONITORING),
     unmapped("resources.*", OTHER_RESOURCES),
     // GAIE inferencepool chart.
-    handle("inferenceExtension.image", Handler::GaieImage),
+    handle("inferenceExtension.image", Handler::GaieImage(&EPP_IMAGE)),
     handle("inferenceExtension.pluginsConfigFile", Handler::Collect),
     handle("inferenceExtension.pluginsCustomConfig", Handler::Collect),
     // The second `flags:` llm-d-benchmark writes (the one that wins) holds the verbosity.
-    handle("inferenceExtension.flags.v", Handler::EppVerbosity),
+    handle(
+        "inferenceExtension.flags.v",
+        Handler::EppVerbosity("LLMDBENCH_VLLM_MODELSERVICE_GAIE_EPP_VERBOSITY"),
+    ),
     unmapped(
         "inferenceExtension.flags.*",
         "not expressible: llm-d-benchmark writes `flags:` twice into the GAIE values and its own copy wins",
@@ -307,20 +340,74 @@ pub const RULES: &[Rule] = &[
         "llm-d-benchmark points the autoscaler at its own namespace (LLMDBENCH_VLLM_COMMON_NAMESPACE)",
     ),
     // Gateway provider (helmfile environments and prereq values).
-    handle("provider.name", Handler::GatewayClass),
-    handle("gateway.gatewayClassName", Handler::GatewayClass),
+    handle(
+        "provider.name",
+        Handler::GatewayClass("LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME"),
+    ),
+    handle(
+        "gateway.gatewayClassName",
+        Handler::GatewayClass("LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME"),
+    ),
     var(
         "gateway.service.type",
         "LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_SERVICE_TYPE",
     ),
 ];
 
+/// The four variables that name one image.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ImageVars {
+    pub registry: &'static str,
+    pub repo: &'static str,
+    pub name: &'static str,
+    pub tag: &'static str,
+}
+
+impl ImageVars {
+    /// The variables in the order of [`super::handlers::parse_image`]'s parts.
+    pub fn all(&self) -> [&'static str; 4] {
+        [self.registry, self.repo, self.name, self.tag]
+    }
+}
+
+/// The model servers' image (both stages).
+pub const VLLM_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_IMAGE_TAG",
+};
+
+/// The routing sidecar's image.
+pub const ROUTING_SIDECAR_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_ROUTINGSIDECAR_IMAGE_TAG",
+};
+
+/// The EPP's (inference scheduler's) image.
+pub const EPP_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_INFERENCESCHEDULER_IMAGE_TAG",
+};
+
+/// The EPP's tokenizer sidecar's image.
+pub const UDS_TOKENIZER_IMAGE: ImageVars = ImageVars {
+    registry: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_REGISTRY",
+    repo: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_REPO",
+    name: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_NAME",
+    tag: "LLMDBENCH_LLMD_UDS_TOKENIZER_IMAGE_TAG",
+};
+
 /// vLLM flags that have a benchmark variable. The common variable is used when every stage
 /// agrees; the stage variable (if any) when they differ.
 pub struct Flag {
     pub name: &'static str,
     pub common: Option<&'static str>,
-    /// Suffix after `LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_`.
+    /// The stage's own variable (`{STAGE}`: DECODE or PREFILL).
     pub stage: Option<&'static str>,
 }
 
@@ -338,22 +425,22 @@ pub const FLAGS: &[Flag] = &[
     Flag {
         name: "--gpu-memory-utilization",
         common: Some("LLMDBENCH_VLLM_COMMON_ACCELERATOR_MEM_UTIL"),
-        stage: Some("ACCELERATOR_MEM_UTIL"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_ACCELERATOR_MEM_UTIL"),
     },
     Flag {
         name: "--tensor-parallel-size",
         common: None,
-        stage: Some("TENSOR_PARALLELISM"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_TENSOR_PARALLELISM"),
     },
     Flag {
         name: "--data-parallel-size",
         common: None,
-        stage: Some("DATA_PARALLELISM"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_PARALLELISM"),
     },
     Flag {
         name: "--data-parallel-size-local",
         common: None,
-        stage: Some("DATA_LOCAL_PARALLELISM"),
+        stage: Some("LLMDBENCH_VLLM_MODELSERVICE_{STAGE}_DATA_LOCAL_PARALLELISM"),
     },
     Flag {
         name: "--max-num-seqs",
@@ -398,15 +485,27 @@ pub const OWNED_FLAGS: &[(&str, &str)] = &[
 ];
 
 /// Container env names that llm-d-benchmark (from March 2026) appends after the scenario's
-/// env file, taking the value of `LLMDBENCH_VLLM_COMMON_<NAME>`: a guide value for one of
-/// them only survives if that variable carries it.
-pub const BENCH_ENV: &[&str] = &[
-    "VLLM_WORKER_MULTIPROC_METHOD",
-    "VLLM_LOGGING_LEVEL",
-    "VLLM_CACHE_ROOT",
-    "VLLM_ALLOW_LONG_MAX_MODEL_LEN",
-    "VLLM_SERVER_DEV_MODE",
-    "VLLM_LOAD_FORMAT",
+/// env file, taking the value of the variable given: a guide value for one of them only
+/// survives if that variable carries it.
+pub const BENCH_ENV: &[(&str, &str)] = &[
+    (
+        "VLLM_WORKER_MULTIPROC_METHOD",
+        "LLMDBENCH_VLLM_COMMON_VLLM_WORKER_MULTIPROC_METHOD",
+    ),
+    (
+        "VLLM_LOGGING_LEVEL",
+        "LLMDBENCH_VLLM_COMMON_VLLM_LOGGING_LEVEL",
+    ),
+    ("VLLM_CACHE_ROOT", "LLMDBENCH_VLLM_COMMON_VLLM_CACHE_ROOT"),
+    (
+        "VLLM_ALLOW_LONG_MAX_MODEL_LEN",
+        "LLMDBENCH_VLLM_COMMON_VLLM_ALLOW_LONG_MAX_MODEL_LEN",
+    ),
+    (
+        "VLLM_SERVER_DEV_MODE",
+        "LLMDBENCH_VLLM_COMMON_VLLM_SERVER_DEV_MODE",
+    ),
+    ("VLLM_LOAD_FORMAT", "LLMDBENCH_VLLM_COMMON_VLLM_LOAD_FORMAT"),
 ];
 
 /// Container env names that llm-d-benchmark (from March 2026) also appends after the

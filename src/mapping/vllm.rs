@@ -307,6 +307,9 @@ impl Word {
 
 /// The words of a one-line shell command, split at unquoted blanks. `None` when a quote is
 /// left open. Command substitutions and other expansions leave a word without pieces.
+///
+/// (Over 80 lines on purpose: one state machine over the characters, its quoting states
+/// side by side, reads better whole than split into functions sharing that state.)
 pub fn shell_words(line: &str) -> Option<Vec<Word>> {
     use crate::shell::Part;
     let piece = |p: &Part| match p {

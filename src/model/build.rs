@@ -4,8 +4,8 @@
 //! know which reader made the trees.
 
 use super::{
-    Accelerator, Command, Coupled, CoupledValues, Deployment, Engine, Flag, Leaf, ModelSpec,
-    Networking, Parallelism, Proxy, Router, Sourced, Stage, StageKind,
+    Accelerator, Command, Coupled, CoupledValues, Deployment, Engine, Flag, ImageParts, Leaf,
+    ModelSpec, Networking, Parallelism, Proxy, Router, Sourced, Stage, StageKind, ValuesDocs,
 };
 use crate::error::Result;
 use crate::guide;
@@ -98,6 +98,10 @@ pub fn from_guide(model: &guide::Model) -> Result<Deployment> {
         autoscaling,
         coupled,
         rest,
+        values: ValuesDocs {
+            roots: model.roots.clone(),
+            sources: model.sources.clone(),
+        },
     })
 }
 
@@ -160,6 +164,8 @@ fn coupled(model: &ModelSpec, decode: &Stage, prefill: &Stage, router: &Router) 
             }
         }
     }
+    // The model servers' places come first: `couple` takes the first as theirs.
+    let servers = [block.len(), seed.len(), served.len()];
     for (_, text) in &router.plugins_custom {
         for (key, out) in [("blockSize", &mut block), ("hashSeed", &mut seed)] {
             if let Some(v) = yaml_number_after(&text.value, key) {
@@ -168,9 +174,9 @@ fn coupled(model: &ModelSpec, decode: &Stage, prefill: &Stage, router: &Router) 
         }
     }
     CoupledValues {
-        block_size: couple(block),
-        hash_seed: couple(seed),
-        served_model: couple(served),
+        block_size: couple(block, servers[0]),
+        hash_seed: couple(seed, servers[1]),
+        served_model: couple(served, servers[2]),
     }
 }
 
@@ -184,10 +190,13 @@ fn yaml_number_after(text: &str, key: &str) -> Option<String> {
     })
 }
 
-fn couple(mut found: Vec<Sourced<String>>) -> Option<Coupled<String>> {
+/// One value from the places that state it; the first `servers` places are the model
+/// servers'.
+fn couple(mut found: Vec<Sourced<String>>, servers: usize) -> Option<Coupled<String>> {
     if found.is_empty() {
         return None;
     }
+    let servers = found.first().filter(|_| servers > 0).cloned();
     let first = found.remove(0);
     let mut origins = vec![first.origin];
     let mut conflicts = Vec::new();
@@ -204,6 +213,7 @@ fn couple(mut found: Vec<Sourced<String>>) -> Option<Coupled<String>> {
         value: first.value,
         origins,
         conflicts,
+        servers,
     })
 }
 
@@ -539,6 +549,7 @@ impl<'a> Reader<'a> {
             plugins_file: self.scalar("inferenceExtension.pluginsConfigFile"),
             flags: self.scalars_under("inferenceExtension.flags"),
             image: None,
+            image_parts: ImageParts::default(),
             replicas: self.scalar("inferenceExtension.replicas"),
             sidecars: Vec::new(),
             plugins_custom: Vec::new(),
@@ -552,6 +563,8 @@ impl<'a> Reader<'a> {
                 hub.origin.clone(),
             ));
         }
+        let [hub, name, tag] = image;
+        router.image_parts = ImageParts { hub, name, tag };
         if let Some(f) = self.find("inferenceExtension.pluginsCustomConfig")
             && let Some(entries) = f.node.as_map()
         {

@@ -8,7 +8,7 @@ mod build;
 pub use build::from_guide;
 
 use crate::scenario::Origin;
-use crate::yaml::Node;
+use crate::yaml::{Doc, Node};
 
 /// A value and the guide lines it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,10 @@ pub struct Coupled<T> {
     pub value: T,
     pub origins: Vec<Origin>,
     pub conflicts: Vec<Sourced<T>>,
+    /// The model servers' own value (the first created stage's; for the served model,
+    /// `modelArtifacts.name` first), when they state one: what the scheduler's copy must
+    /// match.
+    pub servers: Option<Sourced<T>>,
 }
 
 /// The inference engine the model servers run.
@@ -78,6 +82,18 @@ pub struct Deployment {
     pub coupled: CoupledValues,
     /// Leaves of the trees the model does not hold: the writer accounts for them.
     pub rest: Vec<Leaf>,
+    /// The values documents the deployment was read from. The bash writer walks them with
+    /// its per-path rules so that every leaf, typed or not, gets exactly one fate.
+    pub values: ValuesDocs,
+}
+
+/// The values-shaped trees of a guide variant and the files their nodes came from
+/// (`Node::src` indexes `sources`).
+#[derive(Debug, Clone, Default)]
+pub struct ValuesDocs {
+    /// One tree per chart (values merged from several files) or per file.
+    pub roots: Vec<Node>,
+    pub sources: Vec<Doc>,
 }
 
 /// A leaf of a guide tree, by path (`decode.containers.0.startupProbe.httpGet.path`).
@@ -250,6 +266,14 @@ pub struct Proxy {
     pub target_port: Option<Sourced<String>>,
 }
 
+/// An image given as hub (registry and repository), name and tag.
+#[derive(Debug, Clone, Default)]
+pub struct ImageParts {
+    pub hub: Option<Sourced<String>>,
+    pub name: Option<Sourced<String>>,
+    pub tag: Option<Sourced<String>>,
+}
+
 /// The router: the endpoint picker (EPP) of the inference pool and its scheduler config.
 #[derive(Debug, Clone, Default)]
 pub struct Router {
@@ -262,6 +286,9 @@ pub struct Router {
     /// `inferenceExtension.flags`: EPP command-line flags.
     pub flags: Vec<(String, Sourced<String>)>,
     pub image: Option<Sourced<String>>,
+    /// The parts of the EPP image as the chart takes them (`inferenceExtension.image.hub`,
+    /// `.name`, `.tag`), each when given.
+    pub image_parts: ImageParts,
     /// Sidecar containers of the EPP.
     pub sidecars: Vec<Sourced<Node>>,
     pub replicas: Option<Sourced<String>>,

@@ -355,10 +355,7 @@ pub fn token_files(var: &str) -> Vec<String> {
         if var == format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_SHM_MEM") {
             out.push(format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_EXTRA_VOLUMES"));
         }
-        if BENCH_ENV
-            .iter()
-            .any(|name| var == format!("LLMDBENCH_VLLM_COMMON_{name}"))
-        {
+        if BENCH_ENV.iter().any(|(_, v)| var == *v) {
             out.push(format!(
                 "LLMDBENCH_VLLM_MODELSERVICE_{stage}_ENVVARS_TO_YAML"
             ));
@@ -372,12 +369,7 @@ pub fn flags_of(var: &str) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     for flag in FLAGS {
         for stage in ["decode", "prefill"] {
-            let own = flag.stage.map(|s| {
-                format!(
-                    "LLMDBENCH_VLLM_MODELSERVICE_{}_{s}",
-                    stage.to_ascii_uppercase()
-                )
-            });
+            let own = flag.stage.map(|t| crate::mapping::vars::stage(t, stage));
             if flag.common == Some(var) || own.as_deref() == Some(var) {
                 out.push((stage, flag.name));
             }
