@@ -175,6 +175,42 @@ fn v2_current_guides_render_and_match_the_guide() {
     render_and_match(current_cases(), "2026-05-01");
 }
 
+/// The facets of one rendered case.
+fn case_facets(case: &Case, name: &str, d: &model::Deployment, file: &Path, tree: &Path) -> Facets {
+    let plan = PathBuf::from(format!("{}.plan", file.display()));
+    let report = read(&plan.join("report.json"));
+    let errors_free = report.contains("\"render_errors\": []")
+        && report.contains("\"yaml_errors\": []")
+        && report.contains("\"global\": []");
+    let stack = plan.join("plan").join(name);
+    let mut f = Facets::new(&read(file));
+    f.check("renders without errors", errors_free, report.clone());
+    let spec = spec_names_the_scenario(&report, tree, file);
+    f.check(
+        "specification renders and names the scenario",
+        spec.is_ok(),
+        format!("{spec:?}"),
+    );
+    if stack.join("13_ms-values.yaml").is_file() {
+        let ms = parse(&stack.join("13_ms-values.yaml"));
+        let gaie = parse(&stack.join("12_gaie-values.yaml"));
+        let m = common::model_of(case);
+        f.eq(
+            "model",
+            text(guide_at(&m.roots, "modelArtifacts.name")),
+            text(ms.at("modelArtifacts.name")),
+        );
+        accelerator_facets(&mut f, &m.roots, &ms);
+        stage_facets(&mut f, &m.roots, &ms, "decode", d.decode.created());
+        stage_facets(&mut f, &m.roots, &ms, "prefill", d.prefill.created());
+        gaie_facets(&mut f, &m.roots, &gaie);
+        scaling_facets(&mut f, &m.roots, &ms, &stack);
+    } else {
+        f.check("13_ms-values.yaml rendered", false, String::new());
+    }
+    f
+}
+
 /// Convert, write and render `cases`, print the tallies, and fail on any facet that
 /// differs without a reason.
 fn render_and_match(cases: Vec<Case>, era: &str) {
@@ -192,37 +228,7 @@ fn render_and_match(cases: Vec<Case>, era: &str) {
     // Per guide: variants, matched, refused, checked.
     let mut tally: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     for (case, name, d, file) in &runs {
-        let plan = PathBuf::from(format!("{}.plan", file.display()));
-        let report = read(&plan.join("report.json"));
-        let errors_free = report.contains("\"render_errors\": []")
-            && report.contains("\"yaml_errors\": []")
-            && report.contains("\"global\": []");
-        let stack = plan.join("plan").join(name);
-        let mut f = Facets::new(&read(file));
-        f.check("renders without errors", errors_free, report.clone());
-        let spec = spec_names_the_scenario(&report, tree.path(), file);
-        f.check(
-            "specification renders and names the scenario",
-            spec.is_ok(),
-            format!("{spec:?}"),
-        );
-        if stack.join("13_ms-values.yaml").is_file() {
-            let ms = parse(&stack.join("13_ms-values.yaml"));
-            let gaie = parse(&stack.join("12_gaie-values.yaml"));
-            let m = common::model_of(case);
-            f.eq(
-                "model",
-                text(guide_at(&m.roots, "modelArtifacts.name")),
-                text(ms.at("modelArtifacts.name")),
-            );
-            accelerator_facets(&mut f, &m.roots, &ms);
-            stage_facets(&mut f, &m.roots, &ms, "decode", d.decode.created());
-            stage_facets(&mut f, &m.roots, &ms, "prefill", d.prefill.created());
-            gaie_facets(&mut f, &m.roots, &gaie);
-            scaling_facets(&mut f, &m.roots, &ms, &stack);
-        } else {
-            f.check("13_ms-values.yaml rendered", false, String::new());
-        }
+        let f = case_facets(case, name, d, file, tree.path());
         let count = |o: Outcome| f.checked.iter().filter(|c| c.1 == o).count();
         table.push_str(&format!(
             "{:60} {:3} matched, {} refused with a reason, of {}\n",
