@@ -24,5 +24,6 @@ mod scheduler;
 mod template_work;
 mod v2;
 mod v2_experiments;
+mod v2_facets;
 mod variants;
 mod writing;

@@ -8,9 +8,13 @@ use std::process::Command;
 
 use convert_guide::emit::v2::{self, Meta, V2Defaults};
 use convert_guide::model;
-use convert_guide::yaml::{self, Node};
+use convert_guide::yaml;
 
 use crate::common::{self, Case};
+use crate::v2_facets::{
+    Facets, Outcome, accelerator_facets, command_words, gaie_facets, guide_at, parse, read,
+    scaling_facets, stage_facets, text,
+};
 
 fn bench_v2() -> PathBuf {
     common::crate_root().join("../shared/corpus/llm-d-benchmark/2026-05-01")
@@ -122,443 +126,97 @@ fn spec_names_the_scenario(report: &str, tree: &Path, scenario: &Path) -> Result
     same("template_dir", &tree.join("config/templates/jinja"))
 }
 
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
-
-fn parse(p: &Path) -> Node {
-    let text = read(p);
-    yaml::parse_one(&p.display().to_string(), &text)
-        .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", p.display()))
-        .root
-}
-
-/// The guide's value at a dotted path (first tree that has it).
-fn guide_at<'a>(roots: &'a [Node], path: &str) -> Option<&'a Node> {
-    roots.iter().find_map(|r| {
-        let mut n = r;
-        for part in path.split('.') {
-            n = match part.parse::<usize>() {
-                Ok(i) if n.as_seq().is_some() => n.as_seq()?.get(i)?,
-                _ => n.get(part)?,
-            };
-        }
-        Some(n)
-    })
-}
-
-fn text(n: Option<&Node>) -> Option<String> {
-    n.and_then(Node::as_str).map(str::to_string)
-}
-
-/// The facets of one case: name, outcome, detail.
-struct Facets {
-    /// The "Not mapped" section of the scenario: refusals with their reasons.
-    refusals: Vec<String>,
-    checked: Vec<(String, Outcome, String)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Matched,
-    /// Differs, and the scenario says why (not expressible in v2).
-    Refused,
-    Differs,
-}
-
-impl Facets {
-    fn new(scenario: &str) -> Facets {
-        let refusals = scenario
-            .split("# Not mapped:")
-            .nth(1)
-            .unwrap_or("")
-            .lines()
-            .map(str::to_string)
-            .collect();
-        Facets {
-            refusals,
-            checked: Vec::new(),
-        }
-    }
-    /// `ok`, else refused when a "Not mapped" line names `needle`.
-    fn check_or(&mut self, name: &str, ok: bool, needle: &str, detail: String) {
-        let outcome = if ok {
-            Outcome::Matched
-        } else if !needle.is_empty() && self.refusals.iter().any(|l| l.contains(needle)) {
-            Outcome::Refused
-        } else {
-            Outcome::Differs
-        };
-        self.checked.push((name.to_string(), outcome, detail));
-    }
-    fn check(&mut self, name: &str, ok: bool, detail: String) {
-        self.check_or(name, ok, "", detail);
-    }
-    fn eq_or(&mut self, name: &str, guide: Option<String>, rendered: Option<String>, needle: &str) {
-        if let Some(g) = guide {
-            let ok = rendered.as_deref() == Some(g.as_str());
-            self.check_or(
-                name,
-                ok,
-                needle,
-                format!("guide {g:?}, rendered {rendered:?}"),
-            );
-        }
-    }
-    fn eq(&mut self, name: &str, guide: Option<String>, rendered: Option<String>) {
-        self.eq_or(name, guide, rendered, "");
-    }
-}
-
-/// The rendered vLLM command words, `$VLLM_*` replaced by the container's env values.
-fn command_words(container: &Node) -> Vec<String> {
-    let script = container
-        .get("args")
-        .and_then(|a| a.as_seq())
-        .and_then(|a| a.first())
-        .and_then(Node::as_str)
-        .unwrap_or("");
-    let env: BTreeMap<String, String> = container
-        .get("env")
-        .and_then(Node::as_seq)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|e| Some((text(e.get("name"))?, text(e.get("value"))?)))
-        .collect();
-    common::sh_words(script)
-        .into_iter()
-        .map(|w| match w.strip_prefix('$') {
-            Some(v) => env.get(v).cloned().unwrap_or(w),
-            None => w,
-        })
-        .collect()
-}
-
-/// Flags llm-d-benchmark sets itself in the generated command.
-const BENCH_FLAGS: &[&str] = &["--port", "--host", "--served-model-name", "--model"];
-
-/// Flags whose presence is the guide's, and whose value llm-d-benchmark writes.
-const BENCH_VALUES: &[&str] = &["--kv-events-config"];
-
-fn stage_facets(f: &mut Facets, roots: &[Node], ms: &Node, stage: &str, created: bool) {
-    let g = |p: &str| guide_at(roots, &format!("{stage}.{p}"));
-    let r = |p: &str| ms.get(stage).and_then(|s| s.at(p));
-    f.eq(
-        &format!("{stage}.create"),
-        Some(created.to_string()),
-        text(r("create")),
-    );
-    if !created {
-        return;
-    }
-    f.eq(
-        &format!("{stage}.replicas"),
-        text(g("replicas")),
-        text(r("replicas")),
-    );
-    for p in ["tensor", "data", "dataLocal", "workers"] {
-        f.eq(
-            &format!("{stage}.parallelism.{p}"),
-            text(g(&format!("parallelism.{p}"))),
-            text(r(&format!("parallelism.{p}"))),
-        );
-    }
-    let container = r("containers[0]").cloned().unwrap_or_else(|| ms.clone());
-    f.eq_or(
-        &format!("{stage}.image"),
-        text(g("containers.0.image")),
-        text(container.get("image")),
-        &format!("{stage}.containers.0.image"),
-    );
-    // Flags: each of the guide's (other than those the benchmark sets) is on the command line
-    // with its value.
-    let words = command_words(&container);
-    if let Some(args) = g("containers.0.args").and_then(Node::as_seq) {
-        let items: Vec<String> = args.iter().filter_map(|a| text(Some(a))).collect();
-        let mut i = 0;
-        while i < items.len() {
-            let item = &items[i];
-            i += 1;
-            let Some(flag) = item.strip_prefix("--") else {
-                continue;
-            };
-            let (name, value) = match flag.split_once('=') {
-                Some((n, v)) => (format!("--{n}"), Some(v.to_string())),
-                None => {
-                    let v = items.get(i).filter(|v| !v.starts_with("--")).cloned();
-                    if v.is_some() {
-                        i += 1;
-                    }
-                    (format!("--{flag}"), v)
-                }
-            };
-            let name = name.replace('_', "-");
-            if BENCH_FLAGS.contains(&name.as_str()) || name.contains(' ') {
-                continue;
-            }
-            // vLLM takes the last of a repeated flag.
-            let at = words.iter().rposition(|w| w.replace('_', "-") == name);
-            let ok = match (&value, at) {
-                (_, None) => false,
-                (None, Some(_)) => true,
-                // The benchmark writes the KV events endpoint (its own EPP service).
-                (Some(_), Some(_)) if BENCH_VALUES.contains(&name.as_str()) => true,
-                (Some(v), Some(k)) => words.get(k + 1).is_some_and(|w| same_value(w, v)),
-            };
-            f.check_or(
-                &format!("{stage}.flag {name}"),
-                ok,
-                &format!("{stage}.containers.0.args {name}"),
-                format!("value {value:?}, command {}", words.join(" ")),
-            );
-        }
-    }
-    // Setup commands run before the server, in its shell.
-    let script = container
-        .get("args")
-        .and_then(Node::as_seq)
-        .and_then(|a| a.first())
-        .and_then(Node::as_str)
-        .unwrap_or("");
-    for item in g("containers.0.scriptSetup")
-        .and_then(Node::as_seq)
-        .unwrap_or(&[])
-    {
-        let t = text(Some(item)).unwrap_or_default();
-        let t = t.trim().trim_end_matches(';');
-        f.check_or(
-            &format!("{stage}.setup {t}"),
-            script.contains(t),
-            &format!("{stage}.containers.0.scriptSetup"),
-            script.to_string(),
-        );
-    }
-    // Env: every guide variable, with its value (or valueFrom).
-    let renv = container.get("env").and_then(Node::as_seq).unwrap_or(&[]);
-    if let Some(env) = g("containers.0.env").and_then(Node::as_seq) {
-        for e in env {
-            let Some(name) = text(e.get("name")) else {
-                continue;
-            };
-            let rendered: Vec<&Node> = renv
-                .iter()
-                .filter(|r| text(r.get("name")).as_deref() == Some(name.as_str()))
-                .collect();
-            let ok = match text(e.get("value")) {
-                Some(v) => rendered
-                    .iter()
-                    .any(|r| text(r.get("value")).as_deref() == Some(v.as_str())),
-                None => rendered.iter().any(|r| r.get("valueFrom").is_some()),
-            };
-            f.check_or(
-                &format!("{stage}.env {name}"),
-                ok,
-                &format!("{stage}.containers.0.env {name}"),
-                format!("{} rendered", rendered.len()),
-            );
-        }
-    }
-    // Volumes and mounts, by name (and mount path).
-    let rvol = r("volumes").and_then(Node::as_seq).unwrap_or(&[]);
-    for v in g("volumes").and_then(Node::as_seq).unwrap_or(&[]) {
-        let name = text(v.get("name")).unwrap_or_default();
-        let ok = rvol.iter().any(|r| {
-            text(r.get("name")).as_deref() == Some(name.as_str())
-                && r.as_map().is_some_and(|m| m.len() > 1)
-        });
-        f.check_or(
-            &format!("{stage}.volume {name}"),
-            ok,
-            &format!("{stage}.volumes"),
-            String::new(),
-        );
-    }
-    let rmounts = container
-        .get("volumeMounts")
-        .and_then(Node::as_seq)
-        .unwrap_or(&[]);
-    for m in g("containers.0.volumeMounts")
-        .and_then(Node::as_seq)
-        .unwrap_or(&[])
-    {
-        let name = text(m.get("name")).unwrap_or_default();
-        let path = text(m.get("mountPath"));
-        let ok = rmounts.iter().any(|r| {
-            text(r.get("name")).as_deref() == Some(name.as_str())
-                && text(r.get("mountPath")) == path
-        });
-        f.check(&format!("{stage}.mount {name}"), ok, String::new());
-    }
-    // A simulator or CPU stage requests no accelerator.
-    let image = text(g("containers.0.image")).unwrap_or_default();
-    let cpu = text(guide_at(roots, "accelerator.type")).as_deref() == Some("cpu");
-    if image.contains("inference-sim") || cpu {
-        let limits = container.get("resources").and_then(|r| r.get("limits"));
-        let gpus: Vec<String> = limits
-            .and_then(Node::as_map)
-            .unwrap_or(&[])
-            .iter()
-            .filter(|e| e.key.contains("gpu") || e.key.contains("tpu"))
-            .map(|e| e.key.clone())
-            .collect();
-        f.check(
-            &format!("{stage}.no accelerator"),
-            gpus.is_empty(),
-            format!("{gpus:?}"),
-        );
-    }
-    // Accelerator: an explicit count in the guide is the rendered limit.
-    for res in [
-        "nvidia.com/gpu",
-        "amd.com/gpu",
-        "google.com/tpu",
-        "gpu.intel.com/i915",
-        "gpu.intel.com/xe",
-    ] {
-        let guide = g("containers.0.resources.limits").and_then(|l| l.get(res));
-        let rendered = container
-            .get("resources")
-            .and_then(|l| l.get("limits"))
-            .and_then(|l| l.get(res));
-        f.eq(
-            &format!("{stage}.accelerator {res}"),
-            text(guide),
-            text(rendered),
-        );
-    }
-}
-
-/// The accelerator type, and the resource the decode container requests for it.
-fn accelerator_facets(f: &mut Facets, roots: &[Node], ms: &Node) {
-    const RESOURCE: &[(&str, &str)] = &[
-        ("nvidia", "nvidia.com/gpu"),
-        ("intel-i915", "gpu.intel.com/i915"),
-        ("intel-xe", "gpu.intel.com/xe"),
-        ("intel-gaudi", "habana.ai/gaudi"),
-        ("amd", "amd.com/gpu"),
-        ("google", "google.com/tpu"),
-    ];
-    let Some(t) = text(guide_at(roots, "accelerator.type")) else {
-        return;
-    };
-    f.eq(
-        "accelerator.type",
-        Some(t.clone()),
-        text(ms.at("accelerator.type")),
-    );
-    let Some((_, res)) = RESOURCE.iter().find(|(k, _)| *k == t) else {
-        return;
-    };
-    let created = ms.at("decode.create").and_then(Node::as_bool) == Some(true);
-    if created {
-        let limits = ms.at("decode.containers[0].resources.limits");
-        f.check(
-            &format!("decode.accelerator resource {res}"),
-            limits.and_then(|l| l.get(res)).is_some(),
-            format!(
-                "limits {:?}",
-                limits
-                    .and_then(Node::as_map)
-                    .map(|m| m.iter().map(|e| e.key.clone()).collect::<Vec<_>>())
-            ),
-        );
-    }
-}
-
-/// `32000` and `"32000"`, or JSON written with other spacing, are the same value.
-fn same_value(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
-/// Multinode (LeaderWorkerSet) and the workload variant autoscaler: the guide's values in
-/// the rendered modelservice values and WVA files.
-fn scaling_facets(f: &mut Facets, roots: &[Node], ms: &Node, stack: &Path) {
-    f.eq(
-        "multinode",
-        text(guide_at(roots, "multinode")),
-        text(ms.get("multinode")),
-    );
-    if text(guide_at(roots, "wva.enabled")).as_deref() != Some("true") {
-        return;
-    }
-    let file = |name: &str| {
-        let p = stack.join(name);
-        p.is_file().then(|| parse(&p))
-    };
-    let (values, hpa) = (file("19_wva-values.yaml"), file("28_wva-hpa.yaml"));
-    f.check(
-        "wva rendered",
-        values.is_some() && hpa.is_some() && file("27_wva-variantautoscaling.yaml").is_some(),
-        String::new(),
-    );
-    let (Some(values), Some(hpa)) = (values, hpa) else {
-        return;
-    };
-    for (guide, rendered, node) in [
-        ("wva.metrics.enabled", "wva.metrics.enabled", &values),
-        ("wva.metrics.port", "wva.metrics.port", &values),
-        ("wva.metrics.secure", "wva.metrics.secure", &values),
-        ("wva.prometheus.baseURL", "wva.prometheus.baseURL", &values),
-        ("hpa.minReplicas", "spec.minReplicas", &hpa),
-        ("hpa.maxReplicas", "spec.maxReplicas", &hpa),
-        (
-            "hpa.targetAverageValue",
-            "spec.metrics[0].external.target.averageValue",
-            &hpa,
-        ),
-    ] {
-        f.eq_or(
-            &format!("autoscaling {guide}"),
-            text(guide_at(roots, guide)),
-            text(node.at(rendered)),
-            guide,
-        );
-    }
-}
-
-fn gaie_facets(f: &mut Facets, roots: &[Node], gaie: &Node) {
-    let r = |p: &str| gaie.at(&format!("inferenceExtension.{p}"));
-    f.eq(
-        "router.pluginsConfigFile",
-        text(guide_at(roots, "inferenceExtension.pluginsConfigFile")),
-        text(r("pluginsConfigFile")),
-    );
-    if let Some(custom) =
-        guide_at(roots, "inferenceExtension.pluginsCustomConfig").and_then(Node::as_map)
-    {
-        for e in custom {
-            let g = e.value.as_str().map(str::trim);
-            let rendered = r("pluginsCustomConfig")
-                .and_then(|c| c.get(&e.key))
-                .and_then(Node::as_str)
-                .map(str::trim);
-            f.check(
-                &format!("router.plugins {}", e.key),
-                g.is_some() && g == rendered,
-                String::new(),
-            );
-        }
-    }
-}
-
 /// Every guide x variant renders, and the rendered values match the guide on every facet.
 #[test]
 fn v2_scenarios_render_and_match_the_guide() {
     if !have_renderer() {
         return;
     }
+    render_and_match(cases(), "2026-02-05");
+}
+
+/// The guides llm-d publishes since April 2026 (snapshot 2026-05-01) that deploy a model
+/// server, every variant (SGLang ones too: v2 runs their command).
+fn current_cases() -> Vec<Case> {
+    let guides = common::crate_root().join("../shared/corpus/llm-d/2026-05-01/guides");
+    let mut cases = Vec::new();
+    for g in [
+        "optimized-baseline",
+        "pd-disaggregation",
+        "precise-prefix-cache-aware",
+        "predicted-latency-based-scheduling",
+        "wide-ep-lws",
+    ] {
+        let opened = convert_guide::source::open_local(&guides.join(g)).expect("open");
+        for v in convert_guide::guide::variants(&opened).expect("variants") {
+            // The guide reader refuses the SGLang overlays of this layout for both targets.
+            if let Err(e) = convert_guide::guide::build(&opened, Some(&v)) {
+                assert!(e.to_string().contains("runs SGLang"), "{g} {v}: {e}");
+                eprintln!("V2 REFUSED {g} {v}: {e}");
+                continue;
+            }
+            cases.push(Case {
+                label: format!("current__{g}-2026-05__{v}"),
+                input: guides.join(g),
+                root: guides.join(g),
+                variant: Some(v),
+            });
+        }
+    }
+    cases
+}
+
+/// The same for the 2026-05-01 guides.
+#[test]
+fn v2_current_guides_render_and_match_the_guide() {
+    if !have_renderer() {
+        return;
+    }
+    render_and_match(current_cases(), "2026-05-01");
+}
+
+/// The facets of one rendered case.
+fn case_facets(case: &Case, name: &str, d: &model::Deployment, file: &Path, tree: &Path) -> Facets {
+    let plan = PathBuf::from(format!("{}.plan", file.display()));
+    let report = read(&plan.join("report.json"));
+    let errors_free = report.contains("\"render_errors\": []")
+        && report.contains("\"yaml_errors\": []")
+        && report.contains("\"global\": []");
+    let stack = plan.join("plan").join(name);
+    let mut f = Facets::new(&read(file));
+    f.check("renders without errors", errors_free, report.clone());
+    let spec = spec_names_the_scenario(&report, tree, file);
+    f.check(
+        "specification renders and names the scenario",
+        spec.is_ok(),
+        format!("{spec:?}"),
+    );
+    if stack.join("13_ms-values.yaml").is_file() {
+        let ms = parse(&stack.join("13_ms-values.yaml"));
+        let gaie = parse(&stack.join("12_gaie-values.yaml"));
+        let m = common::model_of(case);
+        f.eq(
+            "model",
+            text(guide_at(&m.roots, "modelArtifacts.name")),
+            text(ms.at("modelArtifacts.name")),
+        );
+        accelerator_facets(&mut f, &m.roots, &ms);
+        stage_facets(&mut f, &m.roots, &ms, "decode", d.decode.created());
+        stage_facets(&mut f, &m.roots, &ms, "prefill", d.prefill.created());
+        gaie_facets(&mut f, &m.roots, &gaie);
+        scaling_facets(&mut f, &m.roots, &ms, &stack);
+    } else {
+        f.check("13_ms-values.yaml rendered", false, String::new());
+    }
+    f
+}
+
+/// Convert, write and render `cases`, print the tallies, and fail on any facet that
+/// differs without a reason.
+fn render_and_match(cases: Vec<Case>, era: &str) {
     let tree = render_tree();
     let mut runs = Vec::new();
-    for case in cases() {
+    for case in cases {
         let (name, d, s) = convert(&case);
         let file = write_case(tree.path(), &name, &s);
         runs.push((case, name, d, file));
@@ -570,37 +228,7 @@ fn v2_scenarios_render_and_match_the_guide() {
     // Per guide: variants, matched, refused, checked.
     let mut tally: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     for (case, name, d, file) in &runs {
-        let plan = PathBuf::from(format!("{}.plan", file.display()));
-        let report = read(&plan.join("report.json"));
-        let errors_free = report.contains("\"render_errors\": []")
-            && report.contains("\"yaml_errors\": []")
-            && report.contains("\"global\": []");
-        let stack = plan.join("plan").join(name);
-        let mut f = Facets::new(&read(file));
-        f.check("renders without errors", errors_free, report.clone());
-        let spec = spec_names_the_scenario(&report, tree.path(), file);
-        f.check(
-            "specification renders and names the scenario",
-            spec.is_ok(),
-            format!("{spec:?}"),
-        );
-        if stack.join("13_ms-values.yaml").is_file() {
-            let ms = parse(&stack.join("13_ms-values.yaml"));
-            let gaie = parse(&stack.join("12_gaie-values.yaml"));
-            let m = common::model_of(case);
-            f.eq(
-                "model",
-                text(guide_at(&m.roots, "modelArtifacts.name")),
-                text(ms.at("modelArtifacts.name")),
-            );
-            accelerator_facets(&mut f, &m.roots, &ms);
-            stage_facets(&mut f, &m.roots, &ms, "decode", d.decode.created());
-            stage_facets(&mut f, &m.roots, &ms, "prefill", d.prefill.created());
-            gaie_facets(&mut f, &m.roots, &gaie);
-            scaling_facets(&mut f, &m.roots, &ms, &stack);
-        } else {
-            f.check("13_ms-values.yaml rendered", false, String::new());
-        }
+        let f = case_facets(case, name, d, file, tree.path());
         let count = |o: Outcome| f.checked.iter().filter(|c| c.1 == o).count();
         table.push_str(&format!(
             "{:60} {:3} matched, {} refused with a reason, of {}\n",
@@ -633,7 +261,7 @@ fn v2_scenarios_render_and_match_the_guide() {
         }
     }
     eprintln!(
-        "V2 all guides: {}/{} facets match, {} refused with a reason ({} guide x variant cases)",
+        "V2 all {era} guides: {}/{} facets match, {} refused with a reason ({} guide x variant cases)",
         total[1], total[3], total[2], total[0]
     );
     assert!(
@@ -647,7 +275,7 @@ fn v2_scenarios_render_and_match_the_guide() {
 /// The generated v2 files of every case, whole.
 #[test]
 fn v2_scenarios_snapshots() {
-    for case in cases() {
+    for case in cases().into_iter().chain(current_cases()) {
         let (name, _, s) = convert(&case);
         insta::assert_snapshot!(format!("v2__{name}"), common::stable(&s.text));
     }

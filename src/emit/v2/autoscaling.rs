@@ -20,7 +20,7 @@ pub(super) fn autoscaling(w: &mut Writer<'_>, d: &Deployment) {
                 path,
                 &v.origin,
                 &format!(
-                    "not expressible: llm-d-benchmark's WVA values set it to {fixed}, the guide to {}",
+                    "not expressible: llm-d-benchmark's WVA values set it to {fixed:?}, the guide to {:?}",
                     v.value
                 ),
             ),

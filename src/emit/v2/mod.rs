@@ -216,7 +216,8 @@ pub fn scenario(d: &Deployment, defaults: &V2Defaults, meta: &Meta<'_>) -> V2Sce
     router(&mut w, d);
     coupled(&mut w, d);
     autoscaling::autoscaling(&mut w, d);
-    for leaf in &d.rest {
+    let used = rest::split_images(&mut w, &d.rest);
+    for leaf in d.rest.iter().filter(|l| !used.contains(&l.path)) {
         rest_leaf(&mut w, leaf);
     }
     w.put(

@@ -1,9 +1,10 @@
 //! The guide's other values: a key of their own (the DIRECT table), handled by the
 //! benchmark, or refused with the reason.
 
-use super::tables::{DIRECT, HANDLED, REFUSED};
+use super::tables::{DIRECT, HANDLED, REFUSED, SPLIT_IMAGES};
 use super::{Val, Writer};
 use crate::model::Leaf;
+use crate::scenario::Origin;
 
 /// The v2 key of a guide scalar by [`DIRECT`].
 pub(super) fn direct_key(path: &str) -> Option<String> {
@@ -65,4 +66,29 @@ pub(super) fn rest_leaf(w: &mut Writer<'_>, leaf: &Leaf) {
         &leaf.origin,
         "not expressible: no llm-d-benchmark v2 scenario key carries this value",
     );
+}
+
+/// The images of [`SPLIT_IMAGES`] stated as registry and repository: `images.<name>.repository`
+/// is `<registry>/<repository>` (a guide may state the same image as `hub`/`name` too, for
+/// older charts). Returns the guide paths used.
+pub(super) fn split_images(w: &mut Writer<'_>, rest: &[Leaf]) -> Vec<String> {
+    let mut used = Vec::new();
+    for (registry, repository, name) in SPLIT_IMAGES {
+        let find = |p: &str| rest.iter().find(|l| l.path == p);
+        let (Some(reg), Some(repo)) = (find(registry), find(repository)) else {
+            continue;
+        };
+        let (Some(r), Some(p)) = (reg.node.as_str(), repo.node.as_str()) else {
+            continue;
+        };
+        let origins: Vec<Origin> = vec![reg.origin.clone(), repo.origin.clone()];
+        w.put(
+            &format!("images.{name}.repository"),
+            Val::Str(format!("{}/{}", r.trim_end_matches('/'), p)),
+            origins,
+            None,
+        );
+        used.extend([registry.to_string(), repository.to_string()]);
+    }
+    used
 }

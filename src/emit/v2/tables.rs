@@ -221,6 +221,10 @@ pub(super) const HANDLED: &[(&str, &str)] = &[
         "llm-d-benchmark sets the selectors",
     ),
     (
+        "manifests.*.*.spec.template.metadata",
+        "llm-d-benchmark names and labels its resources",
+    ),
+    (
         "manifests.*.*.spec.leaderWorkerTemplate.workerTemplate.metadata",
         "llm-d-benchmark names and labels its resources",
     ),
@@ -479,3 +483,11 @@ pub(super) const AUTOSCALING: &[(&str, ScaleTo)] = &[
         ScaleTo::Key("wva.hpa.targetAvgValue"),
     ),
 ];
+
+/// Images a guide states as two scalars (the GAIE chart's 1.5 form `registry` and
+/// `repository`): (registry path, repository path, the `images.<name>` they fill).
+pub(super) const SPLIT_IMAGES: &[(&str, &str, &str)] = &[(
+    "inferenceExtension.image.registry",
+    "inferenceExtension.image.repository",
+    key::IMAGE_SCHEDULER,
+)];
