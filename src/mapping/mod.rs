@@ -759,6 +759,7 @@ mod tests {
             warnings: Vec::new(),
             used: Vec::new(),
             overlay: None,
+            not_bash: None,
         }
     }
 
