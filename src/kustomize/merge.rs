@@ -243,15 +243,22 @@ impl Merge<'_, '_> {
         Ok(())
     }
 
-    /// Merge map `patch` into `dest` (a map or anything else, which the map replaces).
-    fn map(&mut self, dest: &mut Node, patch: &Node, ty: Ty, path: &str) -> Result<Outcome> {
+    /// `$patch: delete` or `replace`, or a map patched over something that is not a map:
+    /// handled whole (`Some`); `None` when the maps merge key by key.
+    fn map_whole(
+        &mut self,
+        dest: &mut Node,
+        patch: &Node,
+        ty: Ty,
+        path: &str,
+    ) -> Result<Option<Outcome>> {
         match directive(self, patch)?.as_deref() {
-            Some("delete") => return Ok(Outcome::Delete),
+            Some("delete") => return Ok(Some(Outcome::Delete)),
             Some("replace") => {
                 let fresh = self.b.copy(&without_directive(patch));
                 self.replaced(path, dest, &fresh, None);
                 *dest = fresh;
-                return Ok(Outcome::Keep);
+                return Ok(Some(Outcome::Keep));
             }
             _ => {}
         }
@@ -262,7 +269,15 @@ impl Merge<'_, '_> {
             };
             self.replaced(path, dest, &fresh, None);
             *dest = fresh;
-            return Ok(Outcome::Keep);
+            return Ok(Some(Outcome::Keep));
+        }
+        Ok(None)
+    }
+
+    /// Merge map `patch` into `dest` (a map or anything else, which the map replaces).
+    fn map(&mut self, dest: &mut Node, patch: &Node, ty: Ty, path: &str) -> Result<Outcome> {
+        if let Some(outcome) = self.map_whole(dest, patch, ty, path)? {
+            return Ok(outcome);
         }
         self.deeper(patch)?;
         for pe in patch.as_map().unwrap_or_default() {
@@ -335,6 +350,68 @@ impl Merge<'_, '_> {
         Ok(Outcome::Keep)
     }
 
+    /// A list replaced whole: the schema gives no merge key, or an item says
+    /// `$patch: replace` (the other items are then the new list).
+    fn list_replaced(
+        &mut self,
+        dest: &mut Node,
+        patch: &Node,
+        ty: Ty,
+        key: Option<&'static str>,
+        path: &str,
+    ) -> Result<()> {
+        let items = patch.as_seq().unwrap_or_default();
+        let fresh = match key {
+            Some(k) => {
+                let kept: Vec<Node> = items
+                    .iter()
+                    .filter(|i| i.get("$patch").and_then(Node::as_str) != Some("replace"))
+                    .cloned()
+                    .collect();
+                let list = Node {
+                    kind: Kind::Seq(kept),
+                    ..patch.clone()
+                };
+                match self.fresh_in(&list, ty, Some(k))? {
+                    Some(f) => f,
+                    None => self.blank(patch, Kind::Seq(Vec::new())),
+                }
+            }
+            None => self.b.copy(patch),
+        };
+        if !super::same_data(dest, &fresh) {
+            self.replaced(path, dest, &fresh, None);
+        }
+        *dest = fresh;
+        Ok(())
+    }
+
+    /// The merge-key values of a patch's list items, in order, once each; an item without
+    /// the key is an error.
+    fn patch_order(&self, items: &[Node], key: &str, path: &str) -> Result<Vec<String>> {
+        let mut order: Vec<String> = Vec::new();
+        for item in items {
+            let Some(v) = item
+                .get(key)
+                .and_then(|v| v.as_scalar())
+                .map(|s| s.value.clone())
+            else {
+                return Err(self.b.error_at(
+                    item.src,
+                    item.line,
+                    format!(
+                        "an element of {path} on {} has no `{key}`, the key its elements merge by",
+                        self.target
+                    ),
+                ));
+            };
+            if !order.contains(&v) {
+                order.push(v);
+            }
+        }
+        Ok(order)
+    }
+
     /// Merge list `patch` into list `dest`: by merge key when the schema has one, else replace.
     fn list(
         &mut self,
@@ -350,28 +427,7 @@ impl Merge<'_, '_> {
                 && i.get("$patch").and_then(Node::as_str) == Some("replace")
         });
         let Some(key) = key.filter(|_| !replace_all) else {
-            let fresh = match key {
-                Some(k) => {
-                    let kept: Vec<Node> = items
-                        .iter()
-                        .filter(|i| i.get("$patch").and_then(Node::as_str) != Some("replace"))
-                        .cloned()
-                        .collect();
-                    let list = Node {
-                        kind: Kind::Seq(kept),
-                        ..patch.clone()
-                    };
-                    match self.fresh_in(&list, ty, Some(k))? {
-                        Some(f) => f,
-                        None => self.blank(patch, Kind::Seq(Vec::new())),
-                    }
-                }
-                None => self.b.copy(patch),
-            };
-            if !super::same_data(dest, &fresh) {
-                self.replaced(path, dest, &fresh, None);
-            }
-            *dest = fresh;
+            self.list_replaced(dest, patch, ty, key, path)?;
             return Ok(true);
         };
         self.deeper(patch)?;
@@ -380,22 +436,7 @@ impl Merge<'_, '_> {
                 .and_then(|v| v.as_scalar())
                 .map(|s| s.value.clone())
         };
-        let mut order: Vec<String> = Vec::new();
-        for item in items {
-            let Some(v) = value_of(item) else {
-                return Err(self.b.error_at(
-                    item.src,
-                    item.line,
-                    format!(
-                        "an element of {path} on {} has no `{key}`, the key its elements merge by",
-                        self.target
-                    ),
-                ));
-            };
-            if !order.contains(&v) {
-                order.push(v);
-            }
-        }
+        let mut order = self.patch_order(items, key, path)?;
         let old = std::mem::take(match &mut dest.kind {
             Kind::Seq(items) => items,
             _ => return Ok(false),

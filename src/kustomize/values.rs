@@ -4,7 +4,7 @@
 //! made of the manifests' own nodes so every value cites the file and line it came from (the
 //! patch that last set it, when a patch did).
 //!
-//! The vLLM container's shell script is read ([`crate::shell`], in [`command`]): a plain
+//! The vLLM container's shell script is read ([`crate::shell`], in `values/command.rs`): a plain
 //! `[exec] vllm serve MODEL FLAGS`, after setup commands, becomes `modelCommand: vllmServe`
 //! with the model, the flags as separate `args` (values of `$VAR`, `${VAR}` and `$((...))` from
 //! the container's env, citing the env entry), and the setup commands as `scriptSetup`, kept
@@ -413,6 +413,62 @@ impl Extractor<'_> {
         self.map_entry(key, line, by_kind)
     }
 
+    /// A LeaderWorkerSet: `multinode: true` (citing its `kind`), and its group size as
+    /// `parallelism.workers` (pushed on `values`; also returned, for `$LWS_GROUP_SIZE`).
+    fn leader_worker_set(
+        &mut self,
+        r: &mut Resource,
+        values: &mut Vec<Entry>,
+    ) -> (Option<Entry>, Option<Node>) {
+        let mut multinode = None;
+        let mut group_size = None;
+        let kind_node = r.node.get("kind").cloned();
+        if let Some(k) = kind_node {
+            let node = self.scalar("true", &k, k.line, k.line);
+            multinode = Some(Entry {
+                key: "multinode".into(),
+                line: k.line,
+                value: Node {
+                    kind: Kind::Scalar(Scalar {
+                        value: "true".into(),
+                        plain: true,
+                    }),
+                    ..node
+                },
+            });
+        }
+        if let Some(size) = take(&mut r.node, &["spec", "leaderWorkerTemplate", "size"]) {
+            group_size = Some(size.value.clone());
+            let line = size.line;
+            let renamed = Entry {
+                key: "workers".into(),
+                ..size
+            };
+            values.push(self.map_entry("parallelism", line, vec![renamed]));
+        }
+        (multinode, group_size)
+    }
+
+    /// The pod spec fields left after the ones with a place of their own: `extraConfig`.
+    fn extra_config(&mut self, r: &mut Resource, template: &[&str]) -> Option<Entry> {
+        let mut pod_spec = template.to_vec();
+        pod_spec.push("spec");
+        let rest: Vec<String> = child(&r.node, &pod_spec)
+            .and_then(Node::as_map)
+            .map(|m| m.iter().map(|e| e.key.clone()).collect())
+            .unwrap_or_default();
+        let mut extra = Vec::new();
+        for key in rest {
+            let mut path = pod_spec.clone();
+            path.push(&key);
+            if let Some(e) = take(&mut r.node, &path) {
+                extra.push(e);
+            }
+        }
+        let line = extra.first()?.line;
+        Some(self.map_entry("extraConfig", line, extra))
+    }
+
     /// One stage: the workload's values moved into the modelservice shape.
     fn stage(
         &mut self,
@@ -433,34 +489,11 @@ impl Extractor<'_> {
         if let Some(e) = take(&mut r.node, &["spec", "replicas"]) {
             values.push(e);
         }
-        let mut multinode = None;
-        let mut group_size = None;
-        if id.kind == "LeaderWorkerSet" {
-            let kind_node = r.node.get("kind").cloned();
-            if let Some(k) = kind_node {
-                let node = self.scalar("true", &k, k.line, k.line);
-                multinode = Some(Entry {
-                    key: "multinode".into(),
-                    line: k.line,
-                    value: Node {
-                        kind: Kind::Scalar(Scalar {
-                            value: "true".into(),
-                            plain: true,
-                        }),
-                        ..node
-                    },
-                });
-            }
-            if let Some(size) = take(&mut r.node, &["spec", "leaderWorkerTemplate", "size"]) {
-                group_size = Some(size.value.clone());
-                let line = size.line;
-                let renamed = Entry {
-                    key: "workers".into(),
-                    ..size
-                };
-                values.push(self.map_entry("parallelism", line, vec![renamed]));
-            }
-        }
+        let (multinode, group_size) = if id.kind == "LeaderWorkerSet" {
+            self.leader_worker_set(&mut r, &mut values)
+        } else {
+            (None, None)
+        };
         if let Some(e) = take(&mut r.node, &["metadata", "annotations"]) {
             values.push(e);
         }
@@ -506,22 +539,7 @@ impl Extractor<'_> {
                 values.push(e);
             }
         }
-        let mut pod_spec = template.clone();
-        pod_spec.push("spec");
-        let rest: Vec<String> = child(&r.node, &pod_spec)
-            .and_then(Node::as_map)
-            .map(|m| m.iter().map(|e| e.key.clone()).collect())
-            .unwrap_or_default();
-        let mut extra = Vec::new();
-        for key in rest {
-            if let Some(e) = take(&mut r.node, &spec_path(&template, &key)) {
-                extra.push(e);
-            }
-        }
-        if !extra.is_empty() {
-            let line = extra[0].line;
-            values.push(self.map_entry("extraConfig", line, extra));
-        }
+        values.extend(self.extra_config(&mut r, &template));
         let line = values.first().map_or(r.node.line, |e| e.line);
         let values = self.map_entry(stage, line, values);
         let leftover = keyed(r);

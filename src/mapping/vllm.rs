@@ -334,7 +334,7 @@ pub fn encode_word(pieces: &[Piece]) -> String {
     for p in pieces {
         match p {
             Piece::Lit(t) if sh_word(t) == *t => out.push_str(t),
-            Piece::Lit(t) => out.push_str(&format!("'{}'", t.replace('\'', "'\"'\"'"))),
+            Piece::Lit(t) => out.push_str(&crate::shell::quote::single_quoted_no_backslash(t)),
             Piece::Var(name) => out.push_str(&format!("\"${{{name}}}\"")),
         }
     }

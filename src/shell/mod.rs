@@ -2,7 +2,7 @@
 //!
 //! - [`lex`]: a script read into commands and words (each with its lines and byte range),
 //!   or one command line read word by word ([`words`]);
-//! - [`expand`]: a word's value from what the environment says, `$(( ))` arithmetic;
+//! - [`mod@expand`]: a word's value from what the environment says, `$(( ))` arithmetic;
 //! - [`assign`]: `export` assignments as llm-d-benchmark's `setup/env.sh` writes them, each
 //!   value one bash word with nested defaults (the defaults reader);
 //! - [`quote`]: values written as words that read back exactly.

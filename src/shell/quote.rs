@@ -14,6 +14,12 @@ pub fn single_quoted(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
 }
 
+/// `'v'` with each `'` written `'"'"'`: no backslash anywhere, for text a consumer strips
+/// backslashes from (llm-d-benchmark's step 09 does, in the last argument of a command line).
+pub fn single_quoted_no_backslash(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\"'\"'"))
+}
+
 /// A word of a command line (`/bin/sh -c`): bare when it holds only safe characters and
 /// does not start with `=` (which some shells expand), else single-quoted.
 pub fn word(v: &str) -> String {
@@ -84,5 +90,6 @@ mod tests {
         assert_eq!(word("a\nb"), "'a\nb'");
         assert_eq!(value("a\nb"), r"$'a\nb'");
         assert_eq!(heredoc_line(r"a\$`b"), r"a\\\$\`b");
+        assert_eq!(single_quoted_no_backslash("it's"), r#"'it'"'"'s'"#);
     }
 }

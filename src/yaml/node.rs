@@ -12,7 +12,7 @@ pub struct Doc {
     /// For YAML rendered from a template: the template line of each rendered line, and the
     /// template text, so provenance quotes what the guide's author wrote.
     rendered_from: Option<(Vec<usize>, Doc0)>,
-    /// Keys given twice in one mapping, read with [`parse_values`]: the earlier value, which
+    /// Keys given twice in one mapping, read with [`super::parse_values`]: the earlier value, which
     /// Helm drops silently, and the later one, which it keeps.
     pub duplicates: Vec<Duplicate>,
 }

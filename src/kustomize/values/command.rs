@@ -38,58 +38,7 @@ impl Extractor<'_> {
             self.argv(&all, env, want_model)
         };
         match outcome {
-            Some(Plain {
-                model_command,
-                span,
-                args: items,
-                setup,
-                model,
-            }) => {
-                let model_command_src = model_command.src;
-                push(
-                    container,
-                    Entry {
-                        key: "modelCommand".into(),
-                        line: model_command.line,
-                        value: model_command,
-                    },
-                );
-                if !setup.is_empty() {
-                    let at = setup[0].clone();
-                    let seq = self.seq(setup, &at);
-                    push(
-                        container,
-                        Entry {
-                            key: "scriptSetup".into(),
-                            line: at.line,
-                            value: seq,
-                        },
-                    );
-                }
-                let at = items.first().cloned().unwrap_or_else(|| {
-                    container
-                        .get("modelCommand")
-                        .cloned()
-                        .unwrap_or_else(|| container.clone())
-                });
-                if !items.is_empty() {
-                    let mut seq = self.seq(items, &at);
-                    if let Some((a, b)) = span {
-                        // The command's own lines, not those of env entries its words cite.
-                        (seq.src, seq.line, seq.end_line) = (model_command_src, a, b);
-                    }
-                    let line = seq.line;
-                    push(
-                        container,
-                        Entry {
-                            key: "args".into(),
-                            line,
-                            value: seq,
-                        },
-                    );
-                }
-                model
-            }
+            Some(plain) => self.write_plain(container, plain),
             None => {
                 // Kept as written: a custom command (or the image's own, with its args).
                 let first = command.as_ref().or(args.as_ref()).map(|e| e.value.clone());
@@ -120,6 +69,61 @@ impl Extractor<'_> {
                 None
             }
         }
+    }
+
+    /// A plain launch written into the container: `modelCommand`, `scriptSetup`, `args`.
+    fn write_plain(&mut self, container: &mut Node, plain: Plain) -> Option<(String, Entry)> {
+        let Plain {
+            model_command,
+            span,
+            args: items,
+            setup,
+            model,
+        } = plain;
+        let model_command_src = model_command.src;
+        push(
+            container,
+            Entry {
+                key: "modelCommand".into(),
+                line: model_command.line,
+                value: model_command,
+            },
+        );
+        if !setup.is_empty() {
+            let at = setup[0].clone();
+            let seq = self.seq(setup, &at);
+            push(
+                container,
+                Entry {
+                    key: "scriptSetup".into(),
+                    line: at.line,
+                    value: seq,
+                },
+            );
+        }
+        let at = items.first().cloned().unwrap_or_else(|| {
+            container
+                .get("modelCommand")
+                .cloned()
+                .unwrap_or_else(|| container.clone())
+        });
+        if !items.is_empty() {
+            let mut seq = self.seq(items, &at);
+            if let Some((a, b)) = span {
+                // The command's own lines, not those of env entries its words cite.
+                (seq.src, seq.line, seq.end_line) = (model_command_src, a, b);
+            }
+            let line = seq.line;
+            push(
+                container,
+                Entry {
+                    key: "args".into(),
+                    line,
+                    value: seq,
+                },
+            );
+        }
+        model
     }
 
     /// A command given as words (no shell): `vllm serve MODEL FLAGS`.
