@@ -630,10 +630,7 @@ type Planned = Vec<(PathBuf, String)>;
 
 /// `--all`: the table of every guide variant on stdout; returns, per converted variant, its
 /// files, and how many failed.
-fn table(
-    items: &[convert::BatchItem],
-    base: &Path,
-) -> std::io::Result<(Vec<Planned>, usize)> {
+fn table(items: &[convert::BatchItem], base: &Path) -> std::io::Result<(Vec<Planned>, usize)> {
     let mut planned: Vec<Vec<(PathBuf, String)>> = Vec::new();
     let mut failed = 0;
     let shown_path = |c: &Conversion| {
