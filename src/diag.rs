@@ -5,6 +5,15 @@
 //! [`Severity`] are `check-experiment`'s findings, moved here from `experiment::check` (which
 //! re-exports them) so that `experiment::model` no longer imports back from the checker; a
 //! finding converts into a diagnostic without loss.
+//!
+//! Codes in use. Errors ([`crate::error::Error::Request`], exit 2): `phrase`, `variation`,
+//! `catalog`, `variant`, `design`, `option`, `url`, `workload`, `experiment`. Warnings:
+//! `template-not-run`, `helmfile-chart`, `recipe-shell`, `recipe-unexported`,
+//! `recipe-helm`, `recipe-kustomize`, `recipe-overlay`, `recipe-layout`, `recipe-router`,
+//! `kustomize-no-base`, `gaie-values`, `guide-unused-files`; `kustomize` and `conversion`
+//! wrap the text of stages that do not give diagnostics yet (the kustomize reader, the
+//! mapping, the writers, experiment notes). Codes are not shown to users yet: errors and
+//! warnings print as `error: ` / `warning: ` then [`Diagnostic::plain`].
 
 use std::fmt;
 
