@@ -246,16 +246,8 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     let mut scenario = bash_scenario(opened, bench, &model, &deployment, &name, &options);
     scenario.benchmark = crate::benchmark::header(opened);
     add_workload(&mut scenario, &harness, &profile, &name, workload_note);
-    if let Some(mut w) = guide_workload {
-        // A run factor's key (as resolved, not as typed) is the sweep's, not an override's.
-        for f in &experiment.run {
-            if let Some(i) = w.overrides.iter().position(|(k, _, _)| *k == f.name) {
-                let (k, v, _) = w.overrides.remove(i);
-                w.not_carried
-                    .push(format!("{k} = {v} (swept by the experiment)"));
-            }
-        }
-        add_guide_workload(&mut scenario, &w, &bench.defaults);
+    if let Some(w) = guide_workload {
+        add_guide_workload(&mut scenario, &unswept(w, &experiment), &bench.defaults);
     }
     // The guide's own values, read before swept variables are forced in: the center of a
     // one-factor-at-a-time design, marked in the experiment.
@@ -295,6 +287,22 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         target: Target::Bash,
         specification_text: None,
     })
+}
+
+/// The guide's workload without the keys the experiment sweeps: a run factor's key (as
+/// resolved, not as typed) is the sweep's, not an override's.
+fn unswept(
+    mut w: crate::benchmark::GuideWorkload,
+    experiment: &Experiment,
+) -> crate::benchmark::GuideWorkload {
+    for f in &experiment.run {
+        if let Some(i) = w.overrides.iter().position(|(k, _, _)| *k == f.name) {
+            let (k, v, _) = w.overrides.remove(i);
+            w.not_carried
+                .push(format!("{k} = {v} (swept by the experiment)"));
+        }
+    }
+    w
 }
 
 /// The bash scenario of a deployment, with what the conversion knows of the guide: name,

@@ -15,6 +15,7 @@ mod exit_codes;
 mod experiments;
 mod fuzz;
 mod guide_workload;
+mod house_rules;
 mod kustomize;
 mod limits;
 mod quoting;

@@ -60,29 +60,7 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
         report.findings = c.findings;
         return report;
     };
-    for e in entries {
-        if !TOP.contains(&e.key.as_str()) {
-            c.push(
-                e.line,
-                Severity::Warning,
-                format!(
-                    "unknown key `{}`: llm-d-benchmark reads experiment, design, setup, treatments (or run) and constants",
-                    short(&e.key)
-                ),
-            );
-        }
-    }
-    let meta = root.get("experiment");
-    if let Some(m) = meta
-        && m.as_map().is_none()
-    {
-        c.push(
-            m.line,
-            Severity::Warning,
-            "`experiment` should be a map of name, harness and profile; llm-d-benchmark ignores it"
-                .into(),
-        );
-    }
+    let meta = c.top_level(root, entries);
     let (harness, profile) = (
         meta.and_then(|m| m.get("harness")).and_then(Node::as_str),
         meta.and_then(|m| m.get("profile")).and_then(Node::as_str),
@@ -121,6 +99,40 @@ pub fn check(file: &str, root: &Node, catalog: &Catalog) -> Report {
     c.findings.sort_by_key(|f| f.line);
     report.findings = c.findings;
     report
+}
+
+impl V2Checker<'_> {
+    /// Unknown top-level keys and the shape of `experiment:`; returns `experiment:`.
+    fn top_level<'n>(
+        &mut self,
+        root: &'n Node,
+        entries: &[crate::yaml::Entry],
+    ) -> Option<&'n Node> {
+        for e in entries {
+            if !TOP.contains(&e.key.as_str()) {
+                self.push(
+                    e.line,
+                    Severity::Warning,
+                    format!(
+                        "unknown key `{}`: llm-d-benchmark reads experiment, design, setup, treatments (or run) and constants",
+                        short(&e.key)
+                    ),
+                );
+            }
+        }
+        let meta = root.get("experiment");
+        if let Some(m) = meta
+            && m.as_map().is_none()
+        {
+            self.push(
+                m.line,
+                Severity::Warning,
+                "`experiment` should be a map of name, harness and profile; llm-d-benchmark ignores it"
+                    .into(),
+            );
+        }
+        meta
+    }
 }
 
 /// The workload profile's keys run paths may address, and (with a checkout) the paths of
