@@ -226,9 +226,6 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     if req.target.resolve(bench) == Target::V2 {
         return convert_v2(opened, bench, req, &model, &name, (&harness, &profile));
     }
-    if let Some(why) = &model.not_bash {
-        return Err(Error::request("variant", why.clone()));
-    }
     let keys = bench.catalog.workload_keys(&harness, &profile);
     let factors = req
         .variations

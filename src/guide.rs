@@ -46,10 +46,6 @@ pub struct Model {
     pub used: Vec<(Chart, String)>,
     /// For a kustomize guide: the overlay folder the variant builds.
     pub overlay: Option<String>,
-    /// Why llm-d-benchmark's bash scenarios cannot deploy this variant (it runs an engine
-    /// other than vLLM, said at the line that shows it): the bash target refuses it, the v2
-    /// target runs its command.
-    pub not_bash: Option<String>,
 }
 
 /// Names of the guide's variants, in the helmfile's order (`default` when it has none); for
@@ -125,7 +121,6 @@ fn from_files(guide: &source::Guide) -> Result<Model> {
         warnings: Vec::new(),
         used: Vec::new(),
         overlay: None,
-        not_bash: None,
     };
     if !guide.skipped.is_empty() {
         model.warnings.push(Diagnostic::warning(
@@ -189,7 +184,6 @@ fn from_helmfile(opened: &Opened, h: &Helmfile, variant: &str) -> Result<Model> 
         warnings: rendered.warnings.clone(),
         used: Vec::new(),
         overlay: None,
-        not_bash: None,
     };
     model.sources[0].root.set_src(0);
     let mut versions = Vec::new();

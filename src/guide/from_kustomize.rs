@@ -263,7 +263,6 @@ pub(super) fn from_kustomize(
             },
         )],
         overlay: Some(overlay.dir.clone()),
-        not_bash: None,
     };
     add_gaie(src, &overlay.dir, &build.dirs, &mut model)?;
     Ok(model)

@@ -298,12 +298,15 @@ pub(super) fn from_recipe(
         )));
     }
     let mut build = kustomize::build(src, &chosen.dir, kustomize::Options { fetch })?;
-    let not_bash = sglang(&build).map(|at| {
-        format!(
-            "variant {}: overlay {} runs SGLang ({at}); llm-d-benchmark's bash scenarios deploy vLLM only, so this variant is not converted for them (the guide's vLLM variants are; --target v2 runs it)",
-            chosen.name, chosen.dir
-        )
-    });
+    if let Some(at) = sglang(&build) {
+        return Err(Error::request(
+            "variant",
+            format!(
+                "variant {}: overlay {} runs SGLang ({at}); llm-d-benchmark's bash scenarios deploy vLLM only, so this variant is not converted (the guide's vLLM variants are)",
+                chosen.name, chosen.dir
+            ),
+        ));
+    }
     let extracted = kustomize::values::extract(&mut build);
     warnings.extend(kustomize_warnings(&build.warnings, &extracted.warnings));
     let mut model = Model {
@@ -314,7 +317,6 @@ pub(super) fn from_recipe(
         warnings,
         used: vec![(Chart::ModelService, chosen.dir.clone())],
         overlay: Some(chosen.dir.clone()),
-        not_bash,
     };
     router_values(opened, recipe, &mut model, build.next_id)?;
     Ok(model)

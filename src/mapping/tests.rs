@@ -22,7 +22,6 @@ fn guide_of(files: &[&str]) -> guide::Model {
         warnings: Vec::new(),
         used: Vec::new(),
         overlay: None,
-        not_bash: None,
     }
 }
 

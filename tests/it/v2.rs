@@ -140,7 +140,6 @@ fn v2_scenarios_render_and_match_the_guide() {
 fn current_cases() -> Vec<Case> {
     let guides = common::crate_root().join("../shared/corpus/llm-d/2026-05-01/guides");
     let mut cases = Vec::new();
-    let mut sglang = 0;
     for g in [
         "optimized-baseline",
         "pd-disaggregation",
@@ -150,10 +149,12 @@ fn current_cases() -> Vec<Case> {
     ] {
         let opened = convert_guide::source::open_local(&guides.join(g)).expect("open");
         for v in convert_guide::guide::variants(&opened).expect("variants") {
-            // Every variant reads, SGLang ones included (the bash target refuses those).
-            let m = convert_guide::guide::build(&opened, Some(&v))
-                .unwrap_or_else(|e| panic!("{g} {v}: {e}"));
-            sglang += usize::from(m.not_bash.is_some());
+            // The guide reader refuses the SGLang overlays of this layout for both targets.
+            if let Err(e) = convert_guide::guide::build(&opened, Some(&v)) {
+                assert!(e.to_string().contains("runs SGLang"), "{g} {v}: {e}");
+                eprintln!("V2 REFUSED {g} {v}: {e}");
+                continue;
+            }
             cases.push(Case {
                 label: format!("current__{g}-2026-05__{v}"),
                 input: guides.join(g),
@@ -162,10 +163,6 @@ fn current_cases() -> Vec<Case> {
             });
         }
     }
-    assert_eq!(
-        sglang, 5,
-        "the SGLang overlays of the 2026-05-01 guides are cases too"
-    );
     cases
 }
 
