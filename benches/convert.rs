@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use convert_guide::convert::{Bench, Request, Target, convert_guide};
-use convert_guide::source::{self, Opened};
+use convert_guide::load::source::{self, Opened};
 
 const GUIDES: &[&str] = &[
     "inference-scheduling",
@@ -113,10 +113,10 @@ fn kustomize_build_wide_ep(bencher: divan::Bencher, overlay: &str) {
     let guides = source::open_local(&corpus()).unwrap_or_else(|e| panic!("{e}"));
     let dir = format!("wide-ep-lws/manifests/modelserver/{overlay}");
     bencher.bench_local(|| {
-        convert_guide::kustomize::build(
+        convert_guide::read::kustomize::build(
             guides.source.as_ref(),
             divan::black_box(&dir),
-            convert_guide::kustomize::Options::default(),
+            convert_guide::read::kustomize::Options::default(),
         )
         .map(|b| b.resources.len())
     });

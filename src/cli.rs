@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use convert_guide::remote;
+use convert_guide::load::remote;
 
 /// After `-h`: a few examples and where the rest is.
 pub(crate) const SHORT_HELP: &str = "\

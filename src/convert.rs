@@ -11,18 +11,18 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::Catalog;
-use crate::defaults::{DefaultValue, Defaults, find_bench_dir};
+use crate::bench::catalog::Catalog;
+use crate::bench::defaults::{DefaultValue, Defaults, find_bench_dir};
 use crate::diag::Diagnostic;
 use crate::emit::v2::{self, V2Defaults};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment, Variation};
-use crate::helmfile::Chart;
-use crate::mapping::{self, Options};
-use crate::remote::{self, RemoteOptions};
-use crate::scenario::{Export, Scenario, Value};
-use crate::source::{self, Opened, Source};
-use crate::{guide, render};
+use crate::load::remote::{self, RemoteOptions};
+use crate::load::source::{self, Opened, Source};
+use crate::map::bash::Options;
+use crate::model::scenario::{Export, Scenario, Value};
+use crate::read::guide;
+use crate::read::helmfile::Chart;
 
 pub const DEFAULT_HARNESS: &str = "inference-perf";
 pub const DEFAULT_PROFILE: &str = "sanity_random.yaml";
@@ -241,7 +241,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
 
     let deployment = crate::model::from_guide(&model)?;
     let mut scenario = bash_scenario(opened, bench, &model, &deployment, &name, &options);
-    scenario.benchmark = crate::benchmark::header(opened);
+    scenario.benchmark = crate::read::benchmark::header(opened);
     add_workload(&mut scenario, &harness, &profile, &name, workload_note);
     if let Some(w) = guide_workload {
         add_guide_workload(&mut scenario, &unswept(w, &experiment), &bench.defaults);
@@ -258,7 +258,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     );
     let (experiment, design_notes) = experiment.apply(&req.design, centers)?;
     force_exports(&mut scenario, &force, &bench.defaults);
-    let scenario_text = render::scenario(&scenario);
+    let scenario_text = crate::emit::bash::scenario(&scenario);
     check_sweepable(&scenario_text, &force)?;
     let experiment_text = (!experiment.is_empty()).then(|| experiment.render());
     let mut warnings = scenario.warnings.clone();
@@ -289,9 +289,9 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
 /// The guide's workload without the keys the experiment sweeps: a run factor's key (as
 /// resolved, not as typed) is the sweep's, not an override's.
 fn unswept(
-    mut w: crate::benchmark::GuideWorkload,
+    mut w: crate::read::benchmark::GuideWorkload,
     experiment: &Experiment,
-) -> crate::benchmark::GuideWorkload {
+) -> crate::read::benchmark::GuideWorkload {
     for f in &experiment.run {
         if let Some(i) = w.overrides.iter().position(|(k, _, _)| *k == f.name) {
             let (k, v, _) = w.overrides.remove(i);
@@ -312,7 +312,7 @@ fn bash_scenario(
     name: &str,
     options: &Options,
 ) -> Scenario {
-    let mut scenario = mapping::map(deployment, &bench.defaults, options, name);
+    let mut scenario = crate::map::bash::map(deployment, &bench.defaults, options, name);
     scenario.name = name.to_string();
     scenario.origin = opened.source.origin();
     scenario.variant = model.variant.clone();
@@ -324,7 +324,7 @@ fn bash_scenario(
     scenario
         .warnings
         .splice(0..0, model.warnings.iter().map(|w| w.plain().to_string()));
-    scenario.overridden = mapping::overridden_notes(&model.overridden, &model.sources);
+    scenario.overridden = crate::map::bash::overridden_notes(&model.overridden, &model.sources);
     if scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none()
         && !scenario
             .defaulted
@@ -447,7 +447,7 @@ fn workload(
     String,
     String,
     Option<String>,
-    Option<crate::benchmark::GuideWorkload>,
+    Option<crate::read::benchmark::GuideWorkload>,
 )> {
     if req.guide_workload {
         if req.harness.is_some() || req.profile.is_some() {
@@ -457,7 +457,7 @@ fn workload(
             ));
         }
         let run_factors: Vec<String> = req.variations.iter().map(|v| v.parameter.clone()).collect();
-        let w = crate::benchmark::guide_workload(opened, &bench.catalog, &run_factors)?;
+        let w = crate::read::benchmark::guide_workload(opened, &bench.catalog, &run_factors)?;
         let note = format!(
             "the guide's own benchmark, {} (harness {}, workload {}, as profile {})",
             w.file, w.harness, w.workload, w.profile
@@ -473,7 +473,11 @@ fn workload(
 
 /// `LLMDBENCH_HARNESS_EXPERIMENT_PROFILE_OVERRIDES` from the guide's benchmark, citing the
 /// template lines, and a warning naming what the profile cannot carry.
-fn add_guide_workload(s: &mut Scenario, w: &crate::benchmark::GuideWorkload, defaults: &Defaults) {
+fn add_guide_workload(
+    s: &mut Scenario,
+    w: &crate::read::benchmark::GuideWorkload,
+    defaults: &Defaults,
+) {
     const VAR: &str = "LLMDBENCH_HARNESS_EXPERIMENT_PROFILE_OVERRIDES";
     if !w.not_carried.is_empty() {
         s.warnings.push(format!(
@@ -753,7 +757,7 @@ fn not_a_guide(src: &dyn Source, dir: &str) -> String {
     }
     let has_readme = src
         .list(dir)
-        .is_ok_and(|l| l.iter().any(|e| e == crate::recipe::README));
+        .is_ok_and(|l| l.iter().any(|e| e == crate::read::recipe::README));
     if has_readme {
         "not a deployable guide: its README installs nothing (no helm install, no kubectl apply -k): prerequisites or shared recipes".into()
     } else {

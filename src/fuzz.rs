@@ -6,17 +6,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::bench::defaults::Defaults;
 use crate::convert::{self, Bench, Request};
-use crate::defaults::Defaults;
 use crate::error::{Error, Result, is_deceptive};
 use crate::experiment::check::{self, Context};
 use crate::experiment::scenario_text::ScenarioText;
 use crate::experiment::{TreatmentList, Variation};
-use crate::kustomize;
-use crate::mapping::vllm;
+use crate::load::source::{Entry, Opened, Role, Source};
+use crate::model::vllm;
+use crate::read::kustomize;
 use crate::shell as ksh;
-use crate::source::{Entry, Opened, Role, Source};
-use crate::{grammar, guide, template};
+use crate::{experiment::grammar, read::guide, read::template};
 
 /// A guide held in memory: relative path -> text; with a fallback, any other `.yaml` file
 /// reads as it (so a helmfile's values and environment files exist, whatever their names).
@@ -162,7 +162,7 @@ pub fn env_sh(data: &[u8]) {
 /// The helmfile template evaluator, with environment values to reach.
 pub fn template(data: &[u8]) {
     let Some(text) = text(data) else { return };
-    let values = crate::yaml::parse_one(
+    let values = crate::read::yaml::parse_one(
         "env.yaml",
         "gateway:\n  provider: istio\n  n: 3\n  on: true\nlist: [a, 1, {b: c}]\nempty: {}\nf: 0.5\n",
     )

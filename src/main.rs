@@ -10,12 +10,12 @@ use convert_guide::convert::{self, Conversion, Outcome, Request, Target};
 use convert_guide::emit::v2;
 use convert_guide::error::Error;
 use convert_guide::experiment::check::{self, Severity};
+use convert_guide::experiment::grammar;
 use convert_guide::experiment::scenario_text::ScenarioText;
 use convert_guide::experiment::{Design, TreatmentList, Variation};
-use convert_guide::helmfile::Chart;
-use convert_guide::remote::{self, RemoteOptions};
-use convert_guide::writer::{self, Change};
-use convert_guide::{grammar, render};
+use convert_guide::load::remote::{self, RemoteOptions};
+use convert_guide::read::helmfile::Chart;
+use convert_guide::write::Change;
 
 mod cli;
 
@@ -108,7 +108,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let big = cli.max_treatments != 0 && count > cli.max_treatments;
     let changes: Vec<Change> = planned
         .iter()
-        .map(|(p, t)| writer::change(&base, p, t))
+        .map(|(p, t)| convert_guide::write::change(&base, p, t))
         .collect();
     if !cli.quiet {
         // A closed stdout (`| head`) ends the display, not the run: writing still happens.
@@ -151,7 +151,7 @@ fn confirm_and_write(
 ) -> Result<(), Failure> {
     // A target that cannot be written (a link out of the output folder) fails before asking.
     for (path, _) in planned {
-        writer::check(base, path)?;
+        convert_guide::write::check(base, path)?;
     }
     let overwrites: Vec<&Path> = planned
         .iter()
@@ -182,7 +182,7 @@ fn confirm_and_write(
         .filter(|(_, c)| **c != Change::Unchanged)
         .map(|(f, _)| f.clone())
         .collect();
-    writer::write_all(base, &todo)?;
+    convert_guide::write::write_all(base, &todo)?;
     for (path, _) in &todo {
         // The file is written; a closed stdout only loses this line.
         let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
@@ -206,7 +206,7 @@ fn files(base: &Path, c: &Conversion) -> Vec<(PathBuf, String)> {
             }
         }
         _ => {
-            let (scenario, experiment) = writer::targets(base, &c.name);
+            let (scenario, experiment) = convert_guide::write::targets(base, &c.name);
             planned.push((scenario, c.scenario_text.clone()));
             if let Some(text) = &c.experiment_text {
                 planned.push((experiment, text.clone()));
@@ -234,7 +234,7 @@ fn check_experiment(args: &CheckExperiment) -> Result<(), Failure> {
     })?;
     let bench = convert::Bench::locate(args.bench_dir.as_deref(), &cwd)?;
     let read = |path: &Path| -> Result<String, Error> {
-        convert_guide::source::read_file(path).map_err(|e| match e {
+        convert_guide::load::source::read_file(path).map_err(|e| match e {
             Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 Error::NotFound {
                     path: path.to_path_buf(),
@@ -291,7 +291,7 @@ fn request(cli: &Cli, cwd: PathBuf) -> Result<Request, Error> {
     }
     let treatments = match &cli.treatments {
         Some(path) => {
-            let text = convert_guide::source::read_file(path)?;
+            let text = convert_guide::load::source::read_file(path)?;
             Some(TreatmentList::parse(&path.display().to_string(), &text)?)
         }
         None => None,
@@ -376,7 +376,7 @@ fn run_all(cli: &Cli, request: &Request, cwd: &Path) -> Result<(), Failure> {
         .iter()
         .map(|pair| {
             pair.iter()
-                .map(|(p, t)| writer::change(&base, p, t))
+                .map(|(p, t)| convert_guide::write::change(&base, p, t))
                 .collect()
         })
         .collect();
@@ -532,7 +532,7 @@ fn write_pairs(
             continue;
         }
         // One pair that cannot be written is reported; the others are still written.
-        match writer::write_all(base, &todo) {
+        match convert_guide::write::write_all(base, &todo) {
             Ok(()) => {
                 for (path, _) in &todo {
                     let _ = writeln!(std::io::stdout(), "wrote {}", path.display());
@@ -584,7 +584,7 @@ fn report(cli: &Cli, c: &Conversion) -> Result<(), Failure> {
             err,
             "{}: {}",
             w.severity,
-            render::comment(&w.plain().to_string()).trim_start_matches("# ")
+            convert_guide::emit::bash::comment(&w.plain().to_string()).trim_start_matches("# ")
         )?;
     }
     if !cli.quiet {

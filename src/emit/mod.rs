@@ -1,5 +1,6 @@
 //! Target writers that read the deployment model ([`crate::model`]): the llm-d-benchmark v2
-//! YAML scenario. (The bash scenario is still written by [`crate::mapping`] and
-//! [`crate::render`].)
+//! YAML scenario. (The bash scenario is still written by [`crate::map::bash`] and
+//! [`crate::emit::bash`].)
 
+pub mod bash;
 pub mod v2;

@@ -23,10 +23,10 @@ use super::Section;
 use super::model::{Block, ExperimentFile, NA, section_name};
 use super::scenario_text::ScenarioText;
 use super::variation::level_problem;
-use crate::catalog::{Catalog, CatalogOrigin};
-use crate::defaults::{DefaultValue, Defaults};
+use crate::bench::catalog::{Catalog, CatalogOrigin};
+use crate::bench::defaults::{DefaultValue, Defaults};
 use crate::error::{Error, Result};
-use crate::mapping::rules::{BENCH_ENV, FLAGS};
+use crate::map::bash::rules::{BENCH_ENV, FLAGS};
 
 // Moved to `crate::diag` (it broke the import cycle model <-> check); re-exported so every
 // existing path keeps working.
@@ -131,7 +131,7 @@ impl Report {
 /// The format is told by content: a v2 experiment (see [`super::v2::is_v2`]) gets the v2
 /// rules, any other the e2e.sh rules.
 pub fn check(file: &str, text: &str, ctx: &Context) -> Report {
-    if let Ok(doc) = crate::yaml::parse_one(file, text)
+    if let Ok(doc) = crate::read::yaml::parse_one(file, text)
         && super::v2::is_v2(&doc.root)
     {
         let mut report = super::v2::check(file, &doc.root, ctx.catalog);

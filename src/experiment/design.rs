@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 
 use super::{Chosen, Experiment, Factor, Section};
-use crate::catalog::Catalog;
-use crate::defaults::{DefaultValue, Defaults};
-use crate::scenario::{Scenario, Value};
+use crate::bench::catalog::Catalog;
+use crate::bench::defaults::{DefaultValue, Defaults};
+use crate::model::scenario::{Scenario, Value};
 use crate::{Error, Result};
 
 mod list;

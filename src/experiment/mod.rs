@@ -10,6 +10,7 @@
 
 pub mod check;
 pub mod design;
+pub mod grammar;
 pub mod model;
 pub mod params;
 pub mod scenario_text;
@@ -21,8 +22,8 @@ use std::collections::BTreeMap;
 pub use design::{Center, CenterSource, Design, TreatmentList};
 pub use variation::{MAX_LEVELS, MAX_TREATMENTS, Variation};
 
-use crate::catalog::Catalog;
-use crate::defaults::Defaults;
+use crate::bench::catalog::Catalog;
+use crate::bench::defaults::Defaults;
 use crate::{Error, Result};
 use model::{Block, ExperimentFile, Levels, Named, Treatment};
 

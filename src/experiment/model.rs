@@ -28,7 +28,7 @@
 
 use super::Section;
 use crate::diag::{Finding, Severity};
-use crate::yaml::{self, Node};
+use crate::read::yaml::{self, Node};
 
 /// The value written for a factor that does not apply to a treatment.
 pub const NA: &str = "NA";
@@ -504,7 +504,7 @@ pub(crate) fn section_name(s: Section) -> &'static str {
 /// (so `true` stays a boolean and `500,1000` stays as written), else double-quoted.
 fn scalar(value: &str, plain: bool) -> String {
     if plain {
-        crate::yaml::scalar(value, crate::yaml::Reading::Text)
+        crate::read::yaml::scalar(value, crate::read::yaml::Reading::Text)
     } else {
         quote(value)
     }
@@ -512,12 +512,12 @@ fn scalar(value: &str, plain: bool) -> String {
 
 /// A YAML double-quoted scalar.
 pub(crate) fn quote(s: &str) -> String {
-    crate::yaml::double_quoted(s)
+    crate::read::yaml::double_quoted(s)
 }
 
 /// A key as a plain scalar when YAML 1.1 reads it back as the same string, else quoted.
 pub(crate) fn yaml_key(s: &str) -> String {
-    crate::yaml::scalar(s, crate::yaml::Reading::Name { also: "_-" })
+    crate::read::yaml::scalar(s, crate::read::yaml::Reading::Name { also: "_-" })
 }
 
 #[cfg(test)]

@@ -410,7 +410,7 @@ mod tests {
         let path =
             "../shared/corpus/llm-d-benchmark/2026-05-01/config/templates/values/defaults.yaml";
         let text = std::fs::read_to_string(path).expect("the corpus defaults.yaml");
-        let doc = crate::yaml::parse_one(path, &text).expect("defaults parse");
+        let doc = crate::read::yaml::parse_one(path, &text).expect("defaults parse");
         // Keys the defaults leave commented out (optional in the templates).
         const OPTIONAL: &[&str] = &[
             "model.maxNumBatchedTokens",

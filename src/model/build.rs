@@ -8,10 +8,10 @@ use super::{
     ModelSpec, Networking, Parallelism, Proxy, Router, Sourced, Stage, StageKind, ValuesDocs,
 };
 use crate::error::Result;
-use crate::guide;
-use crate::mapping::vllm::{parse_marked, script_line, split_words};
-use crate::scenario::Origin;
-use crate::yaml::{Doc, Kind, Node};
+use crate::model::scenario::Origin;
+use crate::model::vllm::{parse_marked, script_line, split_words};
+use crate::read::guide;
+use crate::read::yaml::{Doc, Kind, Node};
 
 /// Resource names that are accelerators (the rest of `resources` is cpu, memory, rdma, ...).
 const ACCELERATOR_RESOURCES: &[&str] = &[

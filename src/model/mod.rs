@@ -1,14 +1,16 @@
 //! The deployment model: what a guide deploys (model, engine, stages, router, gateway),
 //! every value with the guide lines it came from. Readers produce values-shaped trees
-//! ([`crate::guide::Model`]); [`from_guide`] turns them into a [`Deployment`]; the target
+//! ([`crate::read::guide::Model`]); [`from_guide`] turns them into a [`Deployment`]; the target
 //! writers ([`crate::emit`]) read only the deployment.
 
 mod build;
+pub mod scenario;
+pub mod vllm;
 
 pub use build::from_guide;
 
-use crate::scenario::Origin;
-use crate::yaml::{Doc, Node};
+use crate::model::scenario::Origin;
+use crate::read::yaml::{Doc, Node};
 
 /// A value and the guide lines it came from.
 #[derive(Debug, Clone, PartialEq)]

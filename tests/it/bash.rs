@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use convert_guide::convert::Conversion;
-use convert_guide::scenario::Value;
-use convert_guide::yaml::{self, Node};
+use convert_guide::model::scenario::Value;
+use convert_guide::read::yaml::{self, Node};
 
 use crate::common::{self, Case};
 

@@ -26,8 +26,8 @@ use std::process::Command;
 use std::sync::{Condvar, Mutex, OnceLock};
 
 use convert_guide::convert::{self, Request};
-use convert_guide::yaml::{self, Node};
-use convert_guide::{guide, source};
+use convert_guide::read::yaml::{self, Node};
+use convert_guide::{load::source, read::guide};
 
 use crate::common::{corpus_guides, crate_root, require_tool, sh_words};
 

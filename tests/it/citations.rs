@@ -2,7 +2,7 @@
 //! conversion (Helm guides, their variants and values files; kustomize overlays), the cited
 //! lines contain the line that holds the exported value.
 
-use convert_guide::scenario::Value;
+use convert_guide::model::scenario::Value;
 
 use crate::common::{self, Case};
 
@@ -104,7 +104,7 @@ fn holds(cited: &[&str], value: &str) -> bool {
 
 /// The exports whose citations hold none of the value's spellings: `(label, var, value,
 /// cited lines)`.
-fn violations(case: &Case, scenario: &convert_guide::scenario::Scenario) -> Vec<String> {
+fn violations(case: &Case, scenario: &convert_guide::model::scenario::Scenario) -> Vec<String> {
     let mut out = Vec::new();
     for e in &scenario.exports {
         if e.origins.is_empty() {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use convert_guide::convert::{self, Conversion, Request};
-use convert_guide::{guide, source};
+use convert_guide::{load::source, read::guide};
 
 /// The crate root (where Cargo.toml is).
 pub fn crate_root() -> PathBuf {
@@ -154,7 +154,7 @@ pub fn ms_files(case: &Case) -> Vec<String> {
     model_of(case)
         .used
         .into_iter()
-        .filter(|(c, _)| *c == convert_guide::helmfile::Chart::ModelService)
+        .filter(|(c, _)| *c == convert_guide::read::helmfile::Chart::ModelService)
         .map(|(_, f)| f)
         .collect()
 }

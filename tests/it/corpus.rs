@@ -5,9 +5,9 @@ use std::path::Path;
 
 use convert_guide::convert::{self, Conversion, Request};
 use convert_guide::experiment::Variation;
-use convert_guide::guide;
-use convert_guide::scenario::{Origin, Scenario, Value};
-use convert_guide::yaml::{self, Kind, Node};
+use convert_guide::model::scenario::{Origin, Scenario, Value};
+use convert_guide::read::guide;
+use convert_guide::read::yaml::{self, Kind, Node};
 
 use crate::common::{self, Case};
 

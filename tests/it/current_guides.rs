@@ -38,7 +38,7 @@ use std::path::Path;
 use std::process::Command;
 
 use convert_guide::convert::{self, Conversion, Request};
-use convert_guide::{guide, source, yaml};
+use convert_guide::{load::source, read::guide, read::yaml};
 
 /// The 2026-03-30 llm-d-benchmark tree (the bash consumer) of the corpus.
 fn bench_2026_03_30() -> PathBuf {
@@ -417,11 +417,11 @@ fn bench_render_accepts_every_converted_variant() {
 /// A source that records every file read, over a local guide folder: what a remote guide
 /// would fetch through the same trait.
 struct Logged {
-    inner: Box<dyn convert_guide::source::Source>,
+    inner: Box<dyn convert_guide::load::source::Source>,
     reads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-impl convert_guide::source::Source for Logged {
+impl convert_guide::load::source::Source for Logged {
     fn origin(&self) -> String {
         self.inner.origin()
     }
@@ -562,7 +562,7 @@ fn remote_guides_convert_as_from_their_local_folders() {
         let cwd = tempfile::tempdir().expect("temp");
         let remote = convert::convert(&Request {
             input: PathBuf::from(&url),
-            remote: convert_guide::remote::RemoteOptions {
+            remote: convert_guide::load::remote::RemoteOptions {
                 github_api: server.base(),
                 github_raw: server.base(),
                 cache_dir: Some(cache.path().to_path_buf()),
@@ -622,7 +622,7 @@ fn remote_guides_convert_as_from_their_local_folders() {
 /// No README makes the recipe reader panic: fences, headings, exports with comments, helm
 /// and kubectl lines, expansions and stray quotes in any order.
 mod never_panic {
-    use convert_guide::recipe;
+    use convert_guide::read::recipe;
     use proptest::prelude::*;
 
     fn piece() -> impl Strategy<Value = String> {

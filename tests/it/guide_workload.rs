@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use convert_guide::convert::{self, Request};
-use convert_guide::scenario::Value;
-use convert_guide::yaml::{self, Node};
+use convert_guide::model::scenario::Value;
+use convert_guide::read::yaml::{self, Node};
 
 use crate::common;
 
@@ -89,8 +89,8 @@ fn with_guide_reproduces_the_templates_workload_in_both_eras() {
     let mut checked = 0;
     for g in common::HELM_GUIDES {
         let guide = common::corpus_guides().join(g);
-        let opened = convert_guide::source::open_local(&guide).expect("open");
-        let Some(file) = convert_guide::guide::own_benchmark_file(&opened) else {
+        let opened = convert_guide::load::source::open_local(&guide).expect("open");
+        let Some(file) = convert_guide::read::guide::own_benchmark_file(&opened) else {
             continue;
         };
         let template_text = std::fs::read_to_string(guide.join(&file)).expect("template");
@@ -286,9 +286,9 @@ fn templates_of_the_may_layout_follow_the_readme() {
         ),
         ("workload-autoscaling", "benchmark-templates/guidellm.yaml"),
     ] {
-        let opened = convert_guide::source::open_local(&root.join(guide)).expect("open");
+        let opened = convert_guide::load::source::open_local(&root.join(guide)).expect("open");
         assert_eq!(
-            convert_guide::guide::own_benchmark_file(&opened).as_deref(),
+            convert_guide::read::guide::own_benchmark_file(&opened).as_deref(),
             Some(want),
             "{guide}"
         );

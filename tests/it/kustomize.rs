@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use convert_guide::kustomize::{self, Options};
-use convert_guide::source;
-use convert_guide::yaml;
+use convert_guide::load::source;
+use convert_guide::read::kustomize::{self, Options};
+use convert_guide::read::yaml;
 
 use crate::common;
 
@@ -285,7 +285,7 @@ fn patched_values_cite_the_patch() {
 #[test]
 fn remote_resources_use_the_fetcher() {
     struct Memory(Vec<(&'static str, &'static str)>);
-    impl convert_guide::source::Source for Memory {
+    impl convert_guide::load::source::Source for Memory {
         fn origin(&self) -> String {
             "memory".into()
         }
@@ -369,8 +369,8 @@ fn remote_resources_use_the_fetcher() {
 // Conversions of every variant
 
 use convert_guide::convert::{self, Conversion};
-use convert_guide::guide;
-use convert_guide::scenario::Value;
+use convert_guide::model::scenario::Value;
+use convert_guide::read::guide;
 
 use crate::common::Case;
 use crate::corpus::{all_origins, file_lines};
@@ -422,7 +422,7 @@ fn variants_are_the_overlays_that_run_a_model() {
         .map(|(v, used)| {
             let used = used.as_ref().unwrap_or_else(|e| panic!("{v}: {e}"));
             used.iter()
-                .find(|(c, _)| *c == convert_guide::helmfile::Chart::Gaie)
+                .find(|(c, _)| *c == convert_guide::read::helmfile::Chart::Gaie)
                 .map(|(_, f)| f.clone())
                 .unwrap_or_default()
         })
@@ -973,11 +973,11 @@ mod never_panic {
                 "resources: [r.yaml]\npatches:\n- target: {{kind: ConfigMap, name: \"{path}\"}}\n  patch: |-\n    - {{op: add, path: /{path}, value: 1}}\n- patch: {patch:?}\n"
             );
             write("kustomization.yaml", &k);
-            let opened = convert_guide::source::open_local(dir.path()).expect("open");
-            let _ = convert_guide::kustomize::build(
+            let opened = convert_guide::load::source::open_local(dir.path()).expect("open");
+            let _ = convert_guide::read::kustomize::build(
                 opened.source.as_ref(),
                 "",
-                convert_guide::kustomize::Options::default(),
+                convert_guide::read::kustomize::Options::default(),
             );
         }
     }

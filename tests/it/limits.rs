@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use convert_guide::source::{MAX_FILE_BYTES, MAX_GUIDE_BYTES};
-use convert_guide::yaml::{MAX_DEPTH, MAX_KEYS, MAX_NODES};
+use convert_guide::load::source::{MAX_FILE_BYTES, MAX_GUIDE_BYTES};
+use convert_guide::read::yaml::{MAX_DEPTH, MAX_KEYS, MAX_NODES};
 
 /// Address space each run may use: a conversion of a real guide needs a few MB.
 const MEMORY_KIB: u64 = 128 * 1024;

@@ -11,10 +11,8 @@ use std::process::Command;
 
 use convert_guide::convert::{self, Request};
 use convert_guide::error::is_deceptive;
-use convert_guide::mapping;
-use convert_guide::render;
-use convert_guide::scenario::{Export, Scenario, Value};
-use convert_guide::yaml::{self, Node};
+use convert_guide::model::scenario::{Export, Scenario, Value};
+use convert_guide::read::yaml::{self, Node};
 use proptest::prelude::*;
 
 /// Strings rich in what shells and heredocs treat specially.
@@ -69,7 +67,7 @@ fn nastier() -> impl Strategy<Value = String> {
 }
 
 fn scenario_with(exports: Vec<Export>) -> String {
-    render::scenario(&Scenario {
+    convert_guide::emit::bash::scenario(&Scenario {
         name: "p".into(),
         exports,
         ..Scenario::default()
@@ -381,7 +379,7 @@ fn check_guide(g: &GuideValues) -> Result<(), TestCaseError> {
 
     // The model name: exported exactly, or refused and said so.
     let model_var = "LLMDBENCH_DEPLOY_MODEL_LIST";
-    match mapping::refusal(model_var, &g.model) {
+    match convert_guide::map::bash::refusal(model_var, &g.model) {
         None => prop_assert_eq!(env.get(model_var), Some(&g.model)),
         Some(_) => {
             prop_assert_eq!(env.get(model_var), None);

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use convert_guide::convert::{self, Conversion, Request};
-use convert_guide::remote::{self, RemoteOptions};
-use convert_guide::source::Entry;
+use convert_guide::load::remote::{self, RemoteOptions};
+use convert_guide::load::source::Entry;
 use server::{REFS, SHA, Server};
 
 use crate::common;
@@ -703,7 +703,10 @@ fn a_slow_server_hits_the_timeout() {
 fn oversized_and_non_yaml_bodies_are_refused() {
     let server = Server::start();
     let base = server.base();
-    let cap = format!("more than the {}", convert_guide::source::MAX_FILE_BYTES);
+    let cap = format!(
+        "more than the {}",
+        convert_guide::load::source::MAX_FILE_BYTES
+    );
     fails(
         &base,
         &format!("{base}/huge-declared/values.yaml"),

@@ -9,7 +9,7 @@ use convert_guide::convert::{self, Bench, Conversion, Request};
 use convert_guide::experiment::Variation;
 use convert_guide::experiment::check::{self, Context, Severity};
 use convert_guide::experiment::scenario_text::ScenarioText;
-use convert_guide::scenario::Value;
+use convert_guide::model::scenario::Value;
 
 use crate::common;
 

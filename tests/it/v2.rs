@@ -8,7 +8,7 @@ use std::process::Command;
 
 use convert_guide::emit::v2::{self, Meta, V2Defaults};
 use convert_guide::model;
-use convert_guide::yaml;
+use convert_guide::read::yaml;
 
 use crate::common::{self, Case};
 use crate::v2_facets::{
@@ -147,10 +147,10 @@ fn current_cases() -> Vec<Case> {
         "predicted-latency-based-scheduling",
         "wide-ep-lws",
     ] {
-        let opened = convert_guide::source::open_local(&guides.join(g)).expect("open");
-        for v in convert_guide::guide::variants(&opened).expect("variants") {
+        let opened = convert_guide::load::source::open_local(&guides.join(g)).expect("open");
+        for v in convert_guide::read::guide::variants(&opened).expect("variants") {
             // The guide reader refuses the SGLang overlays of this layout for both targets.
-            if let Err(e) = convert_guide::guide::build(&opened, Some(&v)) {
+            if let Err(e) = convert_guide::read::guide::build(&opened, Some(&v)) {
                 assert!(e.to_string().contains("runs SGLang"), "{g} {v}: {e}");
                 eprintln!("V2 REFUSED {g} {v}: {e}");
                 continue;
@@ -369,7 +369,7 @@ fn v2_experiment_from_a_variation_is_a_valid_design() {
         .expect("valid YAML")
         .root;
     assert!(convert_guide::experiment::v2::is_v2(&root));
-    let catalog = convert_guide::catalog::Catalog::builtin();
+    let catalog = convert_guide::bench::catalog::Catalog::builtin();
     let report = convert_guide::experiment::v2::check("experiment.yaml", &root, &catalog);
     let errors: Vec<String> = report
         .findings

@@ -522,8 +522,8 @@ fn bash_format_levels_of_known_variables_are_checked_too() {
 
 #[test]
 fn with_a_v2_checkout_run_paths_must_be_under_a_map_of_the_profile() {
-    use convert_guide::catalog::Catalog;
-    use convert_guide::defaults::Defaults;
+    use convert_guide::bench::catalog::Catalog;
+    use convert_guide::bench::defaults::Defaults;
     use convert_guide::experiment::check::{self, Context, Severity};
     let bench = common::crate_root().join(BENCH);
     let catalog = Catalog::from_checkout(&bench).expect("profiles of the corpus checkout");

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use convert_guide::yaml::{self, Node};
+use convert_guide::read::yaml::{self, Node};
 
 use crate::common;
 

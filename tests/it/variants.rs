@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use convert_guide::convert::{self, Bench, Request};
-use convert_guide::guide;
-use convert_guide::helmfile::Chart;
-use convert_guide::source;
+use convert_guide::load::source;
+use convert_guide::read::guide;
+use convert_guide::read::helmfile::Chart;
 
 use crate::common::corpus_guides;
 
@@ -291,7 +291,10 @@ fn environment_values_reach_the_scenario_with_their_own_file_and_line() {
         .scenario
         .export("LLMDBENCH_VLLM_MODELSERVICE_GATEWAY_CLASS_NAME")
         .expect("gateway class exported");
-    assert_eq!(e.value, convert_guide::scenario::Value::Text("gke".into()));
+    assert_eq!(
+        e.value,
+        convert_guide::model::scenario::Value::Text("gke".into())
+    );
     // The template copied the guide's class from the environment (`toYaml`): the origin is
     // the environment's values file, at the line that holds it (issue 10); the exported
     // value is the class llm-d-benchmark installs for it.
@@ -334,7 +337,7 @@ fn a_set_entry_of_the_helmfile_wins_and_is_cited() {
         .scenario
         .export("LLMDBENCH_VLLM_MODELSERVICE_DECODE_ENVVARS_TO_YAML")
         .expect("env file");
-    let convert_guide::scenario::Value::File(content) = &env.value else {
+    let convert_guide::model::scenario::Value::File(content) = &env.value else {
         panic!("env is a file")
     };
     assert!(

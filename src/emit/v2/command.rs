@@ -4,9 +4,9 @@
 use super::stages::at;
 use super::tables::{FLAGS, FlagTo, SWITCHES, key, stage_key};
 use super::{Val, Writer, same_scalar};
-use crate::mapping::vllm::{one_line, sh_word};
+use crate::model::scenario::Origin;
+use crate::model::vllm::{one_line, sh_word};
 use crate::model::{Deployment, Engine, Stage};
-use crate::scenario::Origin;
 
 /// How a stage starts: the command llm-d-benchmark generates (`vllm serve`, with the guide's
 /// flags as model, vllmCommon and additionalFlags keys), or the guide's own command line.

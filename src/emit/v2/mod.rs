@@ -18,9 +18,9 @@ mod text;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::model::scenario::{Counts, Origin};
 use crate::model::{Deployment, Sourced};
-use crate::scenario::{Counts, Origin};
-use crate::yaml::{self, Node};
+use crate::read::yaml::{self, Node};
 use command::generated_flags;
 use model_keys::{images, model};
 use rest::rest_leaf;

@@ -4,7 +4,7 @@
 use super::tables::{DIRECT, HANDLED, REFUSED, SPLIT_IMAGES};
 use super::{Val, Writer};
 use crate::model::Leaf;
-use crate::scenario::Origin;
+use crate::model::scenario::Origin;
 
 /// The v2 key of a guide scalar by [`DIRECT`].
 pub(super) fn direct_key(path: &str) -> Option<String> {

@@ -4,9 +4,9 @@
 use super::command::{command, setup};
 use super::tables::{PARALLELISM, STAGE_LISTS, key, stage_key};
 use super::{Val, Writer};
+use crate::model::scenario::Origin;
 use crate::model::{Deployment, Engine, Sourced, Stage};
-use crate::scenario::Origin;
-use crate::yaml::{self, Kind, Node};
+use crate::read::yaml::{self, Kind, Node};
 
 /// The keys of one stage, in the order the scenario shows them.
 pub(super) fn stage_keys(w: &mut Writer<'_>, d: &Deployment, s: &Stage) {

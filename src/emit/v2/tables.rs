@@ -3,7 +3,7 @@
 //! carries; the scenario keys the writer sets.
 
 use crate::model::{Parallelism, Sourced, Stage};
-use crate::yaml::Node;
+use crate::read::yaml::Node;
 
 /// Defaults of llm-d-benchmark 2026-05-01 this writer compares with when no checkout is
 /// found (facts read from its `defaults.yaml`).

@@ -2,10 +2,10 @@
 //! accounting.
 
 use super::{Meta, Out, V2Defaults, Val, Writer};
+use crate::emit::bash::comment;
 use crate::model::Deployment;
-use crate::render::comment;
-use crate::scenario::{Counts, Origin};
-use crate::yaml::{self, Kind, Node, double_quoted};
+use crate::model::scenario::{Counts, Origin};
+use crate::read::yaml::{self, Kind, Node, double_quoted};
 
 /// A nested map of the values written, in first-written order.
 #[derive(Default)]

@@ -369,7 +369,7 @@ pub fn flags_of(var: &str) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     for flag in FLAGS {
         for stage in ["decode", "prefill"] {
-            let own = flag.stage.map(|t| crate::mapping::vars::stage(t, stage));
+            let own = flag.stage.map(|t| crate::map::bash::vars::stage(t, stage));
             if flag.common == Some(var) || own.as_deref() == Some(var) {
                 out.push((stage, flag.name));
             }

@@ -4,12 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Workload;
-use crate::catalog::Catalog;
+use crate::bench::catalog::Catalog;
 use crate::experiment::Section;
 use crate::experiment::check::{Finding, Report, Severity};
 use crate::experiment::params::{self};
 use crate::experiment::variation::short;
-use crate::yaml::{self, Node};
+use crate::read::yaml::{self, Node};
 
 /// Keys the package reads at the top level of an experiment.
 const TOP: &[&str] = &[
@@ -106,7 +106,7 @@ impl V2Checker<'_> {
     fn top_level<'n>(
         &mut self,
         root: &'n Node,
-        entries: &[crate::yaml::Entry],
+        entries: &[crate::read::yaml::Entry],
     ) -> Option<&'n Node> {
         for e in entries {
             if !TOP.contains(&e.key.as_str()) {
@@ -148,7 +148,7 @@ fn profile_keys<'c>(
     let run_keys: Option<HashSet<&str>> = match (harness, profile) {
         (Some(h), Some(p)) => match catalog.resolve(h, p) {
             Ok((h, p)) => {
-                if let crate::catalog::CatalogOrigin::Checkout(dir) = catalog.origin()
+                if let crate::bench::catalog::CatalogOrigin::Checkout(dir) = catalog.origin()
                     && let Ok(w) = Workload::from_checkout(dir, &h, &p)
                 {
                     let mut set = HashSet::new();

@@ -29,8 +29,8 @@ use super::design::{self, Center, CenterSource, Design};
 use super::params::{self, Kind, Parameter};
 use super::variation::short;
 use super::{Chosen, Experiment, Factor, Section, Variation};
-use crate::catalog::Catalog;
-use crate::yaml::{self, Node};
+use crate::bench::catalog::Catalog;
+use crate::read::yaml::{self, Node};
 use crate::{Error, Result};
 
 /// The workload profile run factors address, and the config roots setup paths may start
@@ -102,7 +102,7 @@ impl Workload {
             .join("workload/profiles")
             .join(harness)
             .join(format!("{stem}.yaml.in"));
-        let bytes = crate::source::read_bytes(&path)?;
+        let bytes = crate::load::source::read_bytes(&path)?;
         let text = String::from_utf8_lossy(&bytes);
         let mut w = Workload::from_profile(
             harness,
@@ -111,7 +111,7 @@ impl Workload {
             &text,
         )?;
         let defaults = bench_dir.join("config/templates/values/defaults.yaml");
-        if let Ok(bytes) = crate::source::read_bytes(&defaults) {
+        if let Ok(bytes) = crate::load::source::read_bytes(&defaults) {
             let text = String::from_utf8_lossy(&bytes);
             let doc = yaml::parse_one(&defaults.display().to_string(), &text)?;
             w.config_roots = doc
