@@ -169,7 +169,7 @@ pub struct Conversion {
     /// `None` when no variations were given: no experiment file then.
     pub experiment_text: Option<String>,
     /// What the user should hear about: the guide model's warnings with their places, then
-    /// those of later stages (still text there, wrapped; see [`as_diagnostics`]).
+    /// those of the mapping and the writers.
     pub warnings: Vec<Diagnostic>,
     /// The llm-d-benchmark checkout used, if one was found.
     pub bench_dir: Option<PathBuf>,
@@ -264,14 +264,15 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
     let mut warnings = scenario.warnings.clone();
     if let Some(text) = &experiment_text {
         // A generated experiment passes the validator, or nothing is written.
-        warnings.extend(design_notes);
-        warnings.extend(experiment::check_generated(
+        warnings.extend(notes("experiment", design_notes));
+        let checked = experiment::check_generated(
             &name,
             text,
             &scenario_text,
             &bench.defaults,
             &bench.catalog,
-        )?);
+        )?;
+        warnings.extend(notes("experiment", checked));
     }
     Ok(Conversion {
         name,
@@ -279,7 +280,7 @@ pub fn convert_guide(opened: &Opened, bench: &Bench, req: &Request) -> Result<Co
         scenario_text,
         experiment,
         experiment_text,
-        warnings: as_diagnostics(&model.warnings, &warnings),
+        warnings,
         bench_dir: bench.dir.clone(),
         target: Target::Bash,
         specification_text: None,
@@ -323,7 +324,7 @@ fn bash_scenario(
     scenario.defaults = bench.defaults.describe();
     scenario
         .warnings
-        .splice(0..0, model.warnings.iter().map(|w| w.plain().to_string()));
+        .splice(0..0, model.warnings.iter().cloned());
     scenario.overridden = crate::map::bash::overridden_notes(&model.overridden, &model.sources);
     if scenario.export("LLMDBENCH_DEPLOY_MODEL_LIST").is_none()
         && !scenario
@@ -335,10 +336,10 @@ fn bash_scenario(
             .iter()
             .any(|r| r.get("modelArtifacts").is_some() || r.get("decode").is_some())
     {
-        scenario.warnings.push(format!(
+        scenario.warnings.push(Diagnostic::warning("model", format!(
             "the guide names no model (modelArtifacts.name): llm-d-benchmark will deploy its default, {}",
             default_text(&bench.defaults, "LLMDBENCH_DEPLOY_MODEL_LIST")
-        ));
+        )));
     }
     scenario
 }
@@ -381,11 +382,7 @@ fn convert_v2(
         profile,
     };
     let written = v2::scenario(&deployment, defaults, &meta);
-    let mut warnings: Vec<String> = model
-        .warnings
-        .iter()
-        .map(|w| w.plain().to_string())
-        .collect();
+    let mut warnings = model.warnings.clone();
     warnings.extend(written.warnings.iter().cloned());
     let (experiment, experiment_text) = if req.variations.is_empty() {
         (Experiment::default(), None)
@@ -401,10 +398,10 @@ fn convert_v2(
             &workload,
             &written.values,
         )?;
-        warnings.extend(e.notes.iter().cloned());
+        warnings.extend(notes("experiment", e.notes.iter().cloned()));
         // A generated experiment passes the v2 rules, or nothing is written.
-        let (text, notes) = e.render_checked(&bench.catalog)?;
-        warnings.extend(notes);
+        let (text, checked) = e.render_checked(&bench.catalog)?;
+        warnings.extend(notes("experiment", checked));
         (e.experiment, Some(text))
     };
     let scenario = Scenario {
@@ -421,7 +418,7 @@ fn convert_v2(
         scenario_text: written.text,
         experiment,
         experiment_text,
-        warnings: as_diagnostics(&model.warnings, &warnings),
+        warnings,
         bench_dir: bench.dir.clone(),
         target: Target::V2,
         specification_text: Some(written.specification),
@@ -480,21 +477,27 @@ fn add_guide_workload(
 ) {
     const VAR: &str = "LLMDBENCH_HARNESS_EXPERIMENT_PROFILE_OVERRIDES";
     if !w.not_carried.is_empty() {
-        s.warnings.push(format!(
-            "{}: not carried into profile {}: {}",
-            w.file,
-            w.profile,
-            w.not_carried.join("; ")
+        s.warnings.push(Diagnostic::warning(
+            "workload",
+            format!(
+                "{}: not carried into profile {}: {}",
+                w.file,
+                w.profile,
+                w.not_carried.join("; ")
+            ),
         ));
     }
     if w.overrides.is_empty() {
         return;
     }
     if !defaults.is_known(VAR) {
-        s.warnings.push(format!(
-            "{}: the workload parameters are not carried: {} defines no {VAR}",
-            w.file,
-            defaults.describe()
+        s.warnings.push(Diagnostic::warning(
+            "workload",
+            format!(
+                "{}: the workload parameters are not carried: {} defines no {VAR}",
+                w.file,
+                defaults.describe()
+            ),
         ));
         return;
     }
@@ -552,24 +555,12 @@ impl Conversion {
     }
 }
 
-/// A conversion's warnings as diagnostics. `texts` starts with the texts of the model's
-/// warnings (the scenario and the v2 writer list them first); those are replaced by the
-/// model's diagnostics, with their places and codes. The rest, from stages that still give
-/// text (mapping, writers, experiment notes), are wrapped under the code `conversion`.
-fn as_diagnostics(model: &[Diagnostic], texts: &[String]) -> Vec<Diagnostic> {
-    let leads = texts.len() >= model.len()
-        && model
-            .iter()
-            .zip(texts)
-            .all(|(d, t)| d.plain().to_string() == *t);
-    let rest = if leads { &texts[model.len()..] } else { texts };
-    let own = if leads { model } else { &[] };
-    own.iter()
-        .cloned()
-        .chain(
-            rest.iter()
-                .map(|t| Diagnostic::warning("conversion", t.clone())),
-        )
+/// Notes of a stage that reports in text (the v2 writer, the experiment designer and
+/// checker), as warnings under its code.
+fn notes(code: &'static str, texts: impl IntoIterator<Item = String>) -> Vec<Diagnostic> {
+    texts
+        .into_iter()
+        .map(|t| Diagnostic::warning(code, t))
         .collect()
 }
 

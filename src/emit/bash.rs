@@ -63,7 +63,7 @@ pub fn scenario(s: &Scenario) -> String {
     out.push('\n');
     out.push_str("\n# IMPORTANT NOTE\n# All parameters not defined here will use default values from setup/env.sh\n");
     for w in &s.warnings {
-        line(&mut out, &format!("WARNING: {w}"));
+        line(&mut out, &format!("WARNING: {}", w.plain()));
     }
     let mut exports: Vec<&Export> = s.exports.iter().collect();
     exports.sort_by_key(|e| Section::of(&e.var));

@@ -129,7 +129,7 @@ pub struct Scenario {
     pub unmapped: Vec<Note>,
     /// Values a later source of the same release replaced (Helm order), not counted.
     pub overridden: Vec<Note>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::diag::Diagnostic>,
     pub counts: Counts,
     /// The benchmark the guide itself recommends, for the header (whatever workload is used).
     pub benchmark: Option<String>,

@@ -132,7 +132,7 @@ pub fn convert_case(case: &Case) -> Conversion {
     convert_variant(&case.input, case.variant.as_deref())
 }
 
-fn convert_variant(input: &Path, variant: Option<&str>) -> Conversion {
+pub fn convert_variant(input: &Path, variant: Option<&str>) -> Conversion {
     let cwd = tempfile::tempdir().expect("temp dir");
     convert::convert(&Request {
         input: input.to_path_buf(),

@@ -1,5 +1,5 @@
 //! Issue 14: warnings are values. The guide model's warnings reach the conversion with their
-//! code and place; later stages' text is wrapped; both render as the user always read them.
+//! code and place, and so do the mapping's; all render as the user always read them.
 
 use convert_guide::diag::Severity;
 
@@ -21,19 +21,35 @@ fn a_template_warning_keeps_its_code_and_place_to_the_conversion() {
         c.warning_texts()[0],
         "helmfile.yaml.gotmpl:105: readFile is not run by convert-guide; rendered as an empty string"
     );
-    // The mapping's warnings are still text, wrapped: the count and order are the scenario's.
+    // The mapping's warnings are diagnostics too, under its own code; the scenario holds the
+    // same list the user reads.
     assert!(
-        c.warnings[1..].iter().all(|w| w.code == "conversion"),
+        c.warnings[1..].iter().all(|w| w.code == "mapping"),
         "{:?}",
         c.warnings
     );
-    assert_eq!(
-        c.warnings.len(),
-        c.scenario.warnings.len(),
-        "{:?}",
-        c.warnings
+    assert_eq!(c.warnings, c.scenario.warnings);
+}
+
+#[test]
+fn a_mapping_warning_about_a_guide_line_carries_it_as_its_place() {
+    let guide = common::corpus_guides().join("inference-scheduling");
+    let c = common::convert_variant(&guide, Some("agentgateway"));
+    let w = c
+        .warnings
+        .iter()
+        .find(|w| w.message.starts_with("gateway class agentgateway"))
+        .unwrap_or_else(|| panic!("a gateway class warning in {:?}", c.warnings));
+    assert_eq!(w.code, "mapping");
+    let span = w.span.as_ref().expect("a place");
+    assert!(
+        span.file.ends_with(".yaml") || span.file.ends_with(".gotmpl"),
+        "{span:?}"
     );
-    assert_eq!(c.warning_texts(), c.scenario.warnings);
+    assert!(c.scenario_text.contains(&format!(
+        "# WARNING: {}:{}: gateway class agentgateway",
+        span.file, span.line
+    )));
 }
 
 #[test]

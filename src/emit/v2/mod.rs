@@ -98,7 +98,7 @@ pub struct V2Scenario {
     /// `config/specification/guides/<name>.yaml.j2`.
     pub specification: String,
     pub counts: Counts,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::diag::Diagnostic>,
     /// The guide's scalar values by key path (written or equal to the default): the centers
     /// of a one-factor-at-a-time experiment.
     pub values: std::collections::BTreeMap<String, String>,
@@ -132,10 +132,16 @@ struct Writer<'a> {
     defaulted: Vec<(String, String, Origin)>,
     handled: Vec<(String, Origin, String)>,
     unmapped: Vec<(String, Origin, String)>,
-    warnings: Vec<String>,
+    warnings: Vec<crate::diag::Diagnostic>,
 }
 
 impl<'a> Writer<'a> {
+    /// A warning of the v2 writer, for the user and the scenario header.
+    fn warn(&mut self, message: String) {
+        self.warnings
+            .push(crate::diag::Diagnostic::warning("v2", message));
+    }
+
     /// Write `path: val` unless a scalar equals the default.
     fn put(&mut self, path: &str, val: Val, origins: Vec<Origin>, note: Option<String>) {
         if let Val::Typed(v) | Val::Str(v) = &val

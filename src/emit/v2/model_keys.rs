@@ -8,7 +8,7 @@ pub(super) fn model(w: &mut Writer<'_>, d: &Deployment) {
     let m = &d.model;
     let id = m.hf_id.as_ref().or(m.name.as_ref());
     let Some(id) = id else {
-        w.warnings.push(
+        w.warn(
             "the guide names no model (modelArtifacts.name): llm-d-benchmark will deploy its default".into(),
         );
         return;
@@ -47,7 +47,7 @@ pub(super) fn model(w: &mut Writer<'_>, d: &Deployment) {
         .collect();
     w.put(key::MODEL_SHORT_NAME, Val::Str(short), origins, None);
     if served.value != id.value {
-        w.warnings.push(format!(
+        w.warn(format!(
             "the guide serves {} under the name {}; llm-d-benchmark serves model.name",
             id.value, served.value
         ));

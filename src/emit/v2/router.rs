@@ -126,7 +126,7 @@ pub(super) fn coupled(w: &mut Writer<'_>, d: &Deployment) {
     ] {
         if let Some(v) = v {
             for x in &v.conflicts {
-                w.warnings.push(format!(
+                w.warn(format!(
                     "the guide's {what} differs between places: {} at {}:{} but {} at {}:{}",
                     v.value,
                     v.origins.first().map_or("", |o| o.file.as_str()),

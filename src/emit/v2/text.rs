@@ -106,7 +106,7 @@ pub(super) fn render(
         "Only values that differ from the defaults are written.",
     );
     for warning in &w.warnings {
-        line(&mut s, &format!("WARNING: {warning}"));
+        line(&mut s, &format!("WARNING: {}", warning.plain()));
     }
     s.push_str("\nscenario:\n  - name: ");
     s.push_str(&scalar_str(meta.name));

@@ -193,7 +193,7 @@ impl<'a> Mapper<'a> {
                 let why = format!(
                     "not expressible: step 09 of llm-d-benchmark passes an image's own command only `--flag value` pairs of plain words, and {why}; the stage gets no arguments"
                 );
-                self.warnings.push(format!("{}: {why}", c.stage));
+                self.warn(format!("{}: {why}", c.stage));
                 self.fates_all(&arg_nodes, Fate::Unmapped(why));
                 self.set_derived(var, Value::Text(String::new()), origins, None);
             }
@@ -240,7 +240,7 @@ impl<'a> Mapper<'a> {
             for n in nodes.into_iter().chain(c.model_command) {
                 self.fate(n, Fate::Unmapped(why.into()));
             }
-            self.warnings.push(format!("{stage}: {why}"));
+            self.warn(format!("{stage}: {why}"));
             return;
         };
         let (line, notes) = self.custom_line(stage, line, &nodes);

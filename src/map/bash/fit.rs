@@ -36,7 +36,7 @@ impl<'a> Mapper<'a> {
         if let [first, second] = images.as_slice()
             && first.value != second.value
         {
-            self.warnings.push(format!(
+            self.warn(format!(
                 "{}:{}: the prefill image {} differs from the decode image; llm-d-benchmark runs one image in both stages ({})",
                 second.origin.file, second.origin.first, second.value, first.value
             ));
@@ -62,8 +62,7 @@ impl<'a> Mapper<'a> {
             }
             let o = self.origin(item);
             let text = message.replace("{value}", &crate::error::excerpt(value, 60));
-            self.warnings
-                .push(format!("{}:{}: {text}", o.file, o.first));
+            self.warn(format!("{}:{}: {text}", o.file, o.first));
         }
     }
 
@@ -127,7 +126,7 @@ impl<'a> Mapper<'a> {
         let first = resources.key_line.unwrap_or(resources.node.line);
         let o = self.origin_lines(resources.node.src, first, first);
         if let Some(request) = resources.node.at("requests.cpu").and_then(|n| n.as_str()) {
-            self.warnings.push(format!(
+            self.warn(format!(
                 "{}:{}: {stage}: the CPU request {request} is not passed on: llm-d-benchmark makes the same value the CPU limit, which the guide does not set",
                 o.file, o.first
             ));

@@ -390,7 +390,7 @@ impl<'a> Mapper<'a> {
             .next()
             .is_some_and(|last| last.contains('\\'))
         {
-            self.warnings.push(format!(
+            self.warn(format!(
                 "{stage}: the custom command's last argument holds a backslash, which llm-d-benchmark's step 09 deletes"
             ));
         }

@@ -88,7 +88,7 @@ impl<'a> Mapper<'a> {
                     crate::error::excerpt(&name, 60)
                 );
                 let o = self.origin(item);
-                self.warnings.push(format!("{}:{}: {why}", o.file, o.first));
+                self.warn(format!("{}:{}: {why}", o.file, o.first));
                 self.fate(item, Fate::Unmapped(why));
             }
             name => self.text_to(item, name, var),
@@ -242,7 +242,11 @@ impl<'a> Mapper<'a> {
                     .then(|| format!("the guide's {value}, as llm-d-benchmark names it"));
                 if let Some(why) = why {
                     let o = self.origin(item);
-                    let warning = format!("{}:{}: gateway class {value}: {why}", o.file, o.first);
+                    let warning = crate::diag::Diagnostic::warning(
+                        "mapping",
+                        format!("gateway class {value}: {why}"),
+                    )
+                    .at(&o.file, o.first, None);
                     if !self.warnings.contains(&warning) {
                         self.warnings.push(warning);
                     }
@@ -255,7 +259,7 @@ impl<'a> Mapper<'a> {
             }
             None => {
                 let o = self.origin(item);
-                self.warnings.push(format!(
+                self.warn(format!(
                     "{}:{}: gateway class {}: llm-d-benchmark installs only istio, kgateway and gke; {var} keeps its default",
                     o.file,
                     o.first,
@@ -384,7 +388,7 @@ impl<'a> Mapper<'a> {
             )
         } else {
             let o = self.origin(child);
-            self.warnings.push(format!(
+            self.warn(format!(
                 "{}:{}: {stage}: the guide's {key} limit {value} differs from its request {}; llm-d-benchmark sets both from one variable, so both are the request",
                 o.file,
                 o.first,

@@ -159,7 +159,7 @@ pub(crate) struct Mapper<'a> {
     /// Every variable given a value (exported or left at its equal default), for conflicts.
     values: HashMap<String, (Value, String)>,
     pub defaulted: Vec<(String, String, Origin)>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::diag::Diagnostic>,
     /// Nodes kept by [`Handler::Collect`], by path (e.g. `decode.containers.0.args`).
     pub collected: HashMap<String, Item<'a>>,
     /// Container fields for `..._EXTRA_CONTAINER_CONFIG`, per stage, in guide order.
@@ -344,7 +344,7 @@ impl<'a> Mapper<'a> {
         });
         if found {
             let o = self.origin(item);
-            self.warnings.push(format!(
+            self.warn(format!(
                 "{}:{}: not written: {TOKEN_REFUSED}",
                 o.file, o.first
             ));
@@ -392,6 +392,12 @@ impl<'a> Mapper<'a> {
         Origin::in_source(self.sources, src, first, last)
     }
 
+    /// A warning of the mapping, for the user and the scenario header.
+    pub(crate) fn warn(&mut self, message: String) {
+        self.warnings
+            .push(crate::diag::Diagnostic::warning("mapping", message));
+    }
+
     /// Export `var = value` from the given guide nodes, unless it equals the default.
     pub fn set(&mut self, var: &str, value: Value, from: &[Item<'a>], note: Option<String>) {
         if !self.defaults.is_known(var) {
@@ -409,8 +415,7 @@ impl<'a> Mapper<'a> {
         {
             for item in from {
                 let o = self.origin(*item);
-                self.warnings
-                    .push(format!("{var} not set from {}:{}: {why}", o.file, o.first));
+                self.warn(format!("{var} not set from {}:{}: {why}", o.file, o.first));
                 self.fate(*item, Fate::Unmapped(why.clone()));
             }
             return;
@@ -479,7 +484,7 @@ impl<'a> Mapper<'a> {
         note: Option<String>,
     ) {
         if !self.defaults.is_known(var) {
-            self.warnings.push(format!(
+            self.warn(format!(
                 "{} defines no {var}; not exported",
                 self.defaults.describe()
             ));
@@ -488,7 +493,7 @@ impl<'a> Mapper<'a> {
         if let Value::Text(t) = &value
             && let Some(why) = refusal(var, t)
         {
-            self.warnings.push(format!("{var} not set: {why}"));
+            self.warn(format!("{var} not set: {why}"));
             return;
         }
         if let Some(existing) = self.exports.iter_mut().find(|e| e.var == var) {

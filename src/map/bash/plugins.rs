@@ -108,7 +108,7 @@ impl<'a> Mapper<'a> {
         if let (false, Some(f), Some(name)) = (used, file, chosen) {
             // llm-d-benchmark looks the name up under setup/presets/gaie/: a plain name only.
             if let Some(why) = plugins_refusal(&name, "") {
-                self.warnings.push(format!(
+                self.warn(format!(
                     "GAIE plugins {}: {why}",
                     crate::error::excerpt(&name, 60)
                 ));
@@ -132,7 +132,7 @@ impl<'a> Mapper<'a> {
             return false;
         }
         if let Some(why) = plugins_refusal(key, content) {
-            self.warnings.push(format!(
+            self.warn(format!(
                 "GAIE plugins {}: {why}",
                 crate::error::excerpt(key, 60)
             ));
@@ -259,7 +259,7 @@ impl<'a> Mapper<'a> {
                     (servers.block_var.as_ref() == Some(b)).then(|| token(BLOCK_SIZE))
                 }
                 Some(b) => {
-                    self.warnings.push(format!(
+                    self.warn(format!(
                         "GAIE plugins {name}: the scheduler's blockSize {value} differs from vLLM's --block-size {b}: prefix-cache hits will not match"
                     ));
                     None
@@ -269,7 +269,7 @@ impl<'a> Mapper<'a> {
             "modelName" => {
                 let m = servers.model.as_ref()?;
                 if *m != value {
-                    self.warnings.push(format!(
+                    self.warn(format!(
                         "GAIE plugins {name}: the scheduler's tokenizer model {value} is not the model vLLM serves ({m}); the scenario gives it the deployed model"
                     ));
                 }
@@ -277,7 +277,7 @@ impl<'a> Mapper<'a> {
             }
             _ => {
                 if servers.seed.as_deref() != Some(value) {
-                    self.warnings.push(format!(
+                    self.warn(format!(
                         "GAIE plugins {name}: the scheduler's hashSeed {value} is not vLLM's PYTHONHASHSEED ({}): prefix-cache hashes will not match",
                         servers.seed.as_deref().unwrap_or("unset")
                     ));

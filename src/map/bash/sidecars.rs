@@ -33,7 +33,7 @@ impl<'a> Mapper<'a> {
                 // The pods serve as the guide's do, but every request takes one more hop
                 // than the guide's: a latency benchmark must know.
                 let o = self.origin(item);
-                self.warnings.push(format!(
+                self.warn(format!(
                     "{}:{}: the guide runs no routing sidecar, but {} defines no {var}: llm-d-benchmark puts its sidecar in front of vLLM, one more hop per request",
                     o.file,
                     o.first,
@@ -63,7 +63,7 @@ impl<'a> Mapper<'a> {
             self.defaults.describe()
         );
         let o = self.origin(item);
-        self.warnings.push(format!(
+        self.warn(format!(
             "{}:{}: the EPP's log verbosity {level} is not carried: {why}",
             o.file, o.first
         ));
@@ -85,7 +85,7 @@ impl<'a> Mapper<'a> {
                 && item.node.get("enabled").and_then(|n| n.as_bool()) == Some(true)
             {
                 let o = self.origin(item);
-                self.warnings.push(format!(
+                self.warn(format!(
                     "{}:{}: the guide's EPP tokenizer sidecar is not deployed ({why}); a scheduler plugin that tokenizes over its socket will fail",
                     o.file, o.first
                 ));
