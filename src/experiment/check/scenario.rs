@@ -3,6 +3,7 @@
 //! derives before the scenario runs, and values the scheduler shares with vLLM.
 
 use super::*;
+use crate::map::bash::vars;
 
 impl Checker<'_> {
     /// Each setup factor on exactly one line containing `VAR=`, which assigns it.
@@ -79,8 +80,7 @@ impl Checker<'_> {
         let mut found = Vec::new();
         for f in &b.factors {
             for (stage, flag) in flags_of(&f.name) {
-                let up = stage.to_ascii_uppercase();
-                let args_var = format!("LLMDBENCH_VLLM_MODELSERVICE_{up}_EXTRA_ARGS");
+                let args_var = vars::stage(vars::EXTRA_ARGS, stage);
                 let Some(h) = s.file_of(&args_var) else {
                     continue;
                 };
@@ -156,14 +156,11 @@ impl Checker<'_> {
         let mut found = Vec::new();
         for f in &b.factors {
             for stage in ["DECODE", "PREFILL"] {
-                let prefix = format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_");
-                let Some(suffix) = f.name.strip_prefix(&prefix) else {
-                    continue;
-                };
-                if !matches!(suffix, "TENSOR_PARALLELISM" | "DATA_LOCAL_PARALLELISM") {
+                let parallelism = [vars::TENSOR_PARALLELISM, vars::DATA_LOCAL_PARALLELISM];
+                if !parallelism.iter().any(|t| vars::stage(t, stage) == f.name) {
                     continue;
                 }
-                let nr = format!("{prefix}ACCELERATOR_NR");
+                let nr = vars::stage(vars::ACCELERATOR_NR, stage);
                 if factors.contains(nr.as_str()) {
                     continue;
                 }
@@ -336,9 +333,9 @@ pub fn followers(defaults: &Defaults, var: &str) -> Vec<String> {
         .into_iter()
         .map(str::to_string)
         .collect();
-    if let Some(suffix) = var.strip_prefix("LLMDBENCH_VLLM_COMMON_") {
+    if let Some(suffix) = var.strip_prefix(vars::COMMON_PREFIX) {
         for stage in ["DECODE", "PREFILL"] {
-            let own = format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_{suffix}");
+            let own = vars::stage(&format!("{}{suffix}", vars::STAGE_PREFIX), stage);
             if defaults.is_known(&own) {
                 out.insert(own);
             }
@@ -352,13 +349,11 @@ pub fn followers(defaults: &Defaults, var: &str) -> Vec<String> {
 pub fn token_files(var: &str) -> Vec<String> {
     let mut out = Vec::new();
     for stage in ["DECODE", "PREFILL"] {
-        if var == format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_SHM_MEM") {
-            out.push(format!("LLMDBENCH_VLLM_MODELSERVICE_{stage}_EXTRA_VOLUMES"));
+        if var == vars::stage(vars::SHM_MEM, stage) {
+            out.push(vars::stage(vars::EXTRA_VOLUMES, stage));
         }
         if BENCH_ENV.iter().any(|(_, v)| var == *v) {
-            out.push(format!(
-                "LLMDBENCH_VLLM_MODELSERVICE_{stage}_ENVVARS_TO_YAML"
-            ));
+            out.push(vars::stage(vars::ENVVARS, stage));
         }
     }
     out
@@ -369,7 +364,7 @@ pub fn flags_of(var: &str) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     for flag in FLAGS {
         for stage in ["decode", "prefill"] {
-            let own = flag.stage.map(|t| crate::map::bash::vars::stage(t, stage));
+            let own = flag.stage.map(|t| vars::stage(t, stage));
             if flag.common == Some(var) || own.as_deref() == Some(var) {
                 out.push((stage, flag.name));
             }
