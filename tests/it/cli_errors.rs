@@ -3,22 +3,10 @@
 //! values); a file that cannot be used (a guide, a treatments list, a checkout) is exit 4
 //! whoever named it. Each case checks the code and the message that says what to fix.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// A repository `repo/` (with `.git`, so reads are confined to it) holding `files`; returns
-/// the temporary folder and the repository root.
-fn repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let root = dir.path().join("repo");
-    std::fs::create_dir_all(root.join(".git")).expect("create .git");
-    for (rel, text) in files {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().expect("a folder")).expect("create folder");
-        std::fs::write(&path, text).expect("write guide file");
-    }
-    (dir, root)
-}
+use crate::common::repo;
 
 /// `convert-guide ARGS -n -q` from `cwd`: exit code and stderr.
 fn run(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {

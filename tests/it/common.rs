@@ -284,3 +284,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A repository `repo/` (with `.git`, so reads are confined to it) holding `files`; returns
+/// the temporary folder and the repository root.
+pub fn repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join(".git")).expect("create .git");
+    for (rel, text) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("create folder");
+        std::fs::write(&path, text).expect("write guide file");
+    }
+    (dir, root)
+}

@@ -2,22 +2,10 @@
 //! line only; a guide that cannot be used (a kustomize cycle, a helmfile that renders
 //! invalid YAML, a build over its file count) is invalid input, exit 4.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// A repository `repo/` (with `.git`, so reads are confined to it) holding `files`; returns
-/// the temporary folder and the repository root.
-fn repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let root = dir.path().join("repo");
-    std::fs::create_dir_all(root.join(".git")).expect("create .git");
-    for (rel, text) in files {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().expect("a folder")).expect("create folder");
-        std::fs::write(&path, text).expect("write guide file");
-    }
-    (dir, root)
-}
+use crate::common::repo;
 
 /// `convert-guide GUIDE -n -q` from `cwd`: exit code and stderr.
 fn convert(cwd: &Path, guide: &Path) -> (Option<i32>, String) {

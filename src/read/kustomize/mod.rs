@@ -356,18 +356,7 @@ impl<'s> Builder<'s> {
             self.renumber(&mut d.root);
             roots.push(d.root);
         }
-        let null = Node {
-            id: 0,
-            src,
-            line: 1,
-            end_line: 1,
-            column: 1,
-            kind: Kind::Scalar(Scalar {
-                value: String::new(),
-                plain: true,
-            }),
-        };
-        self.sources.push(Doc::new(&file, &text, null));
+        self.sources.push(Doc::new(&file, &text, roots_null(src)));
         Ok((src, roots))
     }
 
@@ -631,6 +620,7 @@ impl<'s> Builder<'s> {
     }
 }
 
+/// An empty root citing line 1 of source `src`: the tree of a file with no document.
 fn roots_null(src: usize) -> Node {
     Node {
         id: 0,
