@@ -442,6 +442,21 @@ fn gib(q: &str) -> Option<f64> {
 }
 
 /// An image reference without the registry Docker implies (`docker.io/`, `library/`).
+/// A container's env as the pod gets it: a name listed twice keeps its last entry (as
+/// Kubernetes does); a value from elsewhere reads `<valueFrom>`.
+fn env_of(env: Option<&Node>) -> BTreeMap<String, String> {
+    let mut got = BTreeMap::new();
+    for e in env.and_then(Node::as_seq).unwrap_or_default() {
+        let value = if e.get("valueFrom").is_some() {
+            "<valueFrom>".to_string()
+        } else {
+            scalar_text(e.get("value"))
+        };
+        got.insert(scalar_text(e.get("name")), value);
+    }
+    got
+}
+
 fn image_ref(s: &str) -> String {
     let s = s.strip_prefix("docker.io/").unwrap_or(s);
     s.strip_prefix("library/").unwrap_or(s).to_string()
@@ -581,17 +596,7 @@ fn stage_facet(
             same_scalar(full, want, served)
         }
         "env" => {
-            let mut got: BTreeMap<String, String> = BTreeMap::new();
-            for e in cget("env").and_then(Node::as_seq).unwrap_or_default() {
-                let name = scalar_text(e.get("name"));
-                let value = if e.get("valueFrom").is_some() {
-                    "<valueFrom>".to_string()
-                } else {
-                    scalar_text(e.get("value"))
-                };
-                // A name listed twice: Kubernetes keeps the last entry.
-                got.insert(name, value);
-            }
+            let got = env_of(cget("env"));
             let mut problems = Vec::new();
             for e in want.as_map().unwrap_or_default() {
                 let w = scalar_text(Some(&e.value));
@@ -608,15 +613,8 @@ fn stage_facet(
         }
         // The transports UCX may use: the pod's UCX_TLS, else UCX's own default (`all`).
         "ucx_tls" => {
-            let got = cget("env")
-                .and_then(Node::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .filter(|e| scalar_text(e.get("name")) == "UCX_TLS")
-                .map(|e| scalar_text(e.get("value")))
-                .next_back()
-                .unwrap_or_else(|| "all".into());
-            same_scalar(full, want, got)
+            let got = env_of(cget("env")).remove("UCX_TLS");
+            same_scalar(full, want, got.unwrap_or_else(|| "all".into()))
         }
         "volumes" => {
             let got: Vec<String> = st
